@@ -1,0 +1,45 @@
+//! Schema migrations, one table or change per file, written in the SeaQuery DSL so that the same
+//! set runs on SQLite and PostgreSQL. They run at start-up (`Migrator::up`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m0001_settings;
+mod m0002_profiles;
+mod m0003_agents;
+mod m0004_sessions;
+mod m0005_login_failures;
+mod m0006_accounts;
+mod m0007_contacts;
+mod m0008_contact_search_terms;
+mod m0009_tickets;
+mod m0010_messages;
+mod m0011_activities;
+mod m0012_time_entries;
+mod m0013_contact_history;
+mod m0014_recycle_bin;
+
+/// Every migration of the project, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_settings::Migration),
+            Box::new(m0002_profiles::Migration),
+            Box::new(m0003_agents::Migration),
+            Box::new(m0004_sessions::Migration),
+            Box::new(m0005_login_failures::Migration),
+            Box::new(m0006_accounts::Migration),
+            Box::new(m0007_contacts::Migration),
+            Box::new(m0008_contact_search_terms::Migration),
+            Box::new(m0009_tickets::Migration),
+            Box::new(m0010_messages::Migration),
+            Box::new(m0011_activities::Migration),
+            Box::new(m0012_time_entries::Migration),
+            Box::new(m0013_contact_history::Migration),
+            Box::new(m0014_recycle_bin::Migration),
+        ]
+    }
+}

@@ -1,0 +1,117 @@
+//! `CurrentAgent`: the logged-in, active agent with its profile's permissions. A handler that
+//! names it can only be entered by such an agent; anyone else is sent to the login page, or to
+//! `/setup` while no agent exists.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::keys;
+use crate::domain::{Action, Module, Permissions};
+use crate::error::AppError;
+use crate::services::agents;
+use crate::startup::AppState;
+
+/// The agent making the request.
+#[derive(Clone)]
+pub struct CurrentAgent {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub profile_name: String,
+    pub permissions: Permissions,
+    pub csrf: String,
+    pub session: Session,
+}
+
+impl CurrentAgent {
+    /// Refuses with a page that names the missing permission.
+    ///
+    /// # Errors
+    /// `Forbidden` when the profile lacks `action` in `module`.
+    pub fn require(&self, module: Module, action: Action) -> Result<(), AppError> {
+        if self.permissions.can(module, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "Your profile ({}) does not have the {} permission for {}. Ask an administrator to change your profile.",
+                self.profile_name,
+                action.label(),
+                module.label()
+            )))
+        }
+    }
+
+    /// Refuses anyone but an administrator.
+    ///
+    /// # Errors
+    /// `Forbidden` for other profiles.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.permissions.admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Only administrators can do this.".into()))
+        }
+    }
+
+    /// Leaves a message for the next page.
+    pub fn flash(&self, message: &str) {
+        let _ = self.session.insert(keys::FLASH, message);
+    }
+
+    /// Takes the message left for this page, if any.
+    #[must_use]
+    pub fn take_flash(&self) -> Option<String> {
+        self.session.remove_as::<String>(keys::FLASH).and_then(Result::ok)
+    }
+}
+
+impl FromRequest for CurrentAgent {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let path = req.uri().path_and_query().map_or("/agent", |p| p.as_str()).to_owned();
+        let is_get = req.method() == actix_web::http::Method::GET;
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            let agent_id = session.get::<i64>(keys::AGENT_ID).ok().flatten();
+            let found = match agent_id {
+                Some(id) => agents::find_active_with_profile(&state.db.conn, id).await?,
+                None => None,
+            };
+            let Some((agent, profile)) = found else {
+                if agent_id.is_some() {
+                    session.purge();
+                }
+                let location = if state.needs_setup().await? {
+                    "/setup".to_owned()
+                } else if is_get {
+                    format!("/agent/login?next={}", urlencode(&path))
+                } else {
+                    "/agent/login".to_owned()
+                };
+                return Err(AppError::LoginRequired { location });
+            };
+            let permissions: Permissions = serde_json::from_str(&profile.permissions).unwrap_or_default();
+            let csrf = super::csrf::token(&session)?;
+            Ok(Self {
+                id: agent.id,
+                name: agent.name,
+                email: agent.email,
+                profile_name: profile.name,
+                permissions,
+                csrf,
+                session,
+            })
+        })
+    }
+}
+
+/// Percent-encodes a path for a query parameter.
+fn urlencode(path: &str) -> String {
+    serde_urlencoded::to_string([("", path)]).map(|s| s.trim_start_matches('=').to_owned()).unwrap_or_default()
+}

@@ -1,0 +1,100 @@
+//! Settings: every one is a flag and an environment variable, with defaults in code so that
+//! `frontdesk` with no arguments serves on a SQLite file in the working directory.
+
+use clap::{Args, Parser, Subcommand};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "frontdesk", version, about = "An open-source help desk")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to run; `serve` when none is given.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Fill the database with demo or benchmark data.
+    Seed(SeedArgs),
+}
+
+/// How much demo data `frontdesk seed` makes.
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Number of contacts.
+    #[arg(long, default_value_t = 1_000)]
+    pub contacts: u64,
+    /// Number of accounts.
+    #[arg(long, default_value_t = 50)]
+    pub accounts: u64,
+    /// Number of tickets.
+    #[arg(long, default_value_t = 3_000)]
+    pub tickets: u64,
+    /// Email of an administrator to create (password `password123`) if no agent exists yet.
+    #[arg(long, default_value = "admin@example.com")]
+    pub admin_email: String,
+}
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://frontdesk.db")]
+    pub database_url: String,
+    /// Address and port to serve on.
+    #[arg(long, global = true, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The public URL, used for links in emails [default: http:// + the listen address].
+    #[arg(long, global = true, env = "FRONTDESK_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Key for signing cookies and encrypting stored secrets, at least 32 characters
+    /// [default: generated on first run and kept in the database].
+    #[arg(long, global = true, env = "FRONTDESK_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Outbound mail server in lettre's URL form (smtp://host:port) [default: none, mail stays
+    /// queued].
+    #[arg(long, global = true, env = "FRONTDESK_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail [default: support@ + the base URL's host].
+    #[arg(long, global = true, env = "FRONTDESK_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Region used to read phone numbers typed without a country code (ISO 3166 code).
+    #[arg(long, global = true, env = "FRONTDESK_DEFAULT_REGION", default_value = "US")]
+    pub default_region: String,
+    /// Days a deleted item stays in the Recycle Bin before it is purged.
+    #[arg(long, global = true, env = "FRONTDESK_RECYCLE_BIN_RETENTION_DAYS", default_value_t = 60)]
+    pub recycle_bin_retention_days: u32,
+    /// Hours a console session lasts without activity.
+    #[arg(long, global = true, env = "FRONTDESK_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u32,
+    /// Maximum database connections per instance.
+    #[arg(long, global = true, env = "FRONTDESK_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+    /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
+    #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Settings {
+    /// The settings `frontdesk` uses with no flags and no environment.
+    #[must_use]
+    pub fn defaults() -> Self {
+        Self {
+            database_url: "sqlite://frontdesk.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            base_url: None,
+            secret_key: None,
+            smtp_url: None,
+            mail_from: None,
+            default_region: "US".into(),
+            recycle_bin_retention_days: 60,
+            session_hours: 12,
+            db_pool: 16,
+            log: "info".into(),
+        }
+    }
+}

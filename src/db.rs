@@ -1,0 +1,70 @@
+//! Connecting to the database the URL names, and running migrations.
+//!
+//! SQLite runs in WAL mode with a busy timeout. SQLite allows one writer at a time and a
+//! deferred transaction that reads before it writes can fail at once with `SQLITE_BUSY`, so
+//! write transactions on SQLite take an in-process gate first ([`Db::write_gate`]); on
+//! PostgreSQL the gate is a no-op.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// A connection pool plus the write gate.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    gate: Option<Arc<Mutex<()>>>,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies pending migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(pool_size.max(1))
+                .connect_with(options)
+                .await
+                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
+            Self { conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), gate: Some(Arc::new(Mutex::new(()))) }
+        } else {
+            let mut options = ConnectOptions::new(url);
+            options
+                .max_connections(pool_size.max(1))
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            Self { conn: Database::connect(options).await?, gate: None }
+        };
+        Migrator::up(&db.conn, None).await?;
+        Ok(db)
+    }
+
+    /// Waits for the right to write on SQLite; returns at once on PostgreSQL.
+    pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
+        match &self.gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+}

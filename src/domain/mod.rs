@@ -1,0 +1,20 @@
+//! Pure domain types: values that are valid by construction, and the rules about them. No I/O.
+
+pub mod account;
+pub mod contact;
+pub mod email;
+pub mod field_rules;
+pub mod form;
+pub mod names;
+pub mod permissions;
+pub mod phone;
+pub mod search;
+
+pub use account::{AccountForm, AccountInput};
+pub use contact::{ContactForm, ContactInput};
+pub use email::Email;
+pub use field_rules::{FieldRules, ScreenedForm};
+pub use form::FieldErrors;
+pub use names::{LastName, PersonName};
+pub use permissions::{Action, FieldAccess, Module, Permissions};
+pub use phone::{Phone, PhoneParser};

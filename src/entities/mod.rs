@@ -1,0 +1,16 @@
+//! SeaORM entities: one module per table, column definitions and relations only, no logic.
+
+pub mod account;
+pub mod activity;
+pub mod agent;
+pub mod contact;
+pub mod contact_history;
+pub mod contact_search_term;
+pub mod login_failure;
+pub mod message;
+pub mod profile;
+pub mod recycle_bin;
+pub mod session;
+pub mod setting;
+pub mod ticket;
+pub mod time_entry;

@@ -1,0 +1,384 @@
+//! Contacts in the console: Contacts Home, Add Contact, the detail page, Edit Contact, Delete.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{CsrfForm, CurrentAgent};
+use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
+use crate::entities::agent;
+use crate::error::AppResult;
+use crate::routes::page::{self, Layout};
+use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, Sort, View};
+use crate::services::{agents, recycle_bin, ServiceError};
+use crate::startup::AppState;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/contacts").route(web::get().to(index)).route(web::post().to(create)))
+        .route("/contacts/new", web::get().to(new))
+        .service(web::resource("/contacts/{id}").route(web::get().to(show)).route(web::post().to(update)))
+        .route("/contacts/{id}/edit", web::get().to(edit))
+        .service(
+            web::resource("/contacts/{id}/delete").route(web::get().to(confirm_delete)).route(web::post().to(delete)),
+        )
+        .route("/contacts/{id}/whatsapp", web::get().to(whatsapp))
+        .route("/whatsapp/send", web::get().to(whatsapp_unconfigured));
+}
+
+/// The list's query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IndexQuery {
+    pub view: String,
+    pub sort: String,
+    pub dir: String,
+    pub q: String,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "agent/contacts/index.html")]
+struct IndexPage {
+    layout: Layout,
+    list: ContactList,
+    view: View,
+    q: String,
+    rules: FieldRules,
+    can_create: bool,
+    can_edit: bool,
+}
+
+impl IndexPage {
+    fn views(&self) -> [View; 4] {
+        View::ALL
+    }
+
+    fn url(&self, view: View, sort: Sort, desc: bool, cursor: Option<(&str, &str)>) -> String {
+        let dir = if desc { "desc" } else { "asc" };
+        let mut params = vec![("view", view.key()), ("sort", sort.key()), ("dir", dir)];
+        if !self.q.is_empty() {
+            params.push(("q", &self.q));
+        }
+        if let Some(c) = cursor {
+            params.push(c);
+        }
+        format!("/agent/contacts?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    }
+
+    fn view_url(&self, view: &View) -> String {
+        let mut params = vec![("view", view.key())];
+        if !self.q.is_empty() {
+            params.push(("q", &self.q));
+        }
+        format!("/agent/contacts?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    }
+
+    /// The header link for `key`: ascending first, descending when already sorted ascending.
+    fn sort_url(&self, key: &str) -> String {
+        let sort = Sort::from_key(key).unwrap_or(Sort::Name);
+        let desc = self.list.sort == sort && !self.list.descending;
+        self.url(self.view, sort, desc, None)
+    }
+
+    fn sort_mark(&self, key: &str) -> &'static str {
+        match (self.list.sort.key() == key, self.list.descending) {
+            (false, _) => "",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    }
+
+    fn next_url(&self) -> Option<String> {
+        self.list.next.as_deref().map(|c| self.url(self.view, self.list.sort, self.list.descending, Some(("after", c))))
+    }
+
+    fn previous_url(&self) -> Option<String> {
+        self.list
+            .previous
+            .as_deref()
+            .map(|c| self.url(self.view, self.list.sort, self.list.descending, Some(("before", c))))
+    }
+}
+
+/// `GET /agent/contacts`: Contacts Home.
+pub async fn index(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<IndexQuery>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::View)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let q = query.into_inner();
+    let list_query = ListQuery {
+        view: View::from_key(&q.view),
+        sort: Sort::from_key(&q.sort),
+        descending: match q.dir.as_str() {
+            "asc" => Some(false),
+            "desc" => Some(true),
+            _ => None,
+        },
+        search: q.q.chars().take(200).collect(),
+        after: q.after,
+        before: q.before,
+    };
+    let list = contacts::list(&state.db.conn, agent.id, &rules, &list_query, chrono::Utc::now()).await?;
+    page::ok(&IndexPage {
+        layout: Layout::new(&agent, "customers", "Contacts"),
+        list,
+        view: list_query.view,
+        q: list_query.search,
+        rules,
+        can_create: agent.permissions.can(Module::Contacts, Action::Create),
+        can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "agent/contacts/form.html")]
+struct FormPage {
+    layout: Layout,
+    form: ContactForm,
+    errors: FieldErrors,
+    rules: FieldRules,
+    owners: Vec<agent::Model>,
+    contact_id: Option<i64>,
+    duplicate_of: Option<i64>,
+}
+
+impl FormPage {
+    async fn new(
+        state: &AppState,
+        agent: &CurrentAgent,
+        title: &str,
+        form: ContactForm,
+        contact_id: Option<i64>,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            layout: Layout::new(agent, "customers", title),
+            form,
+            errors: FieldErrors::default(),
+            rules: FieldRules::contacts(&agent.permissions),
+            owners: agents::active(&state.db.conn).await?,
+            contact_id,
+            duplicate_of: None,
+        })
+    }
+
+    fn action(&self) -> String {
+        self.contact_id.map_or("/agent/contacts".to_owned(), |id| format!("/agent/contacts/{id}"))
+    }
+
+    fn owner_selected(&self, id: &i64) -> bool {
+        self.form.value("owner") == id.to_string()
+    }
+
+    /// Shows a service's refusal on the form: 422 with messages next to the fields.
+    fn refused(mut self, err: ServiceError) -> AppResult<HttpResponse> {
+        match err {
+            ServiceError::Invalid(errors) => self.errors = errors,
+            ServiceError::DuplicateEmail(id) => {
+                self.errors.add("email", "A contact with this email exists already.");
+                self.duplicate_of = Some(id);
+            }
+            other => return Err(other.into()),
+        }
+        page::invalid(&self)
+    }
+}
+
+/// The Add Contact page's query: an account to pre-fill.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    pub account: Option<String>,
+}
+
+/// `GET /agent/contacts/new`
+pub async fn new(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Create)?;
+    let form = ContactForm {
+        owner: Some(agent.id.to_string()),
+        account: query.into_inner().account,
+        ..ContactForm::default()
+    };
+    page::ok(&FormPage::new(&state, &agent, "Add Contact", form, None).await?)
+}
+
+/// `POST /agent/contacts`
+pub async fn create(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    CsrfForm(form): CsrfForm<ContactForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Create)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    match contacts::create(&state.db, agent.id, &rules, form.clone(), &state.phones).await {
+        Ok(id) => {
+            agent.flash("Contact added.");
+            Ok(page::see_other(&format!("/agent/contacts/{id}")))
+        }
+        Err(e) => FormPage::new(&state, &agent, "Add Contact", form, None).await?.refused(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agent/contacts/show.html")]
+struct ShowPage {
+    layout: Layout,
+    detail: ContactDetail,
+    rules: FieldRules,
+    can_edit: bool,
+    can_delete: bool,
+}
+
+impl ShowPage {
+    fn c(&self) -> &ContactRow {
+        &self.detail.contact
+    }
+}
+
+/// `GET /agent/contacts/{id}`
+pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::View)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let detail = contacts::detail(&state.db.conn, &rules, *id).await?;
+    page::ok(&ShowPage {
+        layout: Layout::new(&agent, "customers", detail.contact.name()),
+        detail,
+        rules,
+        can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
+        can_delete: agent.permissions.can(Module::Contacts, Action::Delete),
+    })
+}
+
+/// `GET /agent/contacts/{id}/edit`
+pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let row = contacts::get(&state.db.conn, &rules, *id).await?;
+    let form = contacts::form_of(&row);
+    page::ok(&FormPage::new(&state, &agent, "Edit Contact", form, Some(row.id)).await?)
+}
+
+/// `POST /agent/contacts/{id}`
+pub async fn update(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ContactForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    match contacts::update(&state.db, agent.id, &rules, *id, form.clone(), &state.phones).await {
+        Ok(()) => {
+            agent.flash("Contact saved.");
+            Ok(page::see_other(&format!("/agent/contacts/{id}")))
+        }
+        Err(e) => {
+            // Read-only fields show what is stored, not what a crafted post sent.
+            let current = contacts::form_of(&contacts::get(&state.db.conn, &rules, *id).await?);
+            let shown = merge_for_display(&rules, form, &current);
+            FormPage::new(&state, &agent, "Edit Contact", shown, Some(*id)).await?.refused(e)
+        }
+    }
+}
+
+/// The posted form, with the stored values in the fields the agent cannot edit.
+fn merge_for_display(rules: &FieldRules, mut posted: ContactForm, current: &ContactForm) -> ContactForm {
+    let keep = |f: &str| !rules.edits(f);
+    if keep("first_name") {
+        posted.first_name = current.first_name.clone();
+    }
+    if keep("email") {
+        posted.email = current.email.clone();
+    }
+    if keep("phone") {
+        posted.phone = current.phone.clone();
+    }
+    if keep("mobile") {
+        posted.mobile = current.mobile.clone();
+    }
+    if keep("account") {
+        posted.account = current.account.clone();
+    }
+    if keep("owner") {
+        posted.owner = current.owner.clone();
+    }
+    if keep("title") {
+        posted.title = current.title.clone();
+    }
+    if keep("description") {
+        posted.description = current.description.clone();
+    }
+    posted
+}
+
+#[derive(Template)]
+#[template(path = "agent/contacts/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    contact: ContactRow,
+    tickets: usize,
+    activities: usize,
+    time_entries: usize,
+}
+
+/// `GET /agent/contacts/{id}/delete`: the confirmation.
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Delete)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let detail = contacts::detail(&state.db.conn, &rules, *id).await?;
+    page::ok(&DeletePage {
+        layout: Layout::new(&agent, "customers", "Delete Contact"),
+        tickets: detail.tickets.len(),
+        activities: detail.activities.len(),
+        time_entries: detail.time_entries.len(),
+        contact: detail.contact,
+    })
+}
+
+/// `POST /agent/contacts/{id}/delete`
+pub async fn delete(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Delete)?;
+    recycle_bin::delete_contact(&state.db, agent.id, *id).await?;
+    agent.flash("Contact moved to the Recycle Bin with its tickets, activities and time entries.");
+    Ok(page::see_other("/agent/contacts"))
+}
+
+#[derive(Template)]
+#[template(path = "agent/whatsapp_unconfigured.html")]
+struct WhatsAppPage {
+    layout: Layout,
+    back: String,
+}
+
+/// `GET /agent/contacts/{id}/whatsapp`: WhatsApp is not configured yet.
+pub async fn whatsapp(agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::View)?;
+    let back = format!("/agent/contacts/{id}");
+    page::ok(&WhatsAppPage { layout: Layout::new(&agent, "customers", "Send WhatsApp Message"), back })
+}
+
+/// `GET /agent/whatsapp/send`: WhatsApp is not configured yet.
+pub async fn whatsapp_unconfigured(agent: CurrentAgent) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::View)?;
+    page::ok(&WhatsAppPage {
+        layout: Layout::new(&agent, "customers", "Send WhatsApp Message"),
+        back: "/agent/contacts".into(),
+    })
+}

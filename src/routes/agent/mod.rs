@@ -1,0 +1,23 @@
+//! The agent console, under `/agent`.
+
+pub mod accounts;
+pub mod contacts;
+pub mod login;
+pub mod recycle_bin;
+pub mod settings;
+
+use actix_web::web;
+
+use crate::routes::page;
+
+/// Registers the console's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(|| async { page::see_other("/agent/contacts") }))
+        .route("/", web::get().to(|| async { page::see_other("/agent/contacts") }))
+        .service(web::resource("/login").route(web::get().to(login::form)).route(web::post().to(login::submit)))
+        .route("/logout", web::post().to(login::logout))
+        .configure(contacts::configure)
+        .configure(accounts::configure)
+        .configure(recycle_bin::configure)
+        .configure(settings::configure);
+}

@@ -1,0 +1,74 @@
+//! The Recycle Bin: what was deleted, Restore, and Delete Permanently (administrators only).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use crate::auth::{CsrfForm, CurrentAgent};
+use crate::domain::{Action, Module};
+use crate::error::AppResult;
+use crate::routes::page::{self, Layout};
+use crate::services::recycle_bin::{self, Entry};
+use crate::startup::AppState;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/recycle-bin", web::get().to(index))
+        .route("/recycle-bin/{id}/restore", web::post().to(restore))
+        .route("/recycle-bin/{id}/purge", web::post().to(purge));
+}
+
+#[derive(Template)]
+#[template(path = "agent/recycle_bin.html")]
+struct IndexPage {
+    layout: Layout,
+    entries: Vec<Entry>,
+    retention_days: u32,
+    can_purge: bool,
+}
+
+/// `GET /agent/recycle-bin`
+pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
+    let entries = recycle_bin::list(&state.db.conn).await?;
+    page::ok(&IndexPage {
+        layout: Layout::new(&agent, "recycle-bin", "Recycle Bin"),
+        entries,
+        retention_days: state.settings.recycle_bin_retention_days,
+        can_purge: agent.permissions.admin,
+    })
+}
+
+fn module_of(kind: &str) -> Module {
+    if kind == "account" {
+        Module::Accounts
+    } else {
+        Module::Contacts
+    }
+}
+
+/// `POST /agent/recycle-bin/{id}/restore`: needs the delete permission of the item's module.
+pub async fn restore(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let entry = recycle_bin::get(&state.db.conn, *id).await?;
+    agent.require(module_of(&entry.kind), Action::Delete)?;
+    let entry = recycle_bin::restore(&state.db, entry.id).await?;
+    agent.flash(&format!("{} restored.", entry.label));
+    let back = if entry.kind == "account" { "/agent/accounts" } else { "/agent/contacts" };
+    Ok(page::see_other(&format!("{back}/{}", entry.item_id)))
+}
+
+/// `POST /agent/recycle-bin/{id}/purge`: Delete Permanently.
+pub async fn purge(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require_admin()?;
+    recycle_bin::purge(&state.db, *id).await?;
+    agent.flash("Deleted permanently.");
+    Ok(page::see_other("/agent/recycle-bin"))
+}

@@ -1,0 +1,82 @@
+//! Rendering pages: the layout context every console page carries, and response helpers.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::auth::CurrentAgent;
+use crate::domain::{Action, Module};
+use crate::error::AppResult;
+
+/// What the console layout needs: who is logged in, which nav item is active, the one-time
+/// message, the CSRF token for forms.
+pub struct Layout {
+    pub title: String,
+    pub nav: &'static str,
+    pub agent_name: String,
+    pub is_admin: bool,
+    pub can_view_contacts: bool,
+    pub can_view_accounts: bool,
+    pub flash: Option<String>,
+    pub csrf: String,
+}
+
+impl Layout {
+    /// The layout for `agent`'s page titled `title` under nav item `nav`.
+    #[must_use]
+    pub fn new(agent: &CurrentAgent, nav: &'static str, title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            nav,
+            agent_name: agent.name.clone(),
+            is_admin: agent.permissions.admin,
+            can_view_contacts: agent.permissions.can(Module::Contacts, Action::View),
+            can_view_accounts: agent.permissions.can(Module::Accounts, Action::View),
+            flash: agent.take_flash(),
+            csrf: agent.csrf.clone(),
+        }
+    }
+}
+
+/// Renders `page` with `status`.
+///
+/// # Errors
+/// When the template fails to render.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> AppResult<HttpResponse> {
+    let body = page.render()?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// Renders `page` with 200 OK.
+///
+/// # Errors
+/// When the template fails to render.
+pub fn ok<T: Template>(page: &T) -> AppResult<HttpResponse> {
+    render(StatusCode::OK, page)
+}
+
+/// Renders a form again with its errors: 422.
+///
+/// # Errors
+/// When the template fails to render.
+pub fn invalid<T: Template>(page: &T) -> AppResult<HttpResponse> {
+    render(StatusCode::UNPROCESSABLE_ENTITY, page)
+}
+
+/// 303 See Other to `location`: the answer to a successful form post.
+#[must_use]
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// A local path to go to after login: only paths on this site, never `//host` or a URL.
+#[must_use]
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}

@@ -1,0 +1,390 @@
+//! Accounts: list, add, detail (with its contacts and their tickets), edit. Deleting lives in
+//! the Recycle Bin service.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use super::{ServiceError, ServiceResult};
+use crate::db::Db;
+use crate::domain::search::words;
+use crate::domain::{AccountForm, AccountInput, FieldRules, PhoneParser};
+use crate::entities::{account, agent, contact, contact_search_term, ticket};
+
+/// Accounts per page.
+pub const PAGE_SIZE: u64 = 50;
+
+/// An account with its owner's name.
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
+pub struct AccountRow {
+    pub id: i64,
+    pub name: String,
+    pub name_sort: String,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub description: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// Clears what `rules` hide.
+fn redact(rules: &FieldRules, row: &mut AccountRow) {
+    if !rules.shows("website") {
+        row.website = None;
+    }
+    if !rules.shows("phone") {
+        row.phone = None;
+    }
+    if !rules.shows("owner") {
+        row.owner_id = None;
+        row.owner_name = None;
+    }
+    if !rules.shows("description") {
+        row.description = None;
+    }
+}
+
+/// `select` with the columns of [`AccountRow`] and the owner's name joined in.
+fn rows_of(select: sea_orm::Select<account::Entity>) -> sea_orm::Selector<sea_orm::SelectModel<AccountRow>> {
+    select
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::Name,
+            account::Column::NameSort,
+            account::Column::Website,
+            account::Column::Phone,
+            account::Column::OwnerId,
+            account::Column::Description,
+            account::Column::CreatedAt,
+        ])
+        .column_as(agent::Column::Name, "owner_name")
+        .join(
+            JoinType::LeftJoin,
+            sea_orm::RelationDef::from(
+                account::Entity::belongs_to(agent::Entity).from(account::Column::OwnerId).to(agent::Column::Id),
+            ),
+        )
+        .filter(account::Column::Trashed.eq(false))
+        .into_model::<AccountRow>()
+}
+
+/// One page of accounts by name, after the name/id cursor `after`, optionally filtered to
+/// names starting with `prefix`.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(
+    conn: &DatabaseConnection,
+    rules: &FieldRules,
+    prefix: &str,
+    after: Option<(String, i64)>,
+) -> ServiceResult<(Vec<AccountRow>, Option<(String, i64)>)> {
+    let mut select = account::Entity::find().filter(account::Column::Trashed.eq(false));
+    let prefix = prefix.trim().to_lowercase();
+    if !prefix.is_empty() {
+        select = select
+            .filter(account::Column::NameSort.gte(prefix.as_str()))
+            .filter(account::Column::NameSort.lt(crate::domain::search::prefix_end(&prefix)));
+    }
+    if let Some((name, id)) = after {
+        select = select.filter(
+            Expr::tuple([
+                Expr::col((account::Entity, account::Column::NameSort)).into(),
+                Expr::col((account::Entity, account::Column::Id)).into(),
+            ])
+            .gt(Expr::tuple([Expr::val(name).into(), Expr::val(id).into()])),
+        );
+    }
+    let mut rows: Vec<AccountRow> =
+        rows_of(select.order_by_asc(account::Column::NameSort).order_by_asc(account::Column::Id).limit(PAGE_SIZE + 1))
+            .all(conn)
+            .await?;
+    let next = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| (r.name_sort.clone(), r.id))
+    } else {
+        None
+    };
+    for row in &mut rows {
+        redact(rules, row);
+    }
+    Ok((rows, next))
+}
+
+/// One account as `rules` let the agent see it.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<AccountRow> {
+    let mut row = select_rows_by_id(conn, id).await?.ok_or(ServiceError::NotFound)?;
+    redact(rules, &mut row);
+    Ok(row)
+}
+
+async fn select_rows_by_id(conn: &DatabaseConnection, id: i64) -> Result<Option<AccountRow>, sea_orm::DbErr> {
+    rows_of(account::Entity::find_by_id(id)).one(conn).await
+}
+
+/// A contact of an account, for the account page.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct AccountContact {
+    pub id: i64,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: Option<String>,
+}
+
+impl AccountContact {
+    #[must_use]
+    pub fn name(&self) -> String {
+        crate::domain::PersonName { first: self.first_name.as_deref(), last: &self.last_name }.to_string()
+    }
+}
+
+/// How many contacts and tickets the account page lists.
+pub const RELATED_LIMIT: u64 = 100;
+
+/// The account page: the account, its contacts, and their tickets (newest first).
+///
+/// # Errors
+/// `NotFound`.
+pub async fn detail(
+    conn: &DatabaseConnection,
+    rules: &FieldRules,
+    contact_rules: &FieldRules,
+    id: i64,
+) -> ServiceResult<(AccountRow, Vec<AccountContact>, Vec<ticket::Model>)> {
+    let account = get(conn, rules, id).await?;
+    let mut contacts: Vec<AccountContact> = contact::Entity::find()
+        .select_only()
+        .columns([contact::Column::Id, contact::Column::FirstName, contact::Column::LastName, contact::Column::Email])
+        .filter(contact::Column::AccountId.eq(id))
+        .filter(contact::Column::Trashed.eq(false))
+        .order_by_asc(contact::Column::NameSort)
+        .limit(RELATED_LIMIT)
+        .into_model::<AccountContact>()
+        .all(conn)
+        .await?;
+    for c in &mut contacts {
+        if !contact_rules.shows("email") {
+            c.email = None;
+        }
+        if !contact_rules.shows("first_name") {
+            c.first_name = None;
+        }
+    }
+    let tickets = ticket::Entity::find()
+        .join(JoinType::InnerJoin, ticket_contact())
+        .filter(contact::Column::AccountId.eq(id))
+        .filter(ticket::Column::Trashed.eq(false))
+        .order_by_desc(ticket::Column::CreatedAt)
+        .limit(RELATED_LIMIT)
+        .all(conn)
+        .await?;
+    Ok((account, contacts, tickets))
+}
+
+fn ticket_contact() -> sea_orm::RelationDef {
+    ticket::Entity::belongs_to(contact::Entity).from(ticket::Column::ContactId).to(contact::Column::Id).into()
+}
+
+/// The form as the account stands now.
+#[must_use]
+pub fn form_of(row: &AccountRow) -> AccountForm {
+    AccountForm {
+        name: Some(row.name.clone()),
+        website: row.website.clone(),
+        phone: row.phone.clone(),
+        owner: row.owner_id.map(|id| id.to_string()),
+        description: row.description.clone(),
+    }
+}
+
+fn validate(
+    rules: &FieldRules,
+    mut form: AccountForm,
+    current: Option<&AccountForm>,
+    phones: &PhoneParser,
+) -> ServiceResult<AccountInput> {
+    let screened = rules.screen(&mut form, current);
+    let parsed = form.parse(phones);
+    match (screened, parsed) {
+        (Ok(()), Ok(input)) => Ok(input),
+        (screen, parse) => {
+            let mut errors = screen.err().unwrap_or_default();
+            for (field, message) in parse.err().unwrap_or_default().iter() {
+                errors.add(field, message.to_owned());
+            }
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+}
+
+async fn active_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<i64> {
+    agent::Entity::find_by_id(id)
+        .filter(agent::Column::Active.eq(true))
+        .one(conn)
+        .await?
+        .map(|a| a.id)
+        .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
+}
+
+/// Adds an account owned by the actor unless the form names another owner.
+///
+/// # Errors
+/// `Invalid` with messages per field.
+pub async fn create(
+    db: &Db,
+    actor_id: i64,
+    rules: &FieldRules,
+    form: AccountForm,
+    phones: &PhoneParser,
+) -> ServiceResult<i64> {
+    let input = validate(rules, form, None, phones)?;
+    let owner = active_owner(&db.conn, input.owner_id.flatten().unwrap_or(actor_id)).await?;
+    let now = Utc::now();
+    let row = account::ActiveModel {
+        name_sort: Set(input.name.to_lowercase()),
+        name: Set(input.name),
+        website: Set(input.website.flatten()),
+        phone: Set(input.phone.flatten().map(|p| p.as_str().to_owned())),
+        owner_id: Set(Some(owner)),
+        description: Set(input.description.flatten()),
+        created_by: Set(Some(actor_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        ..Default::default()
+    };
+    let _gate = db.write_gate().await;
+    Ok(row.insert(&db.conn).await?.id)
+}
+
+/// Edits an account. A new name is carried to its contacts' sort keys and search words.
+///
+/// # Errors
+/// `NotFound`; `Invalid` with messages per field.
+pub async fn update(
+    db: &Db,
+    rules: &FieldRules,
+    id: i64,
+    form: AccountForm,
+    phones: &PhoneParser,
+) -> ServiceResult<()> {
+    let current = select_rows_by_id(&db.conn, id).await?.ok_or(ServiceError::NotFound)?;
+    let input = validate(rules, form, Some(&form_of(&current)), phones)?;
+    let owner = match input.owner_id {
+        Some(Some(owner)) => Some(active_owner(&db.conn, owner).await?),
+        _ => None,
+    };
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let model = account::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let renamed = model.name != input.name;
+    let mut row: account::ActiveModel = model.into();
+    row.name_sort = Set(input.name.to_lowercase());
+    row.name = Set(input.name.clone());
+    if let Some(website) = input.website {
+        row.website = Set(website);
+    }
+    if let Some(phone) = input.phone {
+        row.phone = Set(phone.map(|p| p.as_str().to_owned()));
+    }
+    if let Some(owner) = owner {
+        row.owner_id = Set(Some(owner));
+    }
+    if let Some(description) = input.description {
+        row.description = Set(description);
+    }
+    row.updated_at = Set(Utc::now());
+    row.update(&txn).await?;
+    if renamed {
+        contact::Entity::update_many()
+            .col_expr(contact::Column::AccountSort, Expr::value(input.name.to_lowercase()))
+            .filter(contact::Column::AccountId.eq(id))
+            .exec(&txn)
+            .await?;
+        let ids: Vec<i64> = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::Id)
+            .filter(contact::Column::AccountId.eq(id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        drop_account_terms(&txn, &ids).await?;
+        add_account_terms(&txn, &ids, id, &input.name).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes the account words from the search words of `contacts`.
+///
+/// # Errors
+/// Database errors.
+pub async fn drop_account_terms<C: ConnectionTrait>(conn: &C, contacts: &[i64]) -> Result<(), sea_orm::DbErr> {
+    for chunk in contacts.chunks(500) {
+        contact_search_term::Entity::delete_many()
+            .filter(contact_search_term::Column::Field.eq("account"))
+            .filter(contact_search_term::Column::ContactId.is_in(chunk.to_vec()))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds the words of `name` to the search words of those of `contacts` linked to `account_id`.
+///
+/// # Errors
+/// Database errors.
+pub async fn add_account_terms<C: ConnectionTrait>(
+    conn: &C,
+    contacts: &[i64],
+    account_id: i64,
+    name: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let mut terms: Vec<String> = words(name).collect();
+    terms.dedup();
+    for chunk in contacts.chunks(200) {
+        let linked: Vec<i64> = contact::Entity::find()
+            .select_only()
+            .column(contact::Column::Id)
+            .filter(contact::Column::Id.is_in(chunk.to_vec()))
+            .filter(contact::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let rows: Vec<contact_search_term::ActiveModel> = linked
+            .iter()
+            .flat_map(|id| {
+                terms.iter().map(move |t| contact_search_term::ActiveModel {
+                    term: Set(t.clone()),
+                    field: Set("account".into()),
+                    contact_id: Set(*id),
+                })
+            })
+            .collect();
+        if !rows.is_empty() {
+            contact_search_term::Entity::insert_many(rows)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::columns([
+                        contact_search_term::Column::Term,
+                        contact_search_term::Column::Field,
+                        contact_search_term::Column::ContactId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .do_nothing()
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}

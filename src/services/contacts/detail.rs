@@ -1,0 +1,158 @@
+//! The contact detail page: the contact, its tickets, activities, time entries and history, in
+//! a fixed number of queries whatever the contact has.
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+};
+
+use super::{redact, ContactRow};
+use crate::domain::FieldRules;
+use crate::entities::{account, activity, agent, contact, contact_history, ticket, time_entry};
+use crate::services::{ServiceError, ServiceResult};
+
+/// How many of each related list the page shows.
+pub const RELATED_LIMIT: u64 = 50;
+
+/// Everything the detail page shows.
+#[derive(Debug)]
+pub struct ContactDetail {
+    pub contact: ContactRow,
+    pub tickets: Vec<ticket::Model>,
+    pub activities: Vec<activity::Model>,
+    pub time_entries: Vec<time_entry::Model>,
+    pub history: Vec<HistoryLine>,
+}
+
+/// One change to the contact, with the agent's name.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct HistoryLine {
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub agent_name: Option<String>,
+}
+
+impl HistoryLine {
+    #[must_use]
+    pub fn when(&self) -> String {
+        self.at.format("%b %-d, %Y %H:%M UTC").to_string()
+    }
+}
+
+/// One live contact joined with its account's and owner's names (not redacted).
+///
+/// # Errors
+/// Database errors.
+pub async fn find_row(conn: &DatabaseConnection, id: i64) -> Result<Option<ContactRow>, sea_orm::DbErr> {
+    contact::Entity::find_by_id(id)
+        .filter(contact::Column::Trashed.eq(false))
+        .select_only()
+        .columns([
+            contact::Column::Id,
+            contact::Column::FirstName,
+            contact::Column::LastName,
+            contact::Column::Email,
+            contact::Column::Phone,
+            contact::Column::Mobile,
+            contact::Column::AccountId,
+            contact::Column::OwnerId,
+            contact::Column::Title,
+            contact::Column::Description,
+            contact::Column::Source,
+            contact::Column::HelpCenterStatus,
+            contact::Column::CreatedAt,
+            contact::Column::NameSort,
+            contact::Column::EmailSort,
+            contact::Column::AccountSort,
+            contact::Column::OwnerSort,
+        ])
+        .column_as(account::Column::Name, "account_name")
+        .column_as(agent::Column::Name, "owner_name")
+        .join(JoinType::LeftJoin, contact::Relation::Account.def())
+        .join(JoinType::LeftJoin, contact::Relation::Owner.def())
+        .into_model::<ContactRow>()
+        .one(conn)
+        .await
+}
+
+/// One contact as `rules` let the agent see it (for the edit form).
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactRow> {
+    let mut row = find_row(conn, id).await?.ok_or(ServiceError::NotFound)?;
+    redact(rules, &mut row);
+    Ok(row)
+}
+
+/// The detail page's data.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactDetail> {
+    let contact = get(conn, rules, id).await?;
+    let tickets = ticket::Entity::find()
+        .filter(ticket::Column::ContactId.eq(id))
+        .filter(ticket::Column::Trashed.eq(false))
+        .order_by_desc(ticket::Column::CreatedAt)
+        .limit(RELATED_LIMIT)
+        .all(conn)
+        .await?;
+    let activities = activity::Entity::find()
+        .filter(activity::Column::ContactId.eq(id))
+        .filter(activity::Column::Trashed.eq(false))
+        .order_by_desc(activity::Column::CreatedAt)
+        .limit(RELATED_LIMIT)
+        .all(conn)
+        .await?;
+    let time_entries = time_entry::Entity::find()
+        .filter(time_entry::Column::ContactId.eq(id))
+        .filter(time_entry::Column::Trashed.eq(false))
+        .order_by_desc(time_entry::Column::CreatedAt)
+        .limit(RELATED_LIMIT)
+        .all(conn)
+        .await?;
+    let history = contact_history::Entity::find()
+        .filter(contact_history::Column::ContactId.eq(id))
+        .select_only()
+        .columns([
+            contact_history::Column::Field,
+            contact_history::Column::OldValue,
+            contact_history::Column::NewValue,
+            contact_history::Column::At,
+        ])
+        .column_as(agent::Column::Name, "agent_name")
+        .join(
+            JoinType::LeftJoin,
+            sea_orm::RelationDef::from(
+                contact_history::Entity::belongs_to(agent::Entity)
+                    .from(contact_history::Column::AgentId)
+                    .to(agent::Column::Id),
+            ),
+        )
+        .order_by_desc(contact_history::Column::At)
+        .order_by_desc(contact_history::Column::Id)
+        .limit(RELATED_LIMIT)
+        .into_model::<HistoryLine>()
+        .all(conn)
+        .await?;
+    let history = history.into_iter().filter(|h| history_visible(rules, &h.field)).collect();
+    Ok(ContactDetail { contact, tickets, activities, time_entries, history })
+}
+
+/// A history line about a hidden field would reveal its values.
+fn history_visible(rules: &FieldRules, field_label: &str) -> bool {
+    let key = match field_label {
+        "First Name" => "first_name",
+        "Email" => "email",
+        "Phone" => "phone",
+        "Mobile" => "mobile",
+        "Account Name" => "account",
+        "Contact Owner" => "owner",
+        "Title" => "title",
+        "Description" => "description",
+        _ => return true,
+    };
+    rules.shows(key)
+}

@@ -1,0 +1,96 @@
+//! Contacts: the list, the detail page, adding, editing. Every read goes through [`redact`] so
+//! that a field hidden from the agent's profile never leaves the server, and every write goes
+//! through `FieldRules::screen` so that a hidden field is ignored and a read-only one cannot be
+//! changed.
+
+mod detail;
+mod list;
+mod rules;
+mod search_terms;
+mod write;
+
+pub use detail::{detail, get, ContactDetail, HistoryLine};
+pub use list::{list, ContactList, ListQuery, Sort, View};
+pub use rules::redact;
+pub use write::{create, form_of, record, update, NewContactSource};
+
+use chrono::{DateTime, Utc};
+use sea_orm::FromQueryResult;
+
+use crate::domain::PersonName;
+
+/// Help Center statuses that make a contact a Help Center user.
+pub const HELP_CENTER_USER_STATUSES: [&str; 3] = ["invited", "active", "deactivated"];
+
+/// A contact as pages show it, joined with its account's and owner's names.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct ContactRow {
+    pub id: i64,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub source: String,
+    pub help_center_status: String,
+    pub created_at: DateTime<Utc>,
+    pub name_sort: String,
+    pub email_sort: String,
+    pub account_sort: String,
+    pub owner_sort: String,
+}
+
+impl ContactRow {
+    /// "First Last".
+    #[must_use]
+    pub fn name(&self) -> String {
+        PersonName { first: self.first_name.as_deref(), last: &self.last_name }.to_string()
+    }
+
+    /// Whether the contact is a Help Center user (and so cannot be deleted).
+    #[must_use]
+    pub fn is_help_center_user(&self) -> bool {
+        HELP_CENTER_USER_STATUSES.contains(&self.help_center_status.as_str())
+    }
+
+    /// The Help Center status as people read it.
+    #[must_use]
+    pub fn help_center_label(&self) -> &'static str {
+        help_center_label(&self.help_center_status)
+    }
+
+    /// How the contact came to be, as people read it.
+    #[must_use]
+    pub fn source_label(&self) -> &'static str {
+        match self.source.as_str() {
+            "email" => "Email",
+            "whatsapp" => "WhatsApp",
+            "help_center" => "Help Center sign-up",
+            "import" => "Import",
+            _ => "Added by an agent",
+        }
+    }
+
+    /// The creation date for lists.
+    #[must_use]
+    pub fn created_label(&self) -> String {
+        self.created_at.format("%b %-d, %Y").to_string()
+    }
+}
+
+/// A Help Center status as people read it.
+#[must_use]
+pub fn help_center_label(status: &str) -> &'static str {
+    match status {
+        "invited" => "Invited",
+        "active" => "Active",
+        "deactivated" => "Deactivated",
+        _ => "Not invited",
+    }
+}

@@ -1,0 +1,65 @@
+//! Keeping a contact's search words in step with its fields.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use crate::domain::search::words;
+use crate::entities::{contact, contact_search_term};
+
+/// The (field, word) pairs a contact is found by.
+fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut terms: Vec<(&'static str, String)> = Vec::new();
+    let mut add = |field: &'static str, term: String| {
+        if !term.is_empty() && !terms.iter().any(|(f, t)| *f == field && *t == term) {
+            terms.push((field, term.chars().take(100).collect()));
+        }
+    };
+    for w in words(contact.first_name.as_deref().unwrap_or("")).chain(words(&contact.last_name)) {
+        add("name", w);
+    }
+    if let Some(email) = &contact.email {
+        add("email", email.clone());
+        if let Some((local, _)) = email.split_once('@') {
+            add("email", local.to_owned());
+        }
+    }
+    for (field, number) in [("phone", &contact.phone), ("mobile", &contact.mobile)] {
+        if let Some(number) = number {
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            // Found by the full international digits and by the digits people type locally.
+            for skip in 0..digits.len().min(4) {
+                add(field, digits[skip..].to_owned());
+            }
+        }
+    }
+    for w in words(account_name.unwrap_or("")) {
+        add("account", w);
+    }
+    terms
+}
+
+/// Replaces the contact's search words.
+///
+/// # Errors
+/// Database errors.
+pub async fn reindex<C: ConnectionTrait>(
+    conn: &C,
+    contact: &contact::Model,
+    account_name: Option<&str>,
+) -> Result<(), DbErr> {
+    contact_search_term::Entity::delete_many()
+        .filter(contact_search_term::Column::ContactId.eq(contact.id))
+        .exec(conn)
+        .await?;
+    let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, account_name)
+        .into_iter()
+        .map(|(field, term)| contact_search_term::ActiveModel {
+            term: Set(term),
+            field: Set(field.to_owned()),
+            contact_id: Set(contact.id),
+        })
+        .collect();
+    if !rows.is_empty() {
+        contact_search_term::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}

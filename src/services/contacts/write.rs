@@ -1,0 +1,326 @@
+//! Adding and editing contacts: field permissions, validation, account and owner lookup,
+//! uniqueness of the email, search words and the history of changes, in one transaction.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::{detail::find_row, search_terms, ContactRow};
+use crate::db::Db;
+use crate::domain::{ContactForm, ContactInput, FieldRules, PersonName, PhoneParser};
+use crate::entities::{account, agent, contact, contact_history};
+use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+
+/// How a contact came to exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewContactSource {
+    Agent,
+    Email,
+    WhatsApp,
+    HelpCenter,
+    Import,
+}
+
+impl NewContactSource {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Email => "email",
+            Self::WhatsApp => "whatsapp",
+            Self::HelpCenter => "help_center",
+            Self::Import => "import",
+        }
+    }
+}
+
+/// The form as the contact stands now, for comparing read-only fields and for the edit page.
+#[must_use]
+pub fn form_of(row: &ContactRow) -> ContactForm {
+    ContactForm {
+        first_name: row.first_name.clone(),
+        last_name: Some(row.last_name.clone()),
+        email: row.email.clone(),
+        phone: row.phone.clone(),
+        mobile: row.mobile.clone(),
+        account: row.account_name.clone(),
+        owner: row.owner_id.map(|id| id.to_string()),
+        title: row.title.clone(),
+        description: row.description.clone(),
+    }
+}
+
+/// Screens and parses a form, collecting every message.
+fn validate(
+    rules: &FieldRules,
+    mut form: ContactForm,
+    current: Option<&ContactForm>,
+    phones: &PhoneParser,
+) -> ServiceResult<ContactInput> {
+    let screened = rules.screen(&mut form, current);
+    let parsed = form.parse(phones);
+    match (screened, parsed) {
+        (Ok(()), Ok(input)) => Ok(input),
+        (screen, parse) => {
+            let mut errors = screen.err().unwrap_or_default();
+            for (field, message) in parse.err().unwrap_or_default().iter() {
+                errors.add(field, message.to_owned());
+            }
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+}
+
+/// The account an agent typed the name of: exactly one live account must have it.
+async fn find_account<C: ConnectionTrait>(conn: &C, name: &str) -> ServiceResult<account::Model> {
+    let found = account::Entity::find()
+        .filter(account::Column::NameSort.eq(name.trim().to_lowercase()))
+        .filter(account::Column::Trashed.eq(false))
+        .all(conn)
+        .await?;
+    match found.len() {
+        1 => Ok(found.into_iter().next().ok_or(ServiceError::NotFound)?),
+        0 => Err(ServiceError::field(
+            "account",
+            "No account has this name. Check the spelling, or add the account under Accounts first.",
+        )),
+        _ => Err(ServiceError::field(
+            "account",
+            "Several accounts have this name; open the account and add the contact from there.",
+        )),
+    }
+}
+
+async fn find_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<agent::Model> {
+    agent::Entity::find_by_id(id)
+        .filter(agent::Column::Active.eq(true))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
+}
+
+/// A live or deleted contact that already has `email`, other than `except`.
+async fn email_taken<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    except: Option<i64>,
+) -> ServiceResult<Option<contact::Model>> {
+    let mut q = contact::Entity::find().filter(contact::Column::Email.eq(email));
+    if let Some(id) = except {
+        q = q.filter(contact::Column::Id.ne(id));
+    }
+    Ok(q.one(conn).await?)
+}
+
+fn duplicate(existing: &contact::Model) -> ServiceError {
+    if existing.trashed {
+        ServiceError::field(
+            "email",
+            "A deleted contact in the Recycle Bin has this email. Restore it instead of adding a new one.",
+        )
+    } else {
+        ServiceError::DuplicateEmail(existing.id)
+    }
+}
+
+/// Adds a contact on behalf of agent `actor_id` (the Contact Owner unless the form names another).
+///
+/// # Errors
+/// `Invalid` with messages per field; `DuplicateEmail` naming the contact that has the address.
+pub async fn create(
+    db: &Db,
+    actor_id: i64,
+    rules: &FieldRules,
+    form: ContactForm,
+    phones: &PhoneParser,
+) -> ServiceResult<i64> {
+    let input = validate(rules, form, None, phones)?;
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let account = match input.account_name.clone().flatten() {
+        Some(name) => Some(find_account(&txn, &name).await?),
+        None => None,
+    };
+    let owner = find_owner(&txn, input.owner_id.flatten().unwrap_or(actor_id)).await?;
+    let email = input.email.clone().flatten();
+    if let Some(email) = &email {
+        if let Some(existing) = email_taken(&txn, email.as_str(), None).await? {
+            return Err(duplicate(&existing));
+        }
+    }
+    let now = Utc::now();
+    let first_name = input.first_name.clone().flatten();
+    let last_name = input.last_name.as_str().to_owned();
+    let row = contact::ActiveModel {
+        name_sort: Set(PersonName { first: first_name.as_deref(), last: &last_name }.sort_key()),
+        first_name: Set(first_name),
+        last_name: Set(last_name),
+        email_sort: Set(email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default()),
+        email: Set(email.map(|e| e.as_str().to_owned())),
+        phone: Set(input.phone.clone().flatten().map(|p| p.as_str().to_owned())),
+        mobile: Set(input.mobile.clone().flatten().map(|p| p.as_str().to_owned())),
+        account_id: Set(account.as_ref().map(|a| a.id)),
+        account_sort: Set(account.as_ref().map(|a| a.name_sort.clone()).unwrap_or_default()),
+        owner_id: Set(Some(owner.id)),
+        owner_sort: Set(owner.name_sort.clone()),
+        title: Set(input.title.clone().flatten()),
+        description: Set(input.description.clone().flatten()),
+        source: Set(NewContactSource::Agent.key().to_owned()),
+        help_center_status: Set("not_invited".to_owned()),
+        created_by: Set(Some(actor_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        ..Default::default()
+    };
+    let saved = row.insert(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ServiceError::field("email", "A contact with this email exists already.")
+        } else {
+            e.into()
+        }
+    })?;
+    search_terms::reindex(&txn, &saved, account.as_ref().map(|a| a.name.as_str())).await?;
+    record(&txn, saved.id, Some(actor_id), "Contact", None, Some("Created".to_owned())).await?;
+    txn.commit().await?;
+    Ok(saved.id)
+}
+
+/// Edits a contact. Only fields that changed are written to the history.
+///
+/// # Errors
+/// `NotFound`; `Invalid` with messages per field (including read-only fields the post tried to
+/// change); `DuplicateEmail`.
+pub async fn update(
+    db: &Db,
+    actor_id: i64,
+    rules: &FieldRules,
+    contact_id: i64,
+    form: ContactForm,
+    phones: &PhoneParser,
+) -> ServiceResult<()> {
+    let current = find_row(&db.conn, contact_id).await?.ok_or(ServiceError::NotFound)?;
+    let input = validate(rules, form, Some(&form_of(&current)), phones)?;
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let Some(model) =
+        contact::Entity::find_by_id(contact_id).filter(contact::Column::Trashed.eq(false)).one(&txn).await?
+    else {
+        return Err(ServiceError::NotFound);
+    };
+    let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    let mut row: contact::ActiveModel = model.clone().into();
+    let mut change = |label: &'static str, old: &Option<String>, new: &Option<String>| {
+        if old != new {
+            changes.push((label, old.clone(), new.clone()));
+            true
+        } else {
+            false
+        }
+    };
+
+    let first_name = input.first_name.clone().unwrap_or(model.first_name.clone());
+    change("First Name", &model.first_name, &first_name);
+    let last_name = input.last_name.as_str().to_owned();
+    change("Last Name", &Some(model.last_name.clone()), &Some(last_name.clone()));
+    row.name_sort = Set(PersonName { first: first_name.as_deref(), last: &last_name }.sort_key());
+    row.first_name = Set(first_name);
+    row.last_name = Set(last_name);
+
+    if let Some(email) = input.email.clone() {
+        let email = email.map(|e| e.as_str().to_owned());
+        if change("Email", &model.email, &email) {
+            if let Some(address) = &email {
+                if let Some(existing) = email_taken(&txn, address, Some(contact_id)).await? {
+                    return Err(duplicate(&existing));
+                }
+            }
+            row.email_sort = Set(email.clone().unwrap_or_default());
+            row.email = Set(email);
+        }
+    }
+    for (label, posted, old, slot) in [
+        ("Phone", &input.phone, &model.phone, &mut row.phone),
+        ("Mobile", &input.mobile, &model.mobile, &mut row.mobile),
+    ] {
+        if let Some(number) = posted {
+            let number = number.as_ref().map(|p| p.as_str().to_owned());
+            change(label, old, &number);
+            *slot = Set(number);
+        }
+    }
+    for (label, posted, old, slot) in [
+        ("Title", &input.title, &model.title, &mut row.title),
+        ("Description", &input.description, &model.description, &mut row.description),
+    ] {
+        if let Some(text) = posted {
+            change(label, old, text);
+            *slot = Set(text.clone());
+        }
+    }
+    let mut account_name = current.account_name.clone();
+    if let Some(name) = &input.account_name {
+        if name.as_deref().map(str::to_lowercase) != current.account_name.as_deref().map(str::to_lowercase) {
+            let account = match name {
+                Some(name) => Some(find_account(&txn, name).await?),
+                None => None,
+            };
+            account_name = account.as_ref().map(|a| a.name.clone());
+            change("Account Name", &current.account_name, &account_name);
+            row.account_sort = Set(account.as_ref().map(|a| a.name_sort.clone()).unwrap_or_default());
+            row.account_id = Set(account.map(|a| a.id));
+        }
+    }
+    if let Some(Some(owner_id)) = input.owner_id {
+        if Some(owner_id) != model.owner_id {
+            let owner = find_owner(&txn, owner_id).await?;
+            change("Contact Owner", &current.owner_name, &Some(owner.name.clone()));
+            row.owner_sort = Set(owner.name_sort);
+            row.owner_id = Set(Some(owner.id));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    row.updated_at = Set(Utc::now());
+    let saved = row.update(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ServiceError::field("email", "A contact with this email exists already.")
+        } else {
+            e.into()
+        }
+    })?;
+    search_terms::reindex(&txn, &saved, account_name.as_deref()).await?;
+    for (field, old, new) in changes {
+        record(&txn, contact_id, Some(actor_id), field, old, new).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes one line of a contact's history.
+///
+/// # Errors
+/// Database errors.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: i64,
+    agent_id: Option<i64>,
+    field: &str,
+    old: Option<String>,
+    new: Option<String>,
+) -> Result<(), sea_orm::DbErr> {
+    contact_history::ActiveModel {
+        contact_id: Set(contact_id),
+        agent_id: Set(agent_id),
+        field: Set(field.to_owned()),
+        old_value: Set(old),
+        new_value: Set(new),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! The Recycle Bin: deleting a contact moves it with its tickets, activities and time entries
+//! into the bin in one transaction; deleting an account unlinks its contacts (remembered, so a
+//! restore links them again). Restore brings everything back; purge removes it for good.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::contacts::HELP_CENTER_USER_STATUSES;
+use super::{ServiceError, ServiceResult};
+use crate::db::Db;
+use crate::domain::PersonName;
+use crate::entities::{account, activity, agent, contact, recycle_bin, ticket, time_entry};
+
+/// What went into the bin with an item.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Details {
+    #[serde(default)]
+    pub tickets: u64,
+    #[serde(default)]
+    pub activities: u64,
+    #[serde(default)]
+    pub time_entries: u64,
+    /// For an account: the contacts that were unlinked from it.
+    #[serde(default)]
+    pub unlinked_contacts: Vec<i64>,
+}
+
+impl Details {
+    /// "12 tickets, 3 activities, 1 time entry", or "" when nothing went with it.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if self.tickets > 0 {
+            parts.push(plural(self.tickets, "ticket", "tickets"));
+        }
+        if self.activities > 0 {
+            parts.push(plural(self.activities, "activity", "activities"));
+        }
+        if self.time_entries > 0 {
+            parts.push(plural(self.time_entries, "time entry", "time entries"));
+        }
+        if !self.unlinked_contacts.is_empty() {
+            parts.push(format!("{} unlinked", plural(self.unlinked_contacts.len() as u64, "contact", "contacts")));
+        }
+        parts.join(", ")
+    }
+}
+
+/// One line of the Recycle Bin.
+#[derive(Debug)]
+pub struct Entry {
+    pub id: i64,
+    pub kind: String,
+    pub label: String,
+    pub deleted_by: Option<String>,
+    pub deleted_at: DateTime<Utc>,
+    pub details: Details,
+}
+
+impl Entry {
+    /// "Contact" or "Account".
+    #[must_use]
+    pub fn kind_label(&self) -> &'static str {
+        if self.kind == "account" {
+            "Account"
+        } else {
+            "Contact"
+        }
+    }
+
+    #[must_use]
+    pub fn when(&self) -> String {
+        self.deleted_at.format("%b %-d, %Y %H:%M UTC").to_string()
+    }
+}
+
+/// How many entries the page lists, newest first.
+pub const PAGE_LIMIT: u64 = 200;
+
+/// The newest entries.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
+    let rows = recycle_bin::Entity::find()
+        .find_also_related_agent()
+        .order_by_desc(recycle_bin::Column::DeletedAt)
+        .order_by_desc(recycle_bin::Column::Id)
+        .limit(PAGE_LIMIT)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(e, a)| Entry {
+            id: e.id,
+            details: serde_json::from_str(&e.details).unwrap_or_default(),
+            kind: e.kind,
+            label: e.label,
+            deleted_by: a.map(|a| a.name),
+            deleted_at: e.deleted_at,
+        })
+        .collect())
+}
+
+/// Finding the deleting agent of an entry without a declared relation.
+trait FindAlsoAgent {
+    fn find_also_related_agent(self) -> sea_orm::SelectTwo<recycle_bin::Entity, agent::Entity>;
+}
+
+impl FindAlsoAgent for sea_orm::Select<recycle_bin::Entity> {
+    fn find_also_related_agent(self) -> sea_orm::SelectTwo<recycle_bin::Entity, agent::Entity> {
+        self.find_also_linked(DeletedBy)
+    }
+}
+
+struct DeletedBy;
+
+impl sea_orm::Linked for DeletedBy {
+    type FromEntity = recycle_bin::Entity;
+    type ToEntity = agent::Entity;
+
+    fn link(&self) -> Vec<sea_orm::RelationDef> {
+        vec![recycle_bin::Entity::belongs_to(agent::Entity)
+            .from(recycle_bin::Column::DeletedBy)
+            .to(agent::Column::Id)
+            .into()]
+    }
+}
+
+async fn new_entry<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    item_id: i64,
+    label: String,
+    actor_id: i64,
+) -> ServiceResult<recycle_bin::Model> {
+    Ok(recycle_bin::ActiveModel {
+        kind: Set(kind.to_owned()),
+        item_id: Set(item_id),
+        label: Set(label),
+        deleted_by: Set(Some(actor_id)),
+        deleted_at: Set(Utc::now()),
+        details: Set("{}".to_owned()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// Moves what matches `filter` in `E` to the bin entry; the number moved.
+macro_rules! trash {
+    ($conn:expr, $entity:ident, $filter:expr, $entry:expr) => {
+        $entity::Entity::update_many()
+            .col_expr($entity::Column::Trashed, Expr::value(true))
+            .col_expr($entity::Column::RecycleEntryId, Expr::value($entry))
+            .filter($filter)
+            .filter($entity::Column::Trashed.eq(false))
+            .exec($conn)
+            .await?
+            .rows_affected
+    };
+}
+
+/// Deletes a contact: it and all its tickets, activities and time entries go to the bin
+/// together. A Help Center user cannot be deleted.
+///
+/// # Errors
+/// `NotFound`; `Conflict` for a Help Center user, saying how to remove its access first.
+pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceResult<i64> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let c = contact::Entity::find_by_id(contact_id)
+        .filter(contact::Column::Trashed.eq(false))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if HELP_CENTER_USER_STATUSES.contains(&c.help_center_status.as_str()) {
+        return Err(ServiceError::Conflict(
+            "This contact is a Help Center user and cannot be deleted. Open the contact, choose Remove Help Center access, then delete it.".into(),
+        ));
+    }
+    let label = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+    let entry = new_entry(&txn, "contact", c.id, label, actor_id).await?;
+    let details = Details {
+        tickets: trash!(&txn, ticket, ticket::Column::ContactId.eq(c.id), entry.id),
+        activities: trash!(&txn, activity, activity::Column::ContactId.eq(c.id), entry.id),
+        time_entries: trash!(&txn, time_entry, time_entry::Column::ContactId.eq(c.id), entry.id),
+        unlinked_contacts: Vec::new(),
+    };
+    trash!(&txn, contact, contact::Column::Id.eq(c.id), entry.id);
+    save_details(&txn, entry, &details).await?;
+    txn.commit().await?;
+    Ok(contact_id)
+}
+
+/// Deletes an account: its contacts are kept and unlinked from it.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let a = account::Entity::find_by_id(account_id)
+        .filter(account::Column::Trashed.eq(false))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let entry = new_entry(&txn, "account", a.id, a.name.clone(), actor_id).await?;
+    let unlinked: Vec<i64> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(contact::Column::AccountId.eq(a.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    contact::Entity::update_many()
+        .col_expr(contact::Column::AccountId, Expr::value(Option::<i64>::None))
+        .col_expr(contact::Column::AccountSort, Expr::value(""))
+        .filter(contact::Column::AccountId.eq(a.id))
+        .exec(&txn)
+        .await?;
+    super::accounts::drop_account_terms(&txn, &unlinked).await?;
+    trash!(&txn, account, account::Column::Id.eq(a.id), entry.id);
+    let details = Details { unlinked_contacts: unlinked, ..Details::default() };
+    save_details(&txn, entry, &details).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn save_details<C: ConnectionTrait>(conn: &C, entry: recycle_bin::Model, details: &Details) -> ServiceResult<()> {
+    let mut row: recycle_bin::ActiveModel = entry.into();
+    row.details = Set(serde_json::to_string(details).map_err(anyhow::Error::from)?);
+    row.update(conn).await?;
+    Ok(())
+}
+
+/// The entry with `id`.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<recycle_bin::Model> {
+    recycle_bin::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Moves everything of an entry back out of the bin.
+macro_rules! untrash {
+    ($conn:expr, $entity:ident, $entry:expr) => {
+        $entity::Entity::update_many()
+            .col_expr($entity::Column::Trashed, Expr::value(false))
+            .col_expr($entity::Column::RecycleEntryId, Expr::value(Option::<i64>::None))
+            .filter($entity::Column::RecycleEntryId.eq($entry))
+            .exec($conn)
+            .await?
+    };
+}
+
+/// Restores an entry: everything that went into the bin with it comes back as it was, and an
+/// account's contacts that have no account meanwhile are linked to it again.
+///
+/// # Errors
+/// `NotFound`; `Conflict` when a restored contact's email now belongs to another contact.
+pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    untrash!(&txn, contact, entry.id);
+    untrash!(&txn, ticket, entry.id);
+    untrash!(&txn, activity, entry.id);
+    untrash!(&txn, time_entry, entry.id);
+    untrash!(&txn, account, entry.id);
+    if entry.kind == "account" {
+        let details: Details = serde_json::from_str(&entry.details).unwrap_or_default();
+        if let Some(a) = account::Entity::find_by_id(entry.item_id).one(&txn).await? {
+            contact::Entity::update_many()
+                .col_expr(contact::Column::AccountId, Expr::value(a.id))
+                .col_expr(contact::Column::AccountSort, Expr::value(a.name_sort.clone()))
+                .filter(contact::Column::Id.is_in(details.unlinked_contacts.clone()))
+                .filter(contact::Column::AccountId.is_null())
+                .exec(&txn)
+                .await?;
+            super::accounts::add_account_terms(&txn, &details.unlinked_contacts, a.id, &a.name).await?;
+        }
+    }
+    recycle_bin::Entity::delete_by_id(entry.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(entry)
+}
+
+/// Removes an entry and everything that went with it, for good.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn purge(db: &Db, entry_id: i64) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    purge_entry(&txn, entry.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn purge_entry<C: ConnectionTrait>(conn: &C, entry_id: i64) -> Result<(), sea_orm::DbErr> {
+    // Children first: messages, search words and history go with their ticket or contact by
+    // ON DELETE CASCADE.
+    ticket::Entity::delete_many().filter(ticket::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    activity::Entity::delete_many().filter(activity::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    time_entry::Entity::delete_many().filter(time_entry::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    contact::Entity::delete_many().filter(contact::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    account::Entity::delete_many().filter(account::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    recycle_bin::Entity::delete_by_id(entry_id).exec(conn).await?;
+    Ok(())
+}
+
+/// Purges every entry deleted before `cutoff` (the retention period), one transaction each.
+///
+/// # Errors
+/// Database errors.
+pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+    let old: Vec<i64> = recycle_bin::Entity::find()
+        .select_only()
+        .column(recycle_bin::Column::Id)
+        .filter(recycle_bin::Column::DeletedAt.lt(cutoff))
+        .limit(1000)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let mut purged = 0;
+    for id in old {
+        let _gate = db.write_gate().await;
+        let txn = db.conn.begin().await?;
+        purge_entry(&txn, id).await?;
+        txn.commit().await?;
+        purged += 1;
+    }
+    Ok(purged)
+}

@@ -1,0 +1,164 @@
+//! Building the application: connect and migrate, bind the listener (port 0 in tests), install
+//! middleware, and the whole route table in one place.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{time, Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::DbSessionStore;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::PhoneParser;
+use crate::routes;
+use crate::services::{agents, profiles, settings};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub phones: PhoneParser,
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    /// Whether no agent exists yet, so the console leads to `/setup`. Once an agent exists the
+    /// answer is remembered, and no query is made again.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn needs_setup(&self) -> Result<bool, sea_orm::DbErr> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let done = agents::count(&self.db.conn).await? > 0;
+        if done {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(!done)
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, makes sure the built-in profiles exist,
+    /// and binds the listener.
+    ///
+    /// # Errors
+    /// A bad setting, an unreachable database, a port in use.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let phones = PhoneParser::new(&settings.default_region).map_err(anyhow::Error::msg)?;
+        let db = Db::connect(&sqlite_url_with_default_path(&settings.database_url), settings.db_pool)
+            .await
+            .with_context(|| "cannot open the database (DATABASE_URL)".to_owned())?;
+        profiles::ensure_built_in(&db.conn).await?;
+        let secret = settings::secret_key(&db.conn, settings.secret_key.as_deref()).await?;
+        if secret.len() < 32 {
+            anyhow::bail!("FRONTDESK_SECRET_KEY must be at least 32 characters long");
+        }
+        let key = Key::derive_from(secret.as_bytes());
+        let listener =
+            TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
+        let state = web::Data::new(AppState { db, settings, phones, setup_done: AtomicBool::new(false) });
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(DbSessionStore::new(app_state.db.conn.clone()), key.clone())
+                .cookie_name("frontdesk_session".into())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(secure_cookies)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(BrowserSession::default().state_ttl(session_ttl))
+                .build();
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::PayloadConfig::new(256 * 1024))
+                .wrap(sessions)
+                .wrap(middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")))
+                .wrap(middleware::Compress::default())
+                .wrap(TracingLogger::default())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server, state })
+    }
+
+    /// The port actually bound (useful with port 0).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state, for tests that look into the database.
+    #[must_use]
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM: in-flight requests finish),
+    /// running housekeeping in the background.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run(self) -> std::io::Result<()> {
+        tracing::info!(port = self.port, "serving");
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+/// `sqlite://frontdesk.db` style URLs name a file relative to the working directory; make sure a
+/// bare `sqlite:` with no path still means that file.
+fn sqlite_url_with_default_path(url: &str) -> String {
+    match url {
+        "sqlite:" | "sqlite://" => "sqlite://frontdesk.db".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Periodic clean-up, safe to run on every instance at once: each step is one idempotent
+/// delete.
+async fn housekeeping(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        let conn = &state.db.conn;
+        if let Err(e) = crate::auth::session_store::purge_expired(conn).await {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+        if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
+            tracing::warn!(error = %e, "purging old login failures failed");
+        }
+        let retention = chrono::Duration::days(i64::from(state.settings.recycle_bin_retention_days));
+        match crate::services::recycle_bin::purge_older_than(&state.db, now - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "recycle bin retention"),
+            Err(e) => tracing::warn!(error = %e, "recycle bin retention failed"),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+use crate::helpers::{spawn_app, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn without_a_session_the_console_redirects_to_login() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let anonymous = app.new_client();
+    let page = anonymous.get("/agent/contacts?view=mine").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/agent/login?next=%2Fagent%2Fcontacts%3Fview%3Dmine"));
+}
+
+#[tokio::test]
+async fn wrong_credentials_get_one_generic_message() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let other = app.new_client();
+    for (email, password) in [(ADMIN_EMAIL, "wrong password"), ("nobody@example.com", ADMIN_PASSWORD)] {
+        let page = other.login(email, password).await;
+        assert_eq!(page.status, 422);
+        assert!(page.text().contains("The email or password is not right."));
+        assert_eq!(page.value_of("email").as_deref(), Some(email));
+    }
+}
+
+#[tokio::test]
+async fn login_goes_to_the_page_asked_for_and_renews_the_session() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let other = app.new_client();
+    let login_page = other.get("/agent/login?next=/agent/accounts").await;
+    assert_eq!(login_page.value_of("next").as_deref(), Some("/agent/accounts"));
+    let sessions_before = app.count("sessions").await;
+    let page = other
+        .submit(
+            "/agent/login?next=/agent/accounts",
+            "/agent/login",
+            &[("email", "ADMIN@example.com"), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/agent/accounts"));
+    // The anonymous session was replaced, not reused: same number of rows, a new id.
+    assert_eq!(app.count("sessions").await, sessions_before);
+
+    let evil = other
+        .submit(
+            "/agent/login?next=//evil.example",
+            "/agent/login",
+            &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+        )
+        .await;
+    assert_eq!(evil.location.as_deref(), Some("/agent/contacts"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let cookie_before = app.client.get(app.url("/agent/contacts")).send().await.expect("GET").status();
+    assert_eq!(cookie_before, 200);
+    let out = app.submit("/agent/contacts", "/agent/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(app.count("sessions WHERE agent_id IS NOT NULL").await, 0);
+    assert_eq!(app.get("/agent/contacts").await.status, 303);
+}
+
+#[tokio::test]
+async fn a_post_without_a_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let page = app.post_raw("/agent/logout", &[]).await;
+    assert_eq!(page.status, 403);
+    let forged = app.post_raw("/agent/logout", &[("csrf_token", "forged")]).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(app.get("/agent/contacts").await.status, 200, "still logged in");
+}
+
+#[tokio::test]
+async fn more_than_five_failures_lock_the_account_for_a_while() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let other = app.new_client();
+    for _ in 0..5 {
+        assert_eq!(other.login(ADMIN_EMAIL, "wrong password").await.status, 422);
+    }
+    // Five failures do not lock anyone out.
+    assert_eq!(other.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 303);
+    let third = app.new_client();
+    assert_eq!(third.login(ADMIN_EMAIL, "wrong password").await.status, 422);
+    // That was the sixth failure: now even the right password is refused.
+    let locked = third.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.text().contains("Too many failed attempts"));
+}

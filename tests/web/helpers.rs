@@ -1,0 +1,241 @@
+//! `spawn_app()` and helpers that speak the domain and read forms like a browser.
+
+use std::path::PathBuf;
+
+use frontdesk::config::Settings;
+use frontdesk::startup::{AppState, Application};
+use reqwest::{redirect, Response, StatusCode};
+use scraper::{Html, Selector};
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A running application and a cookie-keeping client that does not follow redirects.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: actix_web::web::Data<AppState>,
+    sqlite_file: Option<PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(path) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+/// Makes a fresh, empty database and returns its URL (and the SQLite file to remove).
+async fn fresh_database() -> (String, Option<PathBuf>) {
+    let name = format!("fdt_{}", uuid::Uuid::new_v4().simple());
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let admin = Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute(Statement::from_string(admin.get_database_backend(), format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (prefix, _) = base.rsplit_once('/').expect("database URL with a path");
+            (format!("{prefix}/{name}"), None)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("frontdesk-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let path = dir.join(format!("{name}.db"));
+            (format!("sqlite://{}", path.display()), Some(path))
+        }
+    }
+}
+
+/// Starts the real application on port 0 with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    frontdesk::telemetry::init("warn");
+    let (database_url, sqlite_file) = fresh_database().await;
+    let mut settings = Settings::defaults();
+    settings.database_url = database_url;
+    settings.listen = "127.0.0.1:0".into();
+    settings.db_pool = 5;
+    tweak(&mut settings);
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run());
+    TestApp { address, client: client(), state, sqlite_file }
+}
+
+/// A new browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(redirect::Policy::none()).cookie_store(true).build().expect("client")
+}
+
+/// A fetched page.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub html: String,
+}
+
+impl Page {
+    pub async fn from(response: Response) -> Self {
+        let status = response.status();
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let html = response.text().await.unwrap_or_default();
+        Self { status, location, html }
+    }
+
+    pub fn doc(&self) -> Html {
+        Html::parse_document(&self.html)
+    }
+
+    /// Texts of all elements matching `selector`, whitespace folded.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).expect("selector");
+        self.doc()
+            .select(&sel)
+            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    /// Whether an element matches `selector`.
+    pub fn has(&self, selector: &str) -> bool {
+        let sel = Selector::parse(selector).expect("selector");
+        self.doc().select(&sel).next().is_some()
+    }
+
+    /// The value attribute of the input named `name`, or the text of the textarea.
+    pub fn value_of(&self, name: &str) -> Option<String> {
+        let doc = self.doc();
+        let input = Selector::parse(&format!("input[name=\"{name}\"]")).expect("selector");
+        if let Some(e) = doc.select(&input).next() {
+            return e.value().attr("value").map(str::to_owned);
+        }
+        let area = Selector::parse(&format!("textarea[name=\"{name}\"]")).expect("selector");
+        doc.select(&area).next().map(|e| e.text().collect())
+    }
+
+    /// The message shown next to field `name`, if any.
+    pub fn field_error(&self, name: &str) -> Option<String> {
+        self.texts(&format!("#{name}-error")).into_iter().next()
+    }
+
+    /// The visible text of the page.
+    pub fn text(&self) -> String {
+        self.texts("body").join(" ")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Page::from(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// Posts raw form fields, exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Page::from(self.client.post(self.url(path)).form(fields).send().await.expect("POST")).await
+    }
+
+    /// Fills and submits the form on `page_path` whose action is `action`, like a browser: every
+    /// field the form carries (hidden CSRF token, pre-filled values, selected options) is sent,
+    /// with `fields` typed over them.
+    pub async fn submit(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(page_path).await;
+        assert!(page.status.is_success(), "GET {page_path}: {}", page.status);
+        let mut values = form_values(&page.html, action);
+        for (k, v) in fields {
+            values.retain(|(name, _)| name != k);
+            values.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        Page::from(self.client.post(self.url(action)).form(&values).send().await.expect("POST")).await
+    }
+
+    /// Runs `/setup` and leaves this client logged in as the administrator.
+    pub async fn set_up_admin(&self) {
+        let page = self
+            .submit(
+                "/setup",
+                "/setup",
+                &[
+                    ("name", "Ada Admin"),
+                    ("email", ADMIN_EMAIL),
+                    ("password", ADMIN_PASSWORD),
+                    ("confirm_password", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "setup failed: {}", page.text());
+    }
+
+    /// Logs this client in.
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        self.submit("/agent/login", "/agent/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// The number of rows in `table`.
+    pub async fn count(&self, table: &str) -> i64 {
+        let conn = &self.state.db.conn;
+        let row = conn
+            .query_one(Statement::from_string(
+                conn.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// Another client on the same app, with no cookies.
+    pub fn new_client(&self) -> TestApp {
+        TestApp { address: self.address.clone(), client: client(), state: self.state.clone(), sqlite_file: None }
+    }
+}
+
+/// The fields a browser would send for the form whose action is `action`.
+pub fn form_values(html: &str, action: &str) -> Vec<(String, String)> {
+    let doc = Html::parse_document(html);
+    let form_sel = Selector::parse(&format!("form[action=\"{action}\"]")).expect("selector");
+    let form = doc.select(&form_sel).next().unwrap_or_else(|| panic!("no form with action {action}"));
+    let mut values = Vec::new();
+    let inputs = Selector::parse("input[name], textarea[name], select[name]").expect("selector");
+    for e in form.select(&inputs) {
+        let name = e.value().attr("name").unwrap_or_default().to_owned();
+        match e.value().name() {
+            "textarea" => values.push((name, e.text().collect())),
+            "select" => {
+                let opt = Selector::parse("option[selected]").expect("selector");
+                let chosen = e.select(&opt).next().or_else(|| {
+                    let any = Selector::parse("option").expect("selector");
+                    e.select(&any).next()
+                });
+                if let Some(o) = chosen {
+                    values.push((name, o.value().attr("value").unwrap_or_default().to_owned()));
+                }
+            }
+            _ => {
+                let kind = e.value().attr("type").unwrap_or("text");
+                if (kind == "checkbox" || kind == "radio") && e.value().attr("checked").is_none() {
+                    continue;
+                }
+                if kind == "submit" {
+                    continue;
+                }
+                values.push((name, e.value().attr("value").unwrap_or_default().to_owned()));
+            }
+        }
+    }
+    values
+}

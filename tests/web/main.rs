@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Integration tests: the real application on a random port with a fresh database per test
+//! (a temporary SQLite file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set),
+//! driven over HTTP like a browser would.
+
+mod helpers;
+
+mod agent_login;
+mod health;
+mod setup;
