@@ -2,6 +2,7 @@
 //! it owns its transaction and the object-level checks (what this actor may touch).
 
 pub mod accounts;
+pub mod activities;
 pub mod agents;
 pub mod contacts;
 pub mod login;
@@ -9,6 +10,7 @@ pub mod profiles;
 pub mod recycle_bin;
 pub mod settings;
 pub mod setup;
+pub mod tickets;
 
 use crate::domain::FieldErrors;
 use crate::error::AppError;

@@ -239,3 +239,99 @@ pub fn form_values(html: &str, action: &str) -> Vec<(String, String)> {
     }
     values
 }
+
+/// The id at the end of a `Location` like `/agent/contacts/42`.
+pub fn id_from_location(page: &Page) -> i64 {
+    let location = page.location.as_deref().unwrap_or_else(|| panic!("no redirect: {} {}", page.status, page.text()));
+    location.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no id in {location}"))
+}
+
+impl TestApp {
+    /// Adds a contact through the Add Contact form; returns its id.
+    pub async fn add_contact(&self, fields: &[(&str, &str)]) -> i64 {
+        let page = self.submit("/agent/contacts/new", "/agent/contacts", fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "add contact failed: {}", page.text());
+        id_from_location(&page)
+    }
+
+    /// Adds an account through the Add account form; returns its id.
+    pub async fn add_account(&self, name: &str) -> i64 {
+        let page = self.submit("/agent/accounts/new", "/agent/accounts", &[("name", name)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "add account failed: {}", page.text());
+        id_from_location(&page)
+    }
+
+    /// Creates a profile through Settings → Profiles from checked module rights and field
+    /// levels; returns its id.
+    pub async fn create_profile(&self, name: &str, rights: &[&str], fields: &[(&str, &str)]) -> i64 {
+        let page = self.get("/agent/settings/profiles/new").await;
+        let mut values: Vec<(String, String)> = form_values(&page.html, "/agent/settings/profiles")
+            .into_iter()
+            .filter(|(k, _)| !k.contains('.') || k.starts_with("contact.") || k.starts_with("account."))
+            .collect();
+        values.retain(|(k, _)| k != "name" && !fields.iter().any(|(f, _)| f == k));
+        values.push(("name".into(), name.into()));
+        for right in rights {
+            values.push(((*right).into(), "on".into()));
+        }
+        for (f, level) in fields {
+            values.push(((*f).into(), (*level).into()));
+        }
+        let response = self.client.post(self.url("/agent/settings/profiles")).form(&values).send().await.expect("POST");
+        let page = Page::from(response).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "create profile failed: {}", page.text());
+        let list = self.get("/agent/settings/profiles").await;
+        let doc = list.doc();
+        let sel = Selector::parse("a[href^=\"/agent/settings/profiles/\"]").expect("selector");
+        doc.select(&sel)
+            .find(|a| a.text().collect::<String>() == name)
+            .and_then(|a| a.value().attr("href"))
+            .and_then(|h| h.rsplit('/').next())
+            .and_then(|id| id.parse().ok())
+            .expect("profile in the list")
+    }
+
+    /// Adds an agent with the profile named `profile` through Settings → Agents.
+    pub async fn add_agent(&self, name: &str, email: &str, password: &str, profile: &str) {
+        let page = self.get("/agent/settings/agents/new").await;
+        let doc = page.doc();
+        let sel = Selector::parse("select[name=profile] option").expect("selector");
+        let profile_id = doc
+            .select(&sel)
+            .find(|o| o.text().collect::<String>() == profile)
+            .and_then(|o| o.value().attr("value"))
+            .unwrap_or_else(|| panic!("no profile {profile}"))
+            .to_owned();
+        let page = self
+            .submit(
+                "/agent/settings/agents/new",
+                "/agent/settings/agents",
+                &[("name", name), ("email", email), ("password", password), ("profile", &profile_id)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "add agent failed: {}", page.text());
+    }
+
+    /// A second client logged in as a new agent with `profile`.
+    pub async fn client_as(&self, profile: &str, email: &str) -> TestApp {
+        self.add_agent(&format!("Agent {profile}"), email, "agent password 1", profile).await;
+        let other = self.new_client();
+        let page = other.login(email, "agent password 1").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "login as {email} failed: {}", page.text());
+        other
+    }
+
+    /// Runs `sql` on the app's database (arranging states no page makes yet).
+    pub async fn exec(&self, sql: &str) {
+        let conn = &self.state.db.conn;
+        conn.execute(Statement::from_string(conn.get_database_backend(), sql.to_owned())).await.expect("exec");
+    }
+
+    /// The first text of `column` in the row of `table` with `id`.
+    pub async fn column(&self, table: &str, column: &str, id: i64) -> Option<String> {
+        let conn = &self.state.db.conn;
+        let sql = format!("SELECT CAST({column} AS TEXT) AS v FROM {table} WHERE id = {id}");
+        let row = conn.query_one(Statement::from_string(conn.get_database_backend(), sql)).await.expect("query")?;
+        row.try_get::<Option<String>>("", "v").expect("v")
+    }
+}

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod agent_contacts;
 mod agent_login;
 mod health;
 mod setup;
