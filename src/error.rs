@@ -60,7 +60,10 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            // The answer is a 303 to the login page (see `error_response`); 401 here is what
+            // request logs see, so that an anonymous visit is logged as a client error and not
+            // as a server error.
+            Self::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -6,7 +6,10 @@
 
 mod helpers;
 
+mod agent_accounts;
 mod agent_contacts;
 mod agent_login;
+mod agent_profiles;
 mod health;
+mod recycle_bin;
 mod setup;

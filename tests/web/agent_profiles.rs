@@ -1,0 +1,164 @@
+use crate::helpers::{spawn_app, TestApp};
+
+async fn admin_with_contact() -> (TestApp, i64) {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let id = app
+        .add_contact(&[
+            ("first_name", "Secret"),
+            ("last_name", "Keeper"),
+            ("email", "keeper@example.com"),
+            ("phone", "+1 415 555 2671"),
+        ])
+        .await;
+    (app, id)
+}
+
+#[tokio::test]
+async fn a_light_agent_cannot_create_edit_or_delete() {
+    let (app, id) = admin_with_contact().await;
+    let light = app.client_as("Light Agent", "light@example.com").await;
+    let home = light.get("/agent/contacts").await;
+    assert_eq!(home.status, 200);
+    assert!(!home.has("a[aria-label=\"Add contact\"]"));
+    assert!(!home.has("a.row-edit"));
+    let new = light.get("/agent/contacts/new").await;
+    assert_eq!(new.status, 403);
+    assert!(new.text().contains("does not have the Create permission for Contacts"), "{}", new.text());
+    assert_eq!(light.get(&format!("/agent/contacts/{id}/edit")).await.status, 403);
+    assert_eq!(light.get(&format!("/agent/contacts/{id}/delete")).await.status, 403);
+
+    let csrf = home.value_of("csrf_token").expect("token");
+    let created = light.post_raw("/agent/contacts", &[("csrf_token", &csrf), ("last_name", "Sneaky")]).await;
+    assert_eq!(created.status, 403);
+    let edited =
+        light.post_raw(&format!("/agent/contacts/{id}"), &[("csrf_token", &csrf), ("last_name", "Changed")]).await;
+    assert_eq!(edited.status, 403);
+    let deleted = light.post_raw(&format!("/agent/contacts/{id}/delete"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(deleted.status, 403);
+    assert_eq!(app.count("contacts").await, 1);
+    assert_eq!(app.column("contacts", "last_name", id).await.as_deref(), Some("Keeper"));
+    assert_eq!(app.count("contacts WHERE trashed = true").await, 0);
+    assert_eq!(light.get("/agent/settings/agents").await.status, 403, "settings are for administrators");
+}
+
+#[tokio::test]
+async fn a_hidden_field_never_leaves_the_server_and_is_ignored_in_a_post() {
+    let (app, id) = admin_with_contact().await;
+    app.create_profile(
+        "No Email",
+        &["contacts.view", "contacts.create", "contacts.edit"],
+        &[("contact.email", "hidden")],
+    )
+    .await;
+    let agent = app.client_as("No Email", "noemail@example.com").await;
+
+    let list = agent.get("/agent/contacts").await;
+    assert!(list.text().contains("Secret Keeper"));
+    assert!(!list.html.contains("keeper@example.com"), "list");
+    assert!(!list.texts("th").iter().any(|t| t == "Email"));
+    let by_email = agent.get("/agent/contacts?q=keeper%40example").await;
+    assert!(!by_email.text().contains("Secret Keeper"), "search must not match a hidden field");
+    assert!(agent.get("/agent/contacts?sort=email").await.status == 200);
+    let detail = agent.get(&format!("/agent/contacts/{id}")).await;
+    assert!(!detail.html.contains("keeper@example.com"), "detail");
+    let edit = agent.get(&format!("/agent/contacts/{id}/edit")).await;
+    assert!(!edit.html.contains("keeper@example.com"), "edit form");
+    assert!(!edit.has("input[name=email]"));
+
+    let saved = agent
+        .submit(
+            &format!("/agent/contacts/{id}/edit"),
+            &format!("/agent/contacts/{id}"),
+            &[("email", "stolen@evil.example"), ("title", "CTO")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(app.column("contacts", "email", id).await.as_deref(), Some("keeper@example.com"));
+    assert_eq!(app.column("contacts", "title", id).await.as_deref(), Some("CTO"));
+    let created = agent
+        .submit("/agent/contacts/new", "/agent/contacts", &[("last_name", "New"), ("email", "sneak@example.com")])
+        .await;
+    assert_eq!(created.status, 303);
+    assert_eq!(app.count("contacts WHERE email = 'sneak@example.com'").await, 0);
+    // The administrator still sees everything, including the history of the title change.
+    let admin_view = app.get(&format!("/agent/contacts/{id}")).await;
+    assert!(admin_view.text().contains("keeper@example.com"));
+}
+
+#[tokio::test]
+async fn a_read_only_field_is_shown_but_cannot_be_changed() {
+    let (app, id) = admin_with_contact().await;
+    app.create_profile("Phone RO", &["contacts.view", "contacts.edit"], &[("contact.phone", "read_only")]).await;
+    let agent = app.client_as("Phone RO", "ro@example.com").await;
+    let edit = agent.get(&format!("/agent/contacts/{id}/edit")).await;
+    assert!(edit.text().contains("+14155552671"));
+    assert!(!edit.has("input[name=phone]"));
+
+    let refused = agent
+        .submit(
+            &format!("/agent/contacts/{id}/edit"),
+            &format!("/agent/contacts/{id}"),
+            &[("phone", "+1 212 555 0199"), ("title", "Boss")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.field_error("phone").as_deref(),
+        Some("Phone is read-only for your profile and cannot be changed.")
+    );
+    assert_eq!(app.column("contacts", "phone", id).await.as_deref(), Some("+14155552671"));
+    assert_eq!(app.column("contacts", "title", id).await, None, "nothing stored from a refused post");
+
+    let ok = agent
+        .submit(&format!("/agent/contacts/{id}/edit"), &format!("/agent/contacts/{id}"), &[("title", "Boss")])
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(app.column("contacts", "title", id).await.as_deref(), Some("Boss"));
+}
+
+#[tokio::test]
+async fn the_administrator_profile_cannot_be_edited() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let list = app.get("/agent/settings/profiles").await;
+    assert!(list.text().contains("Administrator"));
+    assert!(list.text().contains("Light Agent"));
+    let admin_id = app.column("profiles", "id", 1).await.expect("profile 1");
+    assert_eq!(app.column("profiles", "built_in", 1).await.as_deref(), Some("administrator"));
+    assert_eq!(app.get(&format!("/agent/settings/profiles/{admin_id}")).await.status, 403);
+    let csrf = list.value_of("csrf_token").expect("token");
+    let post = app
+        .post_raw(&format!("/agent/settings/profiles/{admin_id}"), &[("csrf_token", &csrf), ("name", "Nobody")])
+        .await;
+    assert_eq!(post.status, 403);
+    assert_eq!(app.column("profiles", "name", 1).await.as_deref(), Some("Administrator"));
+}
+
+#[tokio::test]
+async fn deactivating_an_agent_ends_its_sessions() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let agent = app.client_as("Agent", "worker@example.com").await;
+    assert_eq!(agent.get("/agent/contacts").await.status, 200);
+    let id: i64 = app.count("agents WHERE email = 'worker@example.com'").await;
+    assert_eq!(id, 1);
+    let agent_id = {
+        let page = app.get("/agent/settings/agents").await;
+        let doc = page.doc();
+        let sel = scraper::Selector::parse("tbody a").expect("sel");
+        doc.select(&sel)
+            .find(|a| a.text().collect::<String>() == "Agent Agent")
+            .and_then(|a| a.value().attr("href"))
+            .expect("agent link")
+            .to_owned()
+    };
+    let page = app.get(&agent_id).await;
+    let mut values = crate::helpers::form_values(&page.html, &agent_id);
+    values.retain(|(k, _)| k != "active");
+    let response = app.client.post(app.url(&agent_id)).form(&values).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    let after = agent.get("/agent/contacts").await;
+    assert_eq!(after.status, 303, "the deactivated agent is logged out everywhere");
+    assert_eq!(agent.login("worker@example.com", "agent password 1").await.status, 422);
+}
