@@ -1,1 +1,121 @@
+//! Browser tests: the real application driven through headless Chromium over WebDriver.
+//! They need a running chromedriver (`WEBDRIVER_URL`, default `http://127.0.0.1:9515`), so they
+//! are `#[ignore]`d in a plain `cargo test`; `.ci/run` installs Chromium and runs them with
+//! `--ignored`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "../web/helpers.rs"]
+mod helpers;
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+async fn browser() -> Client {
+    let url = std::env::var("WEBDRIVER_URL").unwrap_or_else(|_| "http://127.0.0.1:9515".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,900"]
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&url).await.expect("connect to chromedriver")
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("no field #{id}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+/// Waits (up to fantoccini's default of 30 s) for the page whose heading is `text`.
+async fn expect_heading(c: &Client, text: &str) {
+    let xpath = format!("//h1[normalize-space()='{text}']");
+    if c.wait().for_element(Locator::XPath(&xpath)).await.is_err() {
+        let seen = c.find(Locator::Css("body")).await.expect("body").text().await.unwrap_or_default();
+        panic!("no heading {text:?} on {:?}: {seen}", c.current_url().await.ok());
+    }
+}
+
+async fn opacity(c: &Client, css: &str) -> String {
+    let value = c
+        .execute("return getComputedStyle(document.querySelector(arguments[0])).opacity;", vec![json!(css)])
+        .await
+        .expect("script");
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs chromedriver: run by .ci/run"]
+async fn an_agent_sets_up_adds_edits_a_contact_and_uses_the_shortcut() {
+    let app = helpers::spawn_app().await;
+    let c = browser().await;
+    c.goto(&app.url("/agent")).await.expect("goto");
+    assert!(c.current_url().await.expect("url").path().ends_with("/setup"));
+    fill(&c, "name", "Ada Admin").await;
+    fill(&c, "email", "ada@example.com").await;
+    fill(&c, "password", "correct horse battery").await;
+    fill(&c, "confirm_password", "correct horse battery").await;
+    c.find(Locator::XPath("//button[normalize-space()='Create administrator']"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    expect_heading(&c, "Contacts").await;
+
+    // Customers → Contacts → Add contact → Submit.
+    c.find(Locator::Css("a[aria-label='Add contact']")).await.expect("Add contact").click().await.expect("click");
+    expect_heading(&c, "Add Contact").await;
+    fill(&c, "first_name", "Jane").await;
+    fill(&c, "last_name", "Doe").await;
+    fill(&c, "email", "jane@example.com").await;
+    c.find(Locator::XPath("//button[normalize-space()='Submit']")).await.expect("Submit").click().await.expect("click");
+    expect_heading(&c, "Jane Doe").await;
+
+    // More Actions → Edit → Save.
+    c.find(Locator::XPath("//summary[normalize-space()='More Actions']"))
+        .await
+        .expect("More Actions")
+        .click()
+        .await
+        .expect("open");
+    c.find(Locator::LinkText("Edit")).await.expect("Edit").click().await.expect("click");
+    expect_heading(&c, "Edit Contact").await;
+    fill(&c, "title", "Chief of Things").await;
+    c.find(Locator::XPath("//button[normalize-space()='Save']")).await.expect("Save").click().await.expect("click");
+    expect_heading(&c, "Jane Doe").await;
+    let body = c.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+    assert!(body.contains("Contact saved.") && body.contains("Chief of Things"), "{body}");
+
+    // The row's Edit icon shows on hover and on keyboard focus only.
+    c.goto(&app.url("/agent/contacts")).await.expect("goto");
+    expect_heading(&c, "Contacts").await;
+    let icon = "a.row-edit[aria-label='Edit Jane Doe']";
+    c.execute("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur();", vec![])
+        .await
+        .expect("blur");
+    c.find(Locator::Css("h1")).await.expect("h1").click().await.expect("move the mouse away");
+    assert_eq!(opacity(&c, icon).await, "0");
+    c.execute("document.querySelector(arguments[0]).focus();", vec![json!(icon)]).await.expect("focus");
+    assert_eq!(opacity(&c, icon).await, "1");
+
+    // w then + opens Send WhatsApp Message from any console page.
+    c.find(Locator::Css("h1")).await.expect("h1").click().await.expect("click");
+    c.execute("document.activeElement && document.activeElement.blur();", vec![]).await.expect("blur");
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: 'w' })
+        .then(KeyAction::Up { value: 'w' })
+        .then(KeyAction::Down { value: '+' })
+        .then(KeyAction::Up { value: '+' });
+    c.perform_actions(keys).await.expect("type w then +");
+    expect_heading(&c, "Send WhatsApp Message").await;
+    c.close().await.expect("close");
+}
