@@ -51,7 +51,31 @@ impl Db {
             Self { conn: Database::connect(options).await?, gate: None }
         };
         Migrator::up(&db.conn, None).await?;
+        db.optimize().await?;
         Ok(db)
+    }
+
+    /// Refreshes the query planner's statistics where that is cheap to ask for: SQLite's
+    /// `PRAGMA optimize` (it analyses only tables whose statistics are stale). Without
+    /// statistics SQLite may scan the name index for a search instead of looking up the few
+    /// matching rows. PostgreSQL's autovacuum does this by itself.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn optimize(&self) -> Result<(), DbErr> {
+        if self.backend() == DbBackend::Sqlite {
+            self.conn.execute_unprepared("PRAGMA optimize=0x10002").await?;
+        }
+        Ok(())
+    }
+
+    /// Gathers fresh statistics on every table (after a bulk load).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn analyze(&self) -> Result<(), DbErr> {
+        self.conn.execute_unprepared("ANALYZE").await?;
+        Ok(())
     }
 
     /// Waits for the right to write on SQLite; returns at once on PostgreSQL.

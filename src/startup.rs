@@ -151,6 +151,9 @@ async fn housekeeping(state: web::Data<AppState>) {
         if let Err(e) = crate::auth::session_store::purge_expired(conn).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
         }
+        if let Err(e) = state.db.optimize().await {
+            tracing::warn!(error = %e, "refreshing planner statistics failed");
+        }
         if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
             tracing::warn!(error = %e, "purging old login failures failed");
         }

@@ -150,3 +150,35 @@ pub async fn update(
     }
     Ok(())
 }
+
+/// Sets an agent's password and ends every session it has, everywhere.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn set_password(conn: &DatabaseConnection, id: i64, new_password: String) -> ServiceResult<()> {
+    let existing = get(conn, id).await?;
+    let hash = password::hash(new_password).await?;
+    let mut row: agent::ActiveModel = existing.into();
+    row.password_hash = Set(hash);
+    row.updated_at = Set(Utc::now());
+    row.update(conn).await?;
+    session_store::end_all_for_agent(conn, id).await?;
+    Ok(())
+}
+
+/// Changes the agent's own password after checking the current one.
+///
+/// # Errors
+/// A field error when the current password is wrong.
+pub async fn change_own_password(
+    conn: &DatabaseConnection,
+    id: i64,
+    current: String,
+    new_password: String,
+) -> ServiceResult<()> {
+    let existing = get(conn, id).await?;
+    if !password::verify(current, Some(existing.password_hash)).await {
+        return Err(ServiceError::field("current_password", "This is not your current password."));
+    }
+    set_password(conn, id, new_password).await
+}

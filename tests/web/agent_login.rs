@@ -93,3 +93,58 @@ async fn more_than_five_failures_lock_the_account_for_a_while() {
     assert_eq!(locked.status, 429);
     assert!(locked.text().contains("Too many failed attempts"));
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let laptop = app.new_client();
+    assert_eq!(laptop.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 303);
+    let wrong = app
+        .submit(
+            "/agent/password",
+            "/agent/password",
+            &[("current_password", "nope"), ("password", "new secret 123"), ("confirm_password", "new secret 123")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.field_error("current_password").is_some());
+    assert_eq!(laptop.get("/agent/contacts").await.status, 200, "a refused change ends nothing");
+
+    let changed = app
+        .submit(
+            "/agent/password",
+            "/agent/password",
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("password", "new secret 123"),
+                ("confirm_password", "new secret 123"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(laptop.get("/agent/contacts").await.status, 303, "the other session ended");
+    assert_eq!(app.get("/agent/contacts").await.status, 200, "this one goes on");
+    assert_eq!(app.new_client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 422);
+    assert_eq!(app.new_client().login(ADMIN_EMAIL, "new secret 123").await.status, 303);
+}
+
+#[tokio::test]
+async fn an_administrator_sets_an_agents_password_and_logs_it_out() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let agent = app.client_as("Agent", "temp@example.com").await;
+    let list = app.get("/agent/settings/agents").await;
+    let href = list
+        .doc()
+        .select(&scraper::Selector::parse("tbody a").expect("sel"))
+        .find(|a| a.text().collect::<String>() == "Agent Agent")
+        .and_then(|a| a.value().attr("href"))
+        .expect("agent link")
+        .to_owned();
+    let page = app.submit(&href, &href, &[("password", "reset by admin 1")]).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(agent.get("/agent/contacts").await.status, 303);
+    assert_eq!(agent.login("temp@example.com", "reset by admin 1").await.status, 303);
+    assert!(app.get("/agent/password-reset").await.text().contains("administrator"));
+}

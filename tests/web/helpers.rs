@@ -16,6 +16,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: actix_web::web::Data<AppState>,
+    pub database_url: String,
     sqlite_file: Option<PathBuf>,
 }
 
@@ -66,11 +67,12 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool = 5;
     tweak(&mut settings);
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run());
-    TestApp { address, client: client(), state, sqlite_file }
+    TestApp { address, client: client(), state, database_url, sqlite_file }
 }
 
 /// A new browser-like client: keeps cookies, does not follow redirects.
@@ -200,7 +202,13 @@ impl TestApp {
 
     /// Another client on the same app, with no cookies.
     pub fn new_client(&self) -> TestApp {
-        TestApp { address: self.address.clone(), client: client(), state: self.state.clone(), sqlite_file: None }
+        TestApp {
+            address: self.address.clone(),
+            client: client(),
+            state: self.state.clone(),
+            database_url: self.database_url.clone(),
+            sqlite_file: None,
+        }
     }
 }
 

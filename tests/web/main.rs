@@ -12,4 +12,5 @@ mod agent_login;
 mod agent_profiles;
 mod health;
 mod recycle_bin;
+mod seed;
 mod setup;

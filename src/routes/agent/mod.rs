@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod contacts;
 pub mod login;
+pub mod password;
 pub mod recycle_bin;
 pub mod settings;
 
@@ -16,6 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(|| async { page::see_other("/agent/contacts") }))
         .service(web::resource("/login").route(web::get().to(login::form)).route(web::post().to(login::submit)))
         .route("/logout", web::post().to(login::logout))
+        .service(
+            web::resource("/password").route(web::get().to(password::form)).route(web::post().to(password::submit)),
+        )
+        .route("/password-reset", web::get().to(password::reset))
         .configure(contacts::configure)
         .configure(accounts::configure)
         .configure(recycle_bin::configure)

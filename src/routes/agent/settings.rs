@@ -162,7 +162,18 @@ pub async fn agent_update(
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let profile_id = form.profile.parse::<i64>().unwrap_or_default();
-    match agents::update(&state.db.conn, agent.id, *id, profile_id, form.active.is_some()).await {
+    if !form.password.is_empty() {
+        if let Err((_, message)) = password::check_new(&form.password, &form.password) {
+            let mut errors = FieldErrors::default();
+            errors.add("password", message);
+            return page::invalid(&agent_form_page(&state, &agent, form, errors, Some(*id)).await?);
+        }
+    }
+    let mut result = agents::update(&state.db.conn, agent.id, *id, profile_id, form.active.is_some()).await;
+    if result.is_ok() && !form.password.is_empty() {
+        result = agents::set_password(&state.db.conn, *id, form.password.clone()).await;
+    }
+    match result {
         Ok(()) => {
             agent.flash("Agent saved.");
             Ok(page::see_other("/agent/settings/agents"))

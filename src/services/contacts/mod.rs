@@ -6,7 +6,7 @@
 mod detail;
 mod list;
 mod rules;
-mod search_terms;
+pub(crate) mod search_terms;
 mod write;
 
 pub use detail::{detail, get, ContactDetail, HistoryLine};

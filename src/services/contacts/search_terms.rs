@@ -6,7 +6,7 @@ use crate::domain::search::words;
 use crate::entities::{contact, contact_search_term};
 
 /// The (field, word) pairs a contact is found by.
-fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> Vec<(&'static str, String)> {
+pub(crate) fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> Vec<(&'static str, String)> {
     let mut terms: Vec<(&'static str, String)> = Vec::new();
     let mut add = |field: &'static str, term: String| {
         if !term.is_empty() && !terms.iter().any(|(f, t)| *f == field && *t == term) {

@@ -1,0 +1,20 @@
+"""Prints the keyset cursor of the contact at OFFSET in name order, and that contact's id.
+
+Usage: cursor.py DATABASE_URL OFFSET  (sqlite://path or postgres://...)
+"""
+import base64
+import subprocess
+import sys
+
+url, offset = sys.argv[1], int(sys.argv[2])
+sql = ("SELECT id, name_sort FROM contacts WHERE trashed = false "
+       f"ORDER BY name_sort, id LIMIT 1 OFFSET {offset}")
+if url.startswith("sqlite:"):
+    import sqlite3
+    row = sqlite3.connect(url.split("://", 1)[1]).execute(sql.replace("false", "0")).fetchone()
+else:
+    out = subprocess.run(["psql", url, "-AtF", "\t", "-c", sql], check=True, capture_output=True, text=True)
+    ident, name = out.stdout.rstrip("\n").split("\t", 1)
+    row = (int(ident), name)
+cursor = base64.urlsafe_b64encode(f"{row[0]}:{row[1]}".encode()).decode().rstrip("=")
+print(cursor, row[0])

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Load test of the console's hot pages with wrk, on SQLite and PostgreSQL.
+#
+#   benches/load.sh [CONTACTS] [ACCOUNTS] [TICKETS]     (defaults: 100000 5000 300000)
+#
+# For each backend: seeds a fresh database with `frontdesk seed`, starts the release binary,
+# logs in, then runs wrk (64 connections, 2 threads) against Contacts Home page 1, a deep page
+# (the keyset cursor of row CONTACTS/2, i.e. page ~2,000 at 100,000 contacts), a search and a
+# contact detail page. Prints requests/s and p99 latency per page.
+# Needs: wrk (apt-get install wrk), python3, psql, a PostgreSQL at $PG_ADMIN_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONTACTS="${1:-100000}"; ACCOUNTS="${2:-5000}"; TICKETS="${3:-300000}"
+DURATION="${DURATION:-15s}"; CONNECTIONS="${CONNECTIONS:-64}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
+PORT="${PORT:-18080}"; BASE="http://127.0.0.1:$PORT"
+DATA="bench-data"; mkdir -p "$DATA"
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+BIN=target/release/frontdesk
+
+run_backend() {
+  local name="$1" url="$2"
+  echo "== $name: seeding $CONTACTS contacts, $ACCOUNTS accounts, $TICKETS tickets"
+  FRONTDESK_LOG=warn "$BIN" --database-url "$url" seed --contacts "$CONTACTS" --accounts "$ACCOUNTS" --tickets "$TICKETS"
+  FRONTDESK_LOG=warn "$BIN" --database-url "$url" --listen "127.0.0.1:$PORT" --db-pool 16 &
+  local server=$!
+  trap 'kill $server 2>/dev/null || true' RETURN
+  for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+
+  local jar="$DATA/cookies.txt"; rm -f "$jar"
+  local csrf
+  csrf=$(curl -fsS -c "$jar" -b "$jar" "$BASE/agent/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -fsS -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
+    --data-urlencode "email=admin@example.com" --data-urlencode "password=password123" "$BASE/agent/login"
+  local cookie
+  cookie=$(awk '$6 == "frontdesk_session" { print $7 }' "$jar")
+
+  local deep detail
+  read -r deep detail < <(python3 benches/cursor.py "$url" $((CONTACTS / 2)))
+  local pages=(
+    "home|$BASE/agent/contacts"
+    "deep page|$BASE/agent/contacts?view=all&sort=name&dir=asc&after=$deep"
+    "search|$BASE/agent/contacts?q=ortiz"
+    "detail|$BASE/agent/contacts/$detail"
+  )
+  for p in "${pages[@]}"; do
+    local label="${p%%|*}" target="${p#*|}"
+    local status
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: frontdesk_session=$cookie" "$target")
+    [ "$status" = 200 ] || { echo "$label answered $status" >&2; exit 1; }
+    local out
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Cookie: frontdesk_session=$cookie" "$target")
+    printf '%-8s %-10s %10s req/s   p99 %s\n' "$name" "$label" \
+      "$(echo "$out" | awk '/Requests\/sec/ { print $2 }')" "$(echo "$out" | awk '$1 == "99%" { print $2 }')"
+  done
+}
+
+rm -f "$DATA/bench.db" "$DATA/bench.db-wal" "$DATA/bench.db-shm"
+run_backend sqlite "sqlite://$DATA/bench.db"
+
+psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" -c "CREATE DATABASE frontdesk_bench"
+run_backend postgres "${PG_ADMIN_URL%/*}/frontdesk_bench"
