@@ -1,4 +1,5 @@
-"""Prints the keyset cursor of the contact at OFFSET in name order, and that contact's id.
+"""Prints the keyset cursor of the contact at OFFSET in name order, that contact's id, and the
+local part of its email address (what an agent types to find one customer).
 
 Usage: cursor.py DATABASE_URL OFFSET  (sqlite://path or postgres://...)
 """
@@ -7,14 +8,14 @@ import subprocess
 import sys
 
 url, offset = sys.argv[1], int(sys.argv[2])
-sql = ("SELECT id, name_sort FROM contacts WHERE trashed = false "
+sql = ("SELECT id, name_sort, email FROM contacts WHERE trashed = false "
        f"ORDER BY name_sort, id LIMIT 1 OFFSET {offset}")
 if url.startswith("sqlite:"):
     import sqlite3
     row = sqlite3.connect(url.split("://", 1)[1]).execute(sql.replace("false", "0")).fetchone()
 else:
     out = subprocess.run(["psql", url, "-AtF", "\t", "-c", sql], check=True, capture_output=True, text=True)
-    ident, name = out.stdout.rstrip("\n").split("\t", 1)
-    row = (int(ident), name)
+    ident, name, email = out.stdout.rstrip("\n").split("\t", 2)
+    row = (int(ident), name, email)
 cursor = base64.urlsafe_b64encode(f"{row[0]}:{row[1]}".encode()).decode().rstrip("=")
-print(cursor, row[0])
+print(cursor, row[0], row[2].split("@")[0])

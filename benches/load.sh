@@ -37,11 +37,12 @@ run_backend() {
   cookie=$(awk '$6 == "frontdesk_session" { print $7 }' "$jar")
 
   local deep detail
-  read -r deep detail < <(python3 benches/cursor.py "$url" $((CONTACTS / 2)))
+  read -r deep detail search < <(python3 benches/cursor.py "$url" $((CONTACTS / 2)))
   local pages=(
     "home|$BASE/agent/contacts"
     "deep page|$BASE/agent/contacts?view=all&sort=name&dir=asc&after=$deep"
-    "search|$BASE/agent/contacts?q=ortiz"
+    "search|$BASE/agent/contacts?q=$search"
+    "broad search|$BASE/agent/contacts?q=melissa%20ortiz"
     "detail|$BASE/agent/contacts/$detail"
   )
   for p in "${pages[@]}"; do
@@ -51,7 +52,7 @@ run_backend() {
     [ "$status" = 200 ] || { echo "$label answered $status" >&2; exit 1; }
     local out
     out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Cookie: frontdesk_session=$cookie" "$target")
-    printf '%-8s %-10s %10s req/s   p99 %s\n' "$name" "$label" \
+    printf '%-8s %-12s %10s req/s   p99 %s\n' "$name" "$label" \
       "$(echo "$out" | awk '/Requests\/sec/ { print $2 }')" "$(echo "$out" | awk '$1 == "99%" { print $2 }')"
   done
 }

@@ -34,7 +34,12 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Reads through a memory map and a larger page cache instead of a read()
+                // system call per page: most of a page view's cost otherwise.
+                .pragma("mmap_size", "1073741824")
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(pool_size.max(1))
                 .connect_with(options)

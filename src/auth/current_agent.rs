@@ -60,10 +60,14 @@ impl CurrentAgent {
         let _ = self.session.insert(keys::FLASH, message);
     }
 
-    /// Takes the message left for this page, if any.
+    /// Takes the message left for this page, if any. `Session::remove` marks the session as
+    /// changed even when the key is absent, which would write the session row back on every
+    /// page view; so look first.
     #[must_use]
     pub fn take_flash(&self) -> Option<String> {
-        self.session.remove_as::<String>(keys::FLASH).and_then(Result::ok)
+        let message = self.session.get::<String>(keys::FLASH).ok().flatten()?;
+        self.session.remove(keys::FLASH);
+        Some(message)
     }
 }
 

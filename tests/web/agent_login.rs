@@ -148,3 +148,19 @@ async fn an_administrator_sets_an_agents_password_and_logs_it_out() {
     assert_eq!(agent.login("temp@example.com", "reset by admin 1").await.status, 303);
     assert!(app.get("/agent/password-reset").await.text().contains("administrator"));
 }
+
+#[tokio::test]
+async fn viewing_pages_does_not_write_the_session() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    app.get("/agent/contacts").await; // shows the welcome message once
+    app.exec("UPDATE sessions SET state = state || ' ' WHERE agent_id IS NOT NULL").await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/agent/contacts").await.status, 200);
+    }
+    assert_eq!(
+        app.count("sessions WHERE agent_id IS NOT NULL AND state LIKE '% '").await,
+        1,
+        "the row was not rewritten"
+    );
+}
