@@ -42,6 +42,9 @@ impl Db {
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(pool_size.max(1))
+                // A ping before every query doubles the round trips to the connection's worker
+                // thread; a broken SQLite connection is not something a ping would catch anyway.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
@@ -52,6 +55,9 @@ impl Db {
                 .max_connections(pool_size.max(1))
                 .min_connections(1)
                 .connect_timeout(Duration::from_secs(10))
+                // No ping before every query: it costs a round trip each time, and a dropped
+                // connection surfaces as an error that the pool replaces.
+                .test_before_acquire(false)
                 .sqlx_logging(false);
             Self { conn: Database::connect(options).await?, gate: None }
         };

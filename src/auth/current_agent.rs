@@ -8,6 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::keys;
+use super::session_store::{LoadedAgent, LOADED_AGENT};
 use crate::domain::{Action, Module, Permissions};
 use crate::error::AppError;
 use crate::services::agents;
@@ -83,11 +84,23 @@ impl FromRequest for CurrentAgent {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
             let agent_id = session.get::<i64>(keys::AGENT_ID).ok().flatten();
-            let found = match agent_id {
-                Some(id) => agents::find_active_with_profile(&state.db.conn, id).await?,
-                None => None,
+            // Loaded with the session in the same query; absent when the agent was deactivated
+            // (or the session was made during this very request, e.g. by logging in).
+            let loaded = session.get::<LoadedAgent>(LOADED_AGENT).ok().flatten().filter(|a| Some(a.id) == agent_id);
+            let found = match (agent_id, loaded) {
+                (Some(_), Some(loaded)) => Some(loaded),
+                (Some(id), None) => {
+                    agents::find_active_with_profile(&state.db.conn, id).await?.map(|(a, p)| LoadedAgent {
+                        id: a.id,
+                        name: a.name,
+                        email: a.email,
+                        profile_name: p.name,
+                        permissions: p.permissions,
+                    })
+                }
+                (None, _) => None,
             };
-            let Some((agent, profile)) = found else {
+            let Some(agent) = found else {
                 if agent_id.is_some() {
                     session.purge();
                 }
@@ -100,13 +113,13 @@ impl FromRequest for CurrentAgent {
                 };
                 return Err(AppError::LoginRequired { location });
             };
-            let permissions: Permissions = serde_json::from_str(&profile.permissions).unwrap_or_default();
+            let permissions: Permissions = serde_json::from_str(&agent.permissions).unwrap_or_default();
             let csrf = super::csrf::token(&session)?;
             Ok(Self {
                 id: agent.id,
                 name: agent.name,
                 email: agent.email,
-                profile_name: profile.name,
+                profile_name: agent.profile_name,
                 permissions,
                 csrf,
                 session,

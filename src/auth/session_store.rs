@@ -1,16 +1,23 @@
 //! actix-session's `SessionStore` over the `sessions` table, so that every instance sees the same
 //! sessions and ending one (logout, password change, deactivation) ends it everywhere.
+//!
+//! Loading a session also loads its agent and the agent's profile in the same query, and hands
+//! them to [`super::CurrentAgent`] under a reserved key ([`LOADED_AGENT`]) that is never written
+//! back: one query per request instead of two.
 
 use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys;
-use crate::entities::session;
+use crate::entities::{agent, profile, session};
 
 /// Sessions in the database.
 #[derive(Clone)]
@@ -40,17 +47,76 @@ fn agent_of(state: &HashMap<String, String>) -> Option<i64> {
     state.get(keys::AGENT_ID).and_then(|v| v.trim_matches('"').parse().ok())
 }
 
+/// The state key under which `load` hands over the session's active agent and its profile.
+pub const LOADED_AGENT: &str = "_loaded_agent";
+
+/// A session's agent with its profile, as loaded with the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedAgent {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub profile_name: String,
+    pub permissions: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SessionRow {
+    state: String,
+    agent_id: Option<i64>,
+    agent_name: Option<String>,
+    agent_email: Option<String>,
+    profile_name: Option<String>,
+    permissions: Option<String>,
+}
+
+/// Removes what `load` added, so it is never stored.
+fn without_loaded(mut state: HashMap<String, String>) -> HashMap<String, String> {
+    state.remove(LOADED_AGENT);
+    state
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let agent_join = sea_orm::RelationDef::from(
+            session::Entity::belongs_to(agent::Entity).from(session::Column::AgentId).to(agent::Column::Id),
+        )
+        .on_condition(|_, right| {
+            sea_orm::Condition::all().add(sea_orm::sea_query::Expr::col((right, agent::Column::Active)).eq(true))
+        });
+        let profile_join = sea_orm::RelationDef::from(
+            agent::Entity::belongs_to(profile::Entity).from(agent::Column::ProfileId).to(profile::Column::Id),
+        );
         let row = session::Entity::find_by_id(row_id(key.as_ref()))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
+            .select_only()
+            .columns([session::Column::State, session::Column::AgentId])
+            .column_as(agent::Column::Name, "agent_name")
+            .column_as(agent::Column::Email, "agent_email")
+            .column_as(profile::Column::Name, "profile_name")
+            .column_as(profile::Column::Permissions, "permissions")
+            .join(JoinType::LeftJoin, agent_join)
+            .join(JoinType::LeftJoin, profile_join)
+            .into_model::<SessionRow>()
             .one(&self.conn)
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        row.map(|r| serde_json::from_str(&r.state)).transpose().map_err(|e| LoadError::Deserialization(e.into()))
+        let Some(row) = row else { return Ok(None) };
+        let mut state: HashMap<String, String> =
+            serde_json::from_str(&row.state).map_err(|e| LoadError::Deserialization(e.into()))?;
+        if let (Some(id), Some(name), Some(email), Some(profile_name), Some(permissions)) =
+            (row.agent_id, row.agent_name, row.agent_email, row.profile_name, row.permissions)
+        {
+            let loaded = LoadedAgent { id, name, email, profile_name, permissions };
+            // Session values are JSON texts, as actix-session stores them.
+            let json = serde_json::to_string(&loaded).map_err(|e| LoadError::Deserialization(e.into()))?;
+            state.insert(LOADED_AGENT.to_owned(), json);
+        }
+        Ok(Some(state))
     }
 
     async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let state = without_loaded(state);
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = super::random_token(64);
         let row = session::ActiveModel {
@@ -69,6 +135,7 @@ impl SessionStore for DbSessionStore {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        let state = without_loaded(state);
         let json = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let result = session::Entity::update_many()
             .col_expr(session::Column::State, json.into())
