@@ -263,8 +263,11 @@ macro_rules! untrash {
 /// Restores an entry: everything that went into the bin with it comes back as it was, and an
 /// account's contacts that have no account meanwhile are linked to it again.
 ///
+/// A contact's email stays reserved while it is in the bin (the unique index covers deleted
+/// contacts too), so a restore never collides with a contact added meanwhile.
+///
 /// # Errors
-/// `NotFound`; `Conflict` when a restored contact's email now belongs to another contact.
+/// `NotFound`.
 pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
     let _gate = db.write_gate().await;
     let txn = db.conn.begin().await?;
