@@ -1,9 +1,8 @@
-"""Prints the keyset cursor of the contact at OFFSET in name order, that contact's id, and the
+"""Prints the keyset cursor (the row id) of the contact at OFFSET in name order, its id, and the
 local part of its email address (what an agent types to find one customer).
 
 Usage: cursor.py DATABASE_URL OFFSET  (sqlite://path or postgres://...)
 """
-import base64
 import subprocess
 import sys
 
@@ -17,5 +16,4 @@ else:
     out = subprocess.run(["psql", url, "-AtF", "\t", "-c", sql], check=True, capture_output=True, text=True)
     ident, name, email = out.stdout.rstrip("\n").split("\t", 2)
     row = (int(ident), name, email)
-cursor = base64.urlsafe_b64encode(f"{row[0]}:{row[1]}".encode()).decode().rstrip("=")
-print(cursor, row[0], row[2].split("@")[0])
+print(row[0], row[0], row[2].split("@")[0])

@@ -74,6 +74,10 @@ pub struct Settings {
     /// Maximum database connections per instance.
     #[arg(long, global = true, env = "FRONTDESK_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
+    /// Behind a load balancer: take the client address from its `Forwarded` / `X-Forwarded-For`
+    /// header (for login throttling). Only set this when every request comes through it.
+    #[arg(long, global = true, env = "FRONTDESK_TRUST_PROXY")]
+    pub trust_proxy: bool,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -94,6 +98,7 @@ impl Settings {
             recycle_bin_retention_days: 60,
             session_hours: 12,
             db_pool: 16,
+            trust_proxy: false,
             log: "info".into(),
         }
     }

@@ -119,11 +119,16 @@ impl SessionStore for DbSessionStore {
         let state = without_loaded(state);
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = super::random_token(64);
+        let agent_id = agent_of(&state);
+        // A visitor who only fetched a form (to get its CSRF token) keeps a row for an hour, not
+        // for a whole working day; the housekeeping purges it afterwards.
+        let expires_at =
+            if agent_id.is_some() { expiry(ttl) } else { expiry(ttl).min(Utc::now() + chrono::Duration::hours(1)) };
         let row = session::ActiveModel {
             id: Set(row_id(&key)),
-            agent_id: Set(agent_of(&state)),
+            agent_id: Set(agent_id),
             state: Set(json),
-            expires_at: Set(expiry(ttl)),
+            expires_at: Set(expires_at),
         };
         session::Entity::insert(row).exec(&self.conn).await.map_err(|e| SaveError::Other(e.into()))?;
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
@@ -147,8 +152,10 @@ impl SessionStore for DbSessionStore {
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
         if result.rows_affected == 0 {
-            // The session ended meanwhile (logout elsewhere, expiry): never revive a key the
-            // client chose; start a new session instead.
+            // The session ended meanwhile (logout, password change, expiry): never revive the
+            // key the client sent, nor the login it held; start a new, anonymous session.
+            let mut state = state;
+            state.remove(keys::AGENT_ID);
             return self.save(state, ttl).await.map_err(|e| UpdateError::Other(e.into()));
         }
         Ok(key)

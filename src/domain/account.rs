@@ -57,14 +57,16 @@ impl AccountForm {
                 errors.add("name", "Account Name is required.");
                 None
             }
-            Some(n) if n.chars().count() > 200 => {
-                errors.add("name", "Use at most 200 characters.");
+            Some(n) if n.chars().count() > 200 || n.chars().any(char::is_control) => {
+                errors.add("name", "Use at most 200 ordinary characters.");
                 None
             }
             Some(n) => Some(n),
         };
         let website = self.website.as_deref().map(|v| match optional(v) {
-            Some(w) if w.len() > 200 || w.contains(char::is_whitespace) || !w.contains('.') => {
+            Some(w)
+                if w.len() > 200 || w.contains(|c: char| c.is_whitespace() || c.is_control()) || !w.contains('.') =>
+            {
                 errors.add("website", "Enter a web address, like example.com.");
                 None
             }

@@ -16,7 +16,7 @@ impl Email {
         if value.is_empty() {
             return Err("Enter an email address.");
         }
-        if value.len() > 254 || !email_address::EmailAddress::is_valid(&value) {
+        if value.len() > 254 || value.chars().any(char::is_control) || !email_address::EmailAddress::is_valid(&value) {
             return Err("Enter a valid email address, like name@example.com.");
         }
         // The crate accepts addresses without a dot in the domain ("a@localhost"); a contact's
@@ -51,7 +51,9 @@ mod tests {
 
     #[test]
     fn text_that_is_not_an_address_is_refused() {
-        for bad in ["", "melissa", "melissa@", "@example.com", "a b@example.com", "m@localhost", "m@@x.com"] {
+        for bad in
+            ["", "melissa", "melissa@", "@example.com", "a b@example.com", "m@localhost", "m@@x.com", "m\0@x.com"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

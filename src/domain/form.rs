@@ -48,14 +48,22 @@ pub fn optional(raw: &str) -> Option<String> {
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
+/// Whether `text` holds a control character other than line breaks and tabs (a NUL byte,
+/// which PostgreSQL refuses to store, or terminal escapes).
+#[must_use]
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// An optional text no longer than `max` characters.
 ///
 /// # Errors
-/// A message naming the limit.
+/// A message naming the limit, or refusing control characters.
 pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, String> {
     let value = optional(raw);
     match &value {
         Some(v) if v.chars().count() > max => Err(format!("Use at most {max} characters.")),
+        Some(v) if has_control(v) => Err("Remove the control characters.".into()),
         _ => Ok(value),
     }
 }

@@ -72,11 +72,33 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
-/// A local path to go to after login: only paths on this site, never `//host` or a URL.
+/// A local path to go to after login: only paths on this site. Browsers drop tabs and
+/// newlines from URLs and read `\\` as `/`, so `/<TAB>/evil.example` would become
+/// `//evil.example`: any control character or backslash makes the path unsafe.
 #[must_use]
 pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c.is_control() || c == '\\' || c.is_whitespace())
+                && n.len() <= 2000 =>
+        {
+            n.to_owned()
+        }
         _ => fallback.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/agent/accounts?q=a"), "/x"), "/agent/accounts?q=a");
+        for bad in ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\n", "https://evil.example", "evil"] {
+            assert_eq!(safe_next(Some(bad), "/x"), "/x", "{bad:?}");
+        }
     }
 }

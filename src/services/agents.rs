@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::{is_unique_violation, ServiceError, ServiceResult};
@@ -45,6 +45,21 @@ pub async fn active(conn: &DatabaseConnection) -> ServiceResult<Vec<agent::Model
         .order_by_asc(agent::Column::NameSort)
         .all(conn)
         .await?)
+}
+
+/// The agents an owner can be chosen from: the active ones, plus the current owner when it has
+/// been deactivated (so that saving a form does not silently hand the record to someone else).
+///
+/// # Errors
+/// Database errors.
+pub async fn owner_choices(conn: &DatabaseConnection, current: Option<i64>) -> ServiceResult<Vec<agent::Model>> {
+    let mut choices = active(conn).await?;
+    if let Some(id) = current.filter(|id| !choices.iter().any(|a| a.id == *id)) {
+        if let Some(owner) = agent::Entity::find_by_id(id).one(conn).await? {
+            choices.push(owner);
+        }
+    }
+    Ok(choices)
 }
 
 /// Every agent with its profile, by name.
@@ -93,7 +108,7 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
 ///
 /// # Errors
 /// A field error for a duplicate email or an unknown profile.
-pub async fn create(conn: &DatabaseConnection, new: NewAgent) -> ServiceResult<agent::Model> {
+pub async fn create<C: ConnectionTrait>(conn: &C, new: NewAgent) -> ServiceResult<agent::Model> {
     if profile::Entity::find_by_id(new.profile_id).one(conn).await?.is_none() {
         return Err(ServiceError::field("profile", "Choose a profile."));
     }

@@ -24,7 +24,10 @@ pub enum LoginError {
     Throttled,
 }
 
-/// Checks the throttle, then the credentials; records a failure when they are wrong.
+/// Records the attempt, checks the throttle, then the credentials. The attempt is recorded
+/// before the (slow) password check and counted with the attempts that came before it, so that
+/// many attempts sent at once cannot all slip under the limit; a successful attempt's record is
+/// removed again.
 ///
 /// # Errors
 /// `Invalid` for wrong credentials or an inactive agent, `Throttled` when too many attempts
@@ -36,61 +39,44 @@ pub async fn agent_login(
     client_ip: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<agent::Model, LoginError>> {
-    let email = email.trim().to_lowercase();
-    if throttled(conn, &email, client_ip, now).await? {
-        return Ok(Err(LoginError::Throttled));
-    }
-    let found = agent::Entity::find().filter(agent::Column::Email.eq(email.as_str())).one(conn).await?;
-    let hash = found.as_ref().map(|a| a.password_hash.clone());
-    let ok = password::verify(password_given, hash).await;
-    match found {
-        Some(agent) if ok && agent.active => Ok(Ok(agent)),
-        _ => {
-            record_failure(conn, &email, client_ip, now).await?;
-            Ok(Err(LoginError::Invalid))
-        }
-    }
-}
-
-async fn throttled(
-    conn: &DatabaseConnection,
-    email: &str,
-    client_ip: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let since = now - Duration::minutes(WINDOW_MINUTES);
-    let per_account = login_failure::Entity::find()
-        .filter(login_failure::Column::Email.eq(email))
-        .filter(login_failure::Column::At.gt(since))
-        .count(conn)
-        .await?;
-    if per_account > MAX_PER_ACCOUNT {
-        return Ok(true);
-    }
-    let per_address = login_failure::Entity::find()
-        .filter(login_failure::Column::ClientIp.eq(client_ip))
-        .filter(login_failure::Column::At.gt(since))
-        .count(conn)
-        .await?;
-    Ok(per_address > MAX_PER_ADDRESS)
-}
-
-async fn record_failure(
-    conn: &DatabaseConnection,
-    email: &str,
-    client_ip: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let email: String = email.chars().take(254).collect();
-    login_failure::ActiveModel {
-        email: Set(email),
+    let email: String = email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect();
+    let attempt = login_failure::ActiveModel {
+        email: Set(email.clone()),
         client_ip: Set(client_ip.to_owned()),
         at: Set(now),
         ..Default::default()
     }
     .insert(conn)
     .await?;
-    Ok(())
+    if throttled(conn, &attempt).await? {
+        return Ok(Err(LoginError::Throttled));
+    }
+    let found = agent::Entity::find().filter(agent::Column::Email.eq(email.as_str())).one(conn).await?;
+    let hash = found.as_ref().map(|a| a.password_hash.clone());
+    let ok = password::verify(password_given, hash).await;
+    match found {
+        Some(agent) if ok && agent.active => {
+            login_failure::Entity::delete_by_id(attempt.id).exec(conn).await?;
+            Ok(Ok(agent))
+        }
+        _ => Ok(Err(LoginError::Invalid)),
+    }
+}
+
+/// Whether more than the tolerated number of attempts came before `attempt` in the window, for
+/// its account or its client address.
+async fn throttled(conn: &DatabaseConnection, attempt: &login_failure::Model) -> anyhow::Result<bool> {
+    let since = attempt.at - Duration::minutes(WINDOW_MINUTES);
+    let before = |column: login_failure::Column, value: &str| {
+        login_failure::Entity::find()
+            .filter(column.eq(value))
+            .filter(login_failure::Column::At.gt(since))
+            .filter(login_failure::Column::Id.lt(attempt.id))
+    };
+    if before(login_failure::Column::Email, &attempt.email).count(conn).await? > MAX_PER_ACCOUNT {
+        return Ok(true);
+    }
+    Ok(before(login_failure::Column::ClientIp, &attempt.client_ip).count(conn).await? > MAX_PER_ADDRESS)
 }
 
 /// Removes failures older than the window.

@@ -84,7 +84,7 @@ pub async fn save(
     mut permissions: Permissions,
 ) -> ServiceResult<i64> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::field("name", "Enter a name of at most 100 characters."));
     }
     permissions.admin = false;

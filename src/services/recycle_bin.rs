@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::contacts::HELP_CENTER_USER_STATUSES;
 use super::{ServiceError, ServiceResult};
 use crate::db::Db;
-use crate::domain::PersonName;
+use crate::domain::{Module, Permissions, PersonName};
 use crate::entities::{account, activity, agent, contact, recycle_bin, ticket, time_entry};
 
 /// What went into the bin with an item.
@@ -28,6 +28,10 @@ pub struct Details {
     /// For an account: the contacts that were unlinked from it.
     #[serde(default)]
     pub unlinked_contacts: Vec<i64>,
+    /// For a contact: its last name, shown instead of the full name to profiles that hide the
+    /// first name.
+    #[serde(default)]
+    pub last_name: Option<String>,
 }
 
 impl Details {
@@ -57,6 +61,7 @@ impl Details {
 pub struct Entry {
     pub id: i64,
     pub kind: String,
+    pub item_id: i64,
     pub label: String,
     pub deleted_by: Option<String>,
     pub deleted_at: DateTime<Utc>,
@@ -78,6 +83,25 @@ impl Entry {
     pub fn when(&self) -> String {
         self.deleted_at.format("%b %-d, %Y %H:%M UTC").to_string()
     }
+
+    /// The module the item belongs to.
+    #[must_use]
+    pub fn module(&self) -> Module {
+        if self.kind == "account" {
+            Module::Accounts
+        } else {
+            Module::Contacts
+        }
+    }
+
+    /// The name to show an agent whose profile is `permissions`.
+    #[must_use]
+    pub fn label_for(&self, permissions: &Permissions) -> String {
+        match &self.details.last_name {
+            Some(last) if self.kind == "contact" && !permissions.contact_field("first_name").visible() => last.clone(),
+            _ => self.label.clone(),
+        }
+    }
 }
 
 /// How many entries the page lists, newest first.
@@ -95,17 +119,19 @@ pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
         .limit(PAGE_LIMIT)
         .all(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(e, a)| Entry {
-            id: e.id,
-            details: serde_json::from_str(&e.details).unwrap_or_default(),
-            kind: e.kind,
-            label: e.label,
-            deleted_by: a.map(|a| a.name),
-            deleted_at: e.deleted_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(e, a)| entry_of(e, a.map(|a| a.name))).collect())
+}
+
+fn entry_of(e: recycle_bin::Model, deleted_by: Option<String>) -> Entry {
+    Entry {
+        id: e.id,
+        details: serde_json::from_str(&e.details).unwrap_or_default(),
+        kind: e.kind,
+        item_id: e.item_id,
+        label: e.label,
+        deleted_by,
+        deleted_at: e.deleted_at,
+    }
 }
 
 /// Finding the deleting agent of an entry without a declared relation.
@@ -192,6 +218,7 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
         activities: trash!(&txn, activity, activity::Column::ContactId.eq(c.id), entry.id),
         time_entries: trash!(&txn, time_entry, time_entry::Column::ContactId.eq(c.id), entry.id),
         unlinked_contacts: Vec::new(),
+        last_name: Some(c.last_name.clone()),
     };
     trash!(&txn, contact, contact::Column::Id.eq(c.id), entry.id);
     save_details(&txn, entry, &details).await?;
@@ -244,8 +271,9 @@ async fn save_details<C: ConnectionTrait>(conn: &C, entry: recycle_bin::Model, d
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<recycle_bin::Model> {
-    recycle_bin::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)
+pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<Entry> {
+    let e = recycle_bin::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)?;
+    Ok(entry_of(e, None))
 }
 
 /// Moves everything of an entry back out of the bin.
@@ -280,13 +308,15 @@ pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model
     if entry.kind == "account" {
         let details: Details = serde_json::from_str(&entry.details).unwrap_or_default();
         if let Some(a) = account::Entity::find_by_id(entry.item_id).one(&txn).await? {
-            contact::Entity::update_many()
-                .col_expr(contact::Column::AccountId, Expr::value(a.id))
-                .col_expr(contact::Column::AccountSort, Expr::value(a.name_sort.clone()))
-                .filter(contact::Column::Id.is_in(details.unlinked_contacts.clone()))
-                .filter(contact::Column::AccountId.is_null())
-                .exec(&txn)
-                .await?;
+            for chunk in details.unlinked_contacts.chunks(500) {
+                contact::Entity::update_many()
+                    .col_expr(contact::Column::AccountId, Expr::value(a.id))
+                    .col_expr(contact::Column::AccountSort, Expr::value(a.name_sort.clone()))
+                    .filter(contact::Column::Id.is_in(chunk.to_vec()))
+                    .filter(contact::Column::AccountId.is_null())
+                    .exec(&txn)
+                    .await?;
+            }
             super::accounts::add_account_terms(&txn, &details.unlinked_contacts, a.id, &a.name).await?;
         }
     }
@@ -335,11 +365,20 @@ pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea
         .await?;
     let mut purged = 0;
     for id in old {
+        // One entry that cannot be purged (say, a row added to it meanwhile) must not keep the
+        // others in the bin forever: log it and go on.
         let _gate = db.write_gate().await;
         let txn = db.conn.begin().await?;
-        purge_entry(&txn, id).await?;
-        txn.commit().await?;
-        purged += 1;
+        match purge_entry(&txn, id).await {
+            Ok(()) => {
+                txn.commit().await?;
+                purged += 1;
+            }
+            Err(e) => {
+                tracing::warn!(entry = id, error = %e, "recycle bin entry could not be purged");
+                txn.rollback().await?;
+            }
+        }
     }
     Ok(purged)
 }

@@ -1,6 +1,6 @@
 //! First run: creating the first administrator, once.
 
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
 
 use super::agents::{self, NewAgent};
 use super::profiles::{self, ADMINISTRATOR};
@@ -22,14 +22,19 @@ pub async fn create_first_admin(
     if agents::count(conn).await? > 0 {
         return Err(ServiceError::Conflict("Set-up is done already.".into()));
     }
+    let profile = profiles::built_in(conn, ADMINISTRATOR).await?;
+    // The marker and the administrator in one transaction: a failure leaves neither, so set-up
+    // can be tried again.
+    let txn = conn.begin().await?;
     let marker = setting::ActiveModel { key: Set("setup_done".into()), value: Set("1".into()) };
-    if let Err(e) = setting::Entity::insert(marker).exec(conn).await {
+    if let Err(e) = setting::Entity::insert(marker).exec(&txn).await {
         return Err(if is_unique_violation(&e) {
             ServiceError::Conflict("Set-up is done already.".into())
         } else {
             e.into()
         });
     }
-    let profile = profiles::built_in(conn, ADMINISTRATOR).await?;
-    agents::create(conn, NewAgent { name, email, password, profile_id: profile.id }).await
+    let admin = agents::create(&txn, NewAgent { name, email, password, profile_id: profile.id }).await?;
+    txn.commit().await?;
+    Ok(admin)
 }

@@ -164,3 +164,54 @@ async fn viewing_pages_does_not_write_the_session() {
         "the row was not rewritten"
     );
 }
+
+#[tokio::test]
+async fn attempts_sent_at_once_cannot_slip_under_the_limit() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    let mut attempts = Vec::new();
+    for _ in 0..16 {
+        let client = app.new_client();
+        attempts.push(tokio::spawn(async move { client.login(ADMIN_EMAIL, "wrong password").await.status }));
+    }
+    let mut checked = 0;
+    for attempt in attempts {
+        let status = attempt.await.expect("join");
+        assert!(status == 422 || status == 429, "{status}");
+        if status == 422 {
+            checked += 1;
+        }
+    }
+    assert!(checked <= 6, "{checked} passwords were checked");
+    assert_eq!(app.new_client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn control_characters_get_a_clear_answer_on_every_database() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    assert_eq!(app.new_client().login("a\u{0}@example.com", "x").await.status, 422);
+    let account = app.submit("/agent/accounts/new", "/agent/accounts", &[("name", "Acme\u{0}")]).await;
+    assert_eq!(account.status, 422);
+    let contact =
+        app.submit("/agent/contacts/new", "/agent/contacts", &[("last_name", "Nul"), ("description", "a\u{0}b")]).await;
+    assert_eq!(contact.status, 422);
+    assert!(contact.field_error("description").is_some());
+    assert_eq!(app.count("contacts").await + app.count("accounts").await, 0);
+}
+
+#[tokio::test]
+async fn a_session_ended_elsewhere_is_not_revived_with_its_login() {
+    use actix_session::storage::{SessionKey, SessionStore};
+    let app = spawn_app().await;
+    let store = frontdesk::auth::DbSessionStore::new(app.state.db.conn.clone());
+    let gone = SessionKey::try_from("k".repeat(64)).expect("key");
+    let mut state = std::collections::HashMap::new();
+    state.insert("agent_id".to_owned(), "1".to_owned());
+    state.insert("flash".to_owned(), "\"hi\"".to_owned());
+    let ttl = actix_web::cookie::time::Duration::hours(1);
+    let key = store.update(gone, state, &ttl).await.expect("update");
+    let loaded = store.load(&key).await.expect("load").expect("a new session");
+    assert!(!loaded.contains_key("agent_id"));
+    assert_eq!(loaded.get("flash").map(String::as_str), Some("\"hi\""));
+}

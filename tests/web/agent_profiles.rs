@@ -162,3 +162,71 @@ async fn deactivating_an_agent_ends_its_sessions() {
     assert_eq!(after.status, 303, "the deactivated agent is logged out everywhere");
     assert_eq!(agent.login("worker@example.com", "agent password 1").await.status, 422);
 }
+
+#[tokio::test]
+async fn a_hidden_first_name_leaks_through_neither_search_nor_paging_nor_the_bin() {
+    let (app, id) = admin_with_contact().await;
+    for i in 0..26 {
+        app.add_contact(&[("first_name", "Zebulon"), ("last_name", &format!("Filler{i:02}"))]).await;
+    }
+    app.create_profile("No First", &["contacts.view", "contacts.delete"], &[("contact.first_name", "hidden")]).await;
+    let agent = app.client_as("No First", "nofirst@example.com").await;
+    let list = agent.get("/agent/contacts").await;
+    assert!(!list.html.to_lowercase().contains("zebulon") && !list.html.to_lowercase().contains("secret"));
+    assert!(list.has("a[rel=next]"));
+    let next = list
+        .doc()
+        .select(&scraper::Selector::parse("a[rel=next]").expect("sel"))
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("next")
+        .to_owned();
+    assert!(!next.to_lowercase().contains("zebulon"));
+    let page2 = agent.get(&next.replace("&amp;", "&")).await;
+    assert!(!page2.html.to_lowercase().contains("secret"), "page 2");
+    assert_eq!(agent.get("/agent/contacts?q=zebulon").await.texts("tbody tr").len(), 0);
+    assert_eq!(agent.get("/agent/contacts?q=secret").await.texts("tbody tr").len(), 0);
+    assert_eq!(app.get("/agent/contacts?q=secret").await.texts("tbody tr").len(), 1, "the admin still finds it");
+
+    app.submit(&format!("/agent/contacts/{id}/delete"), &format!("/agent/contacts/{id}/delete"), &[]).await;
+    let bin = agent.get("/agent/recycle-bin").await;
+    assert!(bin.text().contains("Keeper"));
+    assert!(!bin.text().contains("Secret"));
+}
+
+#[tokio::test]
+async fn pages_leave_out_what_other_modules_would_show() {
+    let (app, contact) = admin_with_contact().await;
+    let account = app.add_account("Hidden Corp").await;
+    app.submit(
+        &format!("/agent/contacts/{contact}/edit"),
+        &format!("/agent/contacts/{contact}"),
+        &[("account", "Hidden Corp")],
+    )
+    .await;
+    app.create_profile("Accounts Only", &["accounts.view"], &[]).await;
+    let agent = app.client_as("Accounts Only", "acc@example.com").await;
+    let page = agent.get(&format!("/agent/accounts/{account}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text().contains("Keeper"), "contacts are not this profile's to see");
+    assert_eq!(agent.get("/agent/contacts").await.status, 403);
+    let bin = agent.get("/agent/recycle-bin").await;
+    assert_eq!(bin.status, 200);
+    assert!(!bin.texts("button").contains(&"Restore".to_owned()));
+}
+
+#[tokio::test]
+async fn saving_a_contact_keeps_a_deactivated_owner() {
+    let (app, id) = admin_with_contact().await;
+    app.add_agent("Bob Gone", "bob@example.com", "bob password 1", "Agent").await;
+    let bob: i64 = app.column("agents", "id", 2).await.expect("bob").parse().expect("id");
+    app.exec(&format!("UPDATE contacts SET owner_id = {bob} WHERE id = {id}")).await;
+    app.exec(&format!("UPDATE agents SET active = false WHERE id = {bob}")).await;
+    let edit = app.get(&format!("/agent/contacts/{id}/edit")).await;
+    assert!(edit.text().contains("Bob Gone (deactivated)"));
+    let saved = app
+        .submit(&format!("/agent/contacts/{id}/edit"), &format!("/agent/contacts/{id}"), &[("title", "Still Bob's")])
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(app.column("contacts", "owner_id", id).await, Some(bob.to_string()));
+}

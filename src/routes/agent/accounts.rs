@@ -82,12 +82,13 @@ impl FormPage {
         form: AccountForm,
         account_id: Option<i64>,
     ) -> AppResult<Self> {
+        let owners = agents::owner_choices(&state.db.conn, form.value("owner").parse().ok()).await?;
         Ok(Self {
             layout: Layout::new(agent, "customers", title),
             form,
             errors: FieldErrors::default(),
             rules: FieldRules::accounts(&agent.permissions),
-            owners: agents::active(&state.db.conn).await?,
+            owners,
             account_id,
         })
     }
@@ -144,6 +145,8 @@ struct ShowPage {
     can_edit: bool,
     can_delete: bool,
     can_add_contact: bool,
+    can_view_contacts: bool,
+    can_view_tickets: bool,
 }
 
 /// `GET /agent/accounts/{id}`
@@ -158,6 +161,9 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         can_edit: p.can(Module::Accounts, Action::Edit),
         can_delete: p.can(Module::Accounts, Action::Delete),
         can_add_contact: p.can(Module::Contacts, Action::Create),
+        // Which contacts belong to the account is their Account Name field.
+        can_view_contacts: p.can(Module::Contacts, Action::View) && p.contact_field("account").visible(),
+        can_view_tickets: p.can(Module::Tickets, Action::View) && p.contact_field("account").visible(),
         account,
         contacts,
         tickets,

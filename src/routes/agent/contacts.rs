@@ -155,12 +155,13 @@ impl FormPage {
         form: ContactForm,
         contact_id: Option<i64>,
     ) -> AppResult<Self> {
+        let owners = agents::owner_choices(&state.db.conn, form.value("owner").parse().ok()).await?;
         Ok(Self {
             layout: Layout::new(agent, "customers", title),
             form,
             errors: FieldErrors::default(),
             rules: FieldRules::contacts(&agent.permissions),
-            owners: agents::active(&state.db.conn).await?,
+            owners,
             contact_id,
             duplicate_of: None,
         })
@@ -235,6 +236,7 @@ struct ShowPage {
     rules: FieldRules,
     can_edit: bool,
     can_delete: bool,
+    can_view_tickets: bool,
 }
 
 impl ShowPage {
@@ -254,6 +256,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         rules,
         can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
         can_delete: agent.permissions.can(Module::Contacts, Action::Delete),
+        can_view_tickets: agent.permissions.can(Module::Tickets, Action::View),
     })
 }
 

@@ -57,7 +57,7 @@ pub async fn submit(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    let client_ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let client_ip = client_address(&req, state.settings.trust_proxy);
     let next = page::safe_next(Some(&form.next), "/agent/contacts");
     let outcome =
         login::agent_login(&state.db.conn, &form.email, form.password, &client_ip, chrono::Utc::now()).await?;
@@ -75,6 +75,16 @@ pub async fn submit(
     };
     let page = LoginPage { email: form.email, next, error: error.into(), csrf: csrf::token(&session)? };
     page::render(status, &page)
+}
+
+/// The client's address for throttling: the peer, or what a trusted proxy says it is.
+fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return ip.chars().take(64).collect();
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
 /// `POST /agent/logout`: ends the session everywhere (it is deleted from the store).

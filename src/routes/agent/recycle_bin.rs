@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::auth::{CsrfForm, CurrentAgent};
-use crate::domain::{Action, Module};
+use crate::domain::{Action, Module, Permissions};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::recycle_bin::{self, Entry};
@@ -23,26 +23,29 @@ struct IndexPage {
     layout: Layout,
     entries: Vec<Entry>,
     retention_days: u32,
-    can_purge: bool,
+    permissions: Permissions,
 }
 
-/// `GET /agent/recycle-bin`
+impl IndexPage {
+    fn can_restore(&self, entry: &Entry) -> bool {
+        self.permissions.can(entry.module(), Action::Delete)
+    }
+}
+
+/// `GET /agent/recycle-bin`: the entries of the modules the agent may view.
 pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
-    let entries = recycle_bin::list(&state.db.conn).await?;
+    let p = &agent.permissions;
+    if !p.can(Module::Contacts, Action::View) && !p.can(Module::Accounts, Action::View) {
+        agent.require(Module::Contacts, Action::View)?;
+    }
+    let mut entries = recycle_bin::list(&state.db.conn).await?;
+    entries.retain(|e| p.can(e.module(), Action::View));
     page::ok(&IndexPage {
         layout: Layout::new(&agent, "recycle-bin", "Recycle Bin"),
         entries,
         retention_days: state.settings.recycle_bin_retention_days,
-        can_purge: agent.permissions.admin,
+        permissions: agent.permissions.clone(),
     })
-}
-
-fn module_of(kind: &str) -> Module {
-    if kind == "account" {
-        Module::Accounts
-    } else {
-        Module::Contacts
-    }
 }
 
 /// `POST /agent/recycle-bin/{id}/restore`: needs the delete permission of the item's module.
@@ -53,9 +56,9 @@ pub async fn restore(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     let entry = recycle_bin::get(&state.db.conn, *id).await?;
-    agent.require(module_of(&entry.kind), Action::Delete)?;
-    let entry = recycle_bin::restore(&state.db, entry.id).await?;
-    agent.flash(&format!("{} restored.", entry.label));
+    agent.require(entry.module(), Action::Delete)?;
+    recycle_bin::restore(&state.db, entry.id).await?;
+    agent.flash(&format!("{} restored.", entry.label_for(&agent.permissions)));
     let back = if entry.kind == "account" { "/agent/accounts" } else { "/agent/contacts" };
     Ok(page::see_other(&format!("{back}/{}", entry.item_id)))
 }

@@ -2,8 +2,6 @@
 //! that starts with the view's equality columns and ends with `id`, and the next/previous page is
 //! found from the last/first row's sort key, so page 4,000 costs what page 1 costs: one query.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
@@ -111,20 +109,13 @@ impl Sort {
         }
     }
 
-    fn key_of(self, row: &ContactRow) -> String {
+    fn value_of(self, row: &contact::Model) -> Value {
         match self {
-            Self::Name => row.name_sort.clone(),
-            Self::Email => row.email_sort.clone(),
-            Self::Account => row.account_sort.clone(),
-            Self::Owner => row.owner_sort.clone(),
-            Self::Created => row.created_at.to_rfc3339(),
-        }
-    }
-
-    fn value_of(self, key: &str) -> Option<Value> {
-        match self {
-            Self::Created => DateTime::parse_from_rfc3339(key).ok().map(|t| t.with_timezone(&Utc).into()),
-            _ => Some(key.to_owned().into()),
+            Self::Name => row.name_sort.clone().into(),
+            Self::Email => row.email_sort.clone().into(),
+            Self::Account => row.account_sort.clone().into(),
+            Self::Owner => row.owner_sort.clone().into(),
+            Self::Created => row.created_at.into(),
         }
     }
 }
@@ -152,14 +143,20 @@ pub struct ContactList {
     pub previous: Option<String>,
 }
 
-fn encode_cursor(key: &str, id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{id}:{key}"))
+/// A cursor names only the row it starts after or before; its sort key is looked up on the
+/// server, so that a cursor never carries a field the agent may not see (a hidden first name
+/// is part of the name sort key).
+fn encode_cursor(id: i64) -> String {
+    id.to_string()
 }
 
-fn decode_cursor(cursor: &str) -> Option<(String, i64)> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let (id, key) = raw.split_once(':')?;
-    Some((key.to_owned(), id.parse().ok()?))
+fn decode_cursor(cursor: &str) -> Option<i64> {
+    cursor.parse().ok().filter(|id| *id > 0)
+}
+
+/// The sort keys of the cursor's row (deleted or not: its place in the order is what counts).
+async fn cursor_row(conn: &DatabaseConnection, id: i64) -> Result<Option<contact::Model>, sea_orm::DbErr> {
+    contact::Entity::find_by_id(id).one(conn).await
 }
 
 /// One page of the list for an agent (`agent_id` for My Contacts).
@@ -177,7 +174,10 @@ pub async fn list(
     let sort = query.sort.filter(|s| s.field().is_none_or(|f| rules.shows(f))).unwrap_or(default_sort);
     let descending = query.descending.unwrap_or(sort == Sort::Created);
     let backwards = query.before.is_some() && query.after.is_none();
-    let cursor = query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor);
+    let cursor = match query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor) {
+        Some(id) => cursor_row(conn, id).await?,
+        None => None,
+    };
 
     let mut select = contact::Entity::find()
         .select_only()
@@ -217,16 +217,14 @@ pub async fn list(
         select = select.filter(search_condition(&term, rules));
     }
 
-    if let Some((key, id)) = &cursor {
-        if let Some(value) = sort.value_of(key) {
-            let row = Expr::tuple([
-                Expr::col((contact::Entity, sort.column())).into(),
-                Expr::col((contact::Entity, contact::Column::Id)).into(),
-            ]);
-            let at = Expr::tuple([Expr::val(value).into(), Expr::val(*id).into()]);
-            // Forward in the list's order, or backward for "Previous".
-            select = select.filter(if descending != backwards { row.lt(at) } else { row.gt(at) });
-        }
+    if let Some(at_row) = &cursor {
+        let row = Expr::tuple([
+            Expr::col((contact::Entity, sort.column())).into(),
+            Expr::col((contact::Entity, contact::Column::Id)).into(),
+        ]);
+        let at = Expr::tuple([Expr::val(sort.value_of(at_row)).into(), Expr::val(at_row.id).into()]);
+        // Forward in the list's order, or backward for "Previous".
+        select = select.filter(if descending != backwards { row.lt(at) } else { row.gt(at) });
     }
     let order = if descending != backwards { Order::Desc } else { Order::Asc };
     let mut rows: Vec<ContactRow> = select
@@ -242,8 +240,8 @@ pub async fn list(
     if backwards {
         rows.reverse();
     }
-    let first = rows.first().map(|r| encode_cursor(&sort.key_of(r), r.id));
-    let last = rows.last().map(|r| encode_cursor(&sort.key_of(r), r.id));
+    let first = rows.first().map(|r| encode_cursor(r.id));
+    let last = rows.last().map(|r| encode_cursor(r.id));
     let (next, previous) = if backwards {
         (last, if more { first } else { None })
     } else {
@@ -257,7 +255,7 @@ pub async fn list(
 
 /// Contacts having a search word that starts with `term`, in a field the agent may see.
 fn search_condition(term: &str, rules: &FieldRules) -> SimpleExpr {
-    let fields: Vec<&str> = ["name", "email", "phone", "mobile", "account"]
+    let fields: Vec<&str> = ["name", "first_name", "email", "phone", "mobile", "account"]
         .into_iter()
         .filter(|f| *f == "name" || rules.shows(f))
         .collect();
@@ -275,9 +273,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cursor_round_trips_even_with_colons_in_the_key() {
-        let c = encode_cursor("2026-01-01T10:00:00+00:00", 42);
-        assert_eq!(decode_cursor(&c), Some(("2026-01-01T10:00:00+00:00".into(), 42)));
-        assert_eq!(decode_cursor("not a cursor!"), None);
+    fn a_cursor_is_a_row_id_and_nothing_else() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
+        for bad in ["not a cursor!", "-3", "0", ""] {
+            assert_eq!(decode_cursor(bad), None, "{bad:?}");
+        }
     }
 }

@@ -13,7 +13,12 @@ pub(crate) fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> 
             terms.push((field, term.chars().take(100).collect()));
         }
     };
-    for w in words(contact.first_name.as_deref().unwrap_or("")).chain(words(&contact.last_name)) {
+    // The first name has a field of its own, so that a profile hiding it cannot find contacts
+    // by it either.
+    for w in words(contact.first_name.as_deref().unwrap_or("")) {
+        add("first_name", w);
+    }
+    for w in words(&contact.last_name) {
         add("name", w);
     }
     if let Some(email) = &contact.email {
