@@ -21,8 +21,12 @@ BIN=target/release/frontdesk
 
 run_backend() {
   local name="$1" url="$2"
-  echo "== $name: seeding $CONTACTS contacts, $ACCOUNTS accounts, $TICKETS tickets"
-  FRONTDESK_LOG=warn "$BIN" --database-url "$url" seed --contacts "$CONTACTS" --accounts "$ACCOUNTS" --tickets "$TICKETS"
+  if [ -z "${SKIP_SEED:-}" ]; then
+    echo "== $name: seeding $CONTACTS contacts, $ACCOUNTS accounts, $TICKETS tickets"
+    FRONTDESK_LOG=warn "$BIN" --database-url "$url" seed --contacts "$CONTACTS" --accounts "$ACCOUNTS" --tickets "$TICKETS"
+  else
+    echo "== $name: reusing the seeded database"
+  fi
   FRONTDESK_LOG=warn "$BIN" --database-url "$url" --listen "127.0.0.1:$PORT" --db-pool 16 &
   local server=$!
   trap 'kill $server 2>/dev/null || true' RETURN
@@ -57,8 +61,15 @@ run_backend() {
   done
 }
 
-rm -f "$DATA/bench.db" "$DATA/bench.db-wal" "$DATA/bench.db-shm"
-run_backend sqlite "sqlite://$DATA/bench.db"
-
-psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" -c "CREATE DATABASE frontdesk_bench"
-run_backend postgres "${PG_ADMIN_URL%/*}/frontdesk_bench"
+# SKIP_SEED=1 reuses the databases of the previous run (seeding 1,000,000 contacts takes a while).
+# BACKENDS="sqlite" or "postgres" runs one of them.
+for backend in ${BACKENDS:-sqlite postgres}; do
+  case "$backend" in
+    sqlite)
+      [ -n "${SKIP_SEED:-}" ] || rm -f "$DATA/bench.db" "$DATA/bench.db-wal" "$DATA/bench.db-shm"
+      run_backend sqlite "sqlite://$DATA/bench.db" ;;
+    postgres)
+      [ -n "${SKIP_SEED:-}" ] || psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" -c "CREATE DATABASE frontdesk_bench"
+      run_backend postgres "${PG_ADMIN_URL%/*}/frontdesk_bench" ;;
+  esac
+done
