@@ -265,3 +265,26 @@ async fn pages_follow_each_other_without_gaps_or_repeats_in_every_sort() {
         assert_eq!(app.get(&prev).await.texts("tbody td:first-child a"), middle, "{sort}");
     }
 }
+
+#[tokio::test]
+async fn a_search_reads_a_bounded_number_of_matches_per_word() {
+    use frontdesk::domain::{FieldRules, Permissions};
+    use frontdesk::services::contacts::{self, ListQuery};
+    let app = admin_app().await;
+    for (first, last) in [("Ann", "Lee"), ("Ann", "Long"), ("Anna", "Lim"), ("Bob", "Lee"), ("Ann", "Moss")] {
+        app.add_contact(&[("first_name", first), ("last_name", last)]).await;
+    }
+    let rules = FieldRules::contacts(&Permissions::administrator());
+    let search = |q: &str| ListQuery { search: q.into(), search_cap: 2, ..ListQuery::default() };
+    let names = |list: contacts::ContactList| list.rows.iter().map(|r| r.name()).collect::<Vec<_>>();
+    let now = chrono::Utc::now();
+    let conn = &app.state.db.conn;
+    // "ann" matches 4 contacts and "l" 4 (more than the cap of 2 each): too broad to list.
+    let broad = contacts::list(conn, 1, &rules, &search("ann l"), now).await.expect("list");
+    assert!(broad.too_broad && broad.rows.is_empty());
+    // "lee" matches 2: it drives, and the broad "ann" is checked against those two only.
+    assert_eq!(names(contacts::list(conn, 1, &rules, &search("ann lee"), now).await.expect("list")), ["Ann Lee"]);
+    assert_eq!(names(contacts::list(conn, 1, &rules, &search("lim anna"), now).await.expect("list")), ["Anna Lim"]);
+    let page = app.get("/agent/contacts?q=a").await;
+    assert_eq!(page.status, 200);
+}

@@ -122,6 +122,7 @@ pub async fn index(
         search: q.q.chars().take(200).collect(),
         after: q.after,
         before: q.before,
+        search_cap: 0,
     };
     let list = contacts::list(&state.db.conn, agent.id, &rules, &list_query, chrono::Utc::now()).await?;
     page::ok(&IndexPage {

@@ -3,7 +3,7 @@
 //! found from the last/first row's sort key, so page 4,000 costs what page 1 costs: one query.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
     Value,
@@ -131,7 +131,14 @@ pub struct ListQuery {
     pub after: Option<String>,
     /// A page before this cursor (from "Previous").
     pub before: Option<String>,
+    /// The most contacts one search word may match and still drive the search (0: the default,
+    /// [`SEARCH_CAP`]).
+    pub search_cap: usize,
 }
+
+/// The most contacts a search word may match and still drive the search. A search costs at
+/// most this many index entries per word, whatever the size of the database.
+pub const SEARCH_CAP: usize = 5_000;
 
 /// One page of contacts.
 #[derive(Debug)]
@@ -141,6 +148,9 @@ pub struct ContactList {
     pub descending: bool,
     pub next: Option<String>,
     pub previous: Option<String>,
+    /// Every word of the search matches more than [`ListQuery::search_cap`] contacts: nothing is
+    /// listed, and the page asks for a narrower search.
+    pub too_broad: bool,
 }
 
 /// A cursor names only the row it starts after or before; its sort key is looked up on the
@@ -213,8 +223,14 @@ pub async fn list(
         View::Recent => select.filter(contact::Column::CreatedAt.gte(now - Duration::days(30))),
     };
 
-    for term in query_terms(&query.search) {
-        select = select.filter(search_condition(&term, rules));
+    let terms = query_terms(&query.search);
+    if !terms.is_empty() {
+        let cap = if query.search_cap == 0 { SEARCH_CAP } else { query.search_cap };
+        match matching_ids(conn, &terms, rules, cap).await? {
+            Matches::TooBroad => return Ok(ContactList::empty(sort, descending, true)),
+            Matches::Ids(ids) if ids.is_empty() => return Ok(ContactList::empty(sort, descending, false)),
+            Matches::Ids(ids) => select = select.filter(contact::Column::Id.is_in(ids)),
+        }
     }
 
     if let Some(at_row) = &cursor {
@@ -250,22 +266,87 @@ pub async fn list(
     for row in &mut rows {
         redact(rules, row);
     }
-    Ok(ContactList { rows, sort, descending, next, previous })
+    Ok(ContactList { rows, sort, descending, next, previous, too_broad: false })
 }
 
-/// Contacts having a search word that starts with `term`, in a field the agent may see.
-fn search_condition(term: &str, rules: &FieldRules) -> SimpleExpr {
-    let fields: Vec<&str> = ["name", "first_name", "email", "phone", "mobile", "account"]
+impl ContactList {
+    fn empty(sort: Sort, descending: bool, too_broad: bool) -> Self {
+        Self { rows: Vec::new(), sort, descending, next: None, previous: None, too_broad }
+    }
+}
+
+/// The contacts a search matches.
+enum Matches {
+    Ids(Vec<i64>),
+    TooBroad,
+}
+
+/// The fields a search looks in: those the agent may see.
+fn searchable_fields(rules: &FieldRules) -> Vec<&'static str> {
+    ["name", "first_name", "email", "phone", "mobile", "account"]
         .into_iter()
         .filter(|f| *f == "name" || rules.shows(f))
-        .collect();
-    let mut sub = Query::select();
-    sub.column(contact_search_term::Column::ContactId)
-        .from(contact_search_term::Entity)
-        .and_where(contact_search_term::Column::Term.gte(term))
-        .and_where(contact_search_term::Column::Term.lt(prefix_end(term)))
-        .and_where(contact_search_term::Column::Field.is_in(fields));
-    contact::Column::Id.in_subquery(sub.to_owned())
+        .collect()
+}
+
+/// Up to `limit` contacts having a word that starts with `term` (in a visible field), or among
+/// `within` when given.
+async fn contacts_with(
+    conn: &DatabaseConnection,
+    term: &str,
+    fields: &[&'static str],
+    within: Option<&[i64]>,
+    limit: u64,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let mut q = contact_search_term::Entity::find()
+        .select_only()
+        .column(contact_search_term::Column::ContactId)
+        .distinct()
+        .filter(contact_search_term::Column::Term.gte(term))
+        .filter(contact_search_term::Column::Term.lt(prefix_end(term)))
+        .filter(contact_search_term::Column::Field.is_in(fields.iter().copied()));
+    if let Some(ids) = within {
+        q = q.filter(contact_search_term::Column::ContactId.is_in(ids.iter().copied()));
+    }
+    q.limit(limit).into_tuple().all(conn).await
+}
+
+/// The contacts having, for every term, a word that starts with it. The narrowest term drives:
+/// its matches (at most `cap`) are checked against the other terms, so a search reads a bounded
+/// number of index entries however common its words are. When every term matches more than
+/// `cap` contacts the search is too broad to list in order at that cost.
+async fn matching_ids(
+    conn: &DatabaseConnection,
+    terms: &[String],
+    rules: &FieldRules,
+    cap: usize,
+) -> ServiceResult<Matches> {
+    let fields = searchable_fields(rules);
+    let mut complete: Vec<Vec<i64>> = Vec::new();
+    let mut broad: Vec<&str> = Vec::new();
+    for term in terms {
+        let ids = contacts_with(conn, term, &fields, None, cap as u64 + 1).await?;
+        if ids.len() > cap {
+            broad.push(term);
+        } else {
+            complete.push(ids);
+        }
+    }
+    complete.sort_by_key(Vec::len);
+    let mut sets = complete.into_iter();
+    let Some(mut ids) = sets.next() else { return Ok(Matches::TooBroad) };
+    for other in sets {
+        let other: std::collections::HashSet<i64> = other.into_iter().collect();
+        ids.retain(|id| other.contains(id));
+    }
+    for term in broad {
+        let mut kept = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            kept.extend(contacts_with(conn, term, &fields, Some(chunk), chunk.len() as u64).await?);
+        }
+        ids = kept;
+    }
+    Ok(Matches::Ids(ids))
 }
 
 #[cfg(test)]
