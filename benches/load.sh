@@ -18,6 +18,8 @@ DATA="bench-data"; mkdir -p "$DATA"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
 BIN=target/release/frontdesk
+# Whatever happens, stop the servers this script started.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 run_backend() {
   local name="$1" url="$2"

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Value,
 };
 
 use super::{redact, ContactRow, HELP_CENTER_USER_STATUSES};
@@ -289,8 +289,42 @@ fn searchable_fields(rules: &FieldRules) -> Vec<&'static str> {
         .collect()
 }
 
-/// Up to `limit` contacts having a word that starts with `term` (in a visible field), or among
-/// `within` when given.
+/// The search-word entries starting with `term` in a visible field, among `within` when given.
+fn entries(
+    term: &str,
+    fields: &[&'static str],
+    within: Option<&[i64]>,
+) -> sea_orm::Select<contact_search_term::Entity> {
+    let mut q = contact_search_term::Entity::find()
+        .select_only()
+        .column(contact_search_term::Column::ContactId)
+        .filter(contact_search_term::Column::Term.gte(term))
+        .filter(contact_search_term::Column::Term.lt(prefix_end(term)))
+        .filter(contact_search_term::Column::Field.is_in(fields.iter().copied()));
+    if let Some(ids) = within {
+        q = q.filter(contact_search_term::Column::ContactId.is_in(ids.iter().copied()));
+    }
+    q
+}
+
+/// How many entries start with `term`, counting no further than `limit`: the database reads at
+/// most `limit` index entries and sends one number.
+async fn count_entries(
+    conn: &DatabaseConnection,
+    term: &str,
+    fields: &[&'static str],
+    limit: u64,
+) -> Result<u64, sea_orm::DbErr> {
+    let capped = entries(term, fields, None).limit(limit).into_query();
+    let mut count = sea_orm::sea_query::Query::select();
+    count.expr(Expr::cust("COUNT(*)")).from_subquery(capped, sea_orm::sea_query::Alias::new("capped"));
+    let stmt = conn.get_database_backend().build(&count);
+    let row = conn.query_one(stmt).await?;
+    Ok(row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or_default().max(0) as u64)
+}
+
+/// The contacts having a word that starts with `term`, deduplicated (a contact is found by its
+/// name and its email alike).
 async fn contacts_with(
     conn: &DatabaseConnection,
     term: &str,
@@ -298,18 +332,15 @@ async fn contacts_with(
     within: Option<&[i64]>,
     limit: u64,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
-    let mut q = contact_search_term::Entity::find()
-        .select_only()
-        .column(contact_search_term::Column::ContactId)
-        .distinct()
-        .filter(contact_search_term::Column::Term.gte(term))
-        .filter(contact_search_term::Column::Term.lt(prefix_end(term)))
-        .filter(contact_search_term::Column::Field.is_in(fields.iter().copied()));
-    if let Some(ids) = within {
-        q = q.filter(contact_search_term::Column::ContactId.is_in(ids.iter().copied()));
-    }
-    q.limit(limit).into_tuple().all(conn).await
+    let mut ids: Vec<i64> = entries(term, fields, within).limit(limit).into_tuple().all(conn).await?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
+
+/// How many index entries a contact may have for one word (first name, last name, email and
+/// its local part, account): the entry budget per word is this times the contact cap.
+const ENTRIES_PER_CONTACT: u64 = 4;
 
 /// The contacts having, for every term, a word that starts with it. The narrowest term drives:
 /// its matches (at most `cap`) are checked against the other terms, so a search reads a bounded
@@ -322,27 +353,25 @@ async fn matching_ids(
     cap: usize,
 ) -> ServiceResult<Matches> {
     let fields = searchable_fields(rules);
-    let mut complete: Vec<Vec<i64>> = Vec::new();
-    let mut broad: Vec<&str> = Vec::new();
+    let budget = cap as u64 * ENTRIES_PER_CONTACT;
+    let mut counted = Vec::with_capacity(terms.len());
     for term in terms {
-        let ids = contacts_with(conn, term, &fields, None, cap as u64 + 1).await?;
-        if ids.len() > cap {
-            broad.push(term);
-        } else {
-            complete.push(ids);
-        }
+        counted.push((count_entries(conn, term, &fields, budget).await?, term.as_str()));
     }
-    complete.sort_by_key(Vec::len);
-    let mut sets = complete.into_iter();
-    let Some(mut ids) = sets.next() else { return Ok(Matches::TooBroad) };
-    for other in sets {
-        let other: std::collections::HashSet<i64> = other.into_iter().collect();
-        ids.retain(|id| other.contains(id));
+    counted.sort_unstable();
+    let Some(&(narrowest_count, narrowest)) = counted.first() else { return Ok(Matches::Ids(Vec::new())) };
+    if narrowest_count >= budget {
+        return Ok(Matches::TooBroad);
     }
-    for term in broad {
+    let mut ids = contacts_with(conn, narrowest, &fields, None, budget).await?;
+    if ids.len() > cap {
+        return Ok(Matches::TooBroad);
+    }
+    for &(_, term) in &counted[1..] {
         let mut kept = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            kept.extend(contacts_with(conn, term, &fields, Some(chunk), chunk.len() as u64).await?);
+            let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
+            kept.extend(contacts_with(conn, term, &fields, Some(chunk), limit).await?);
         }
         ids = kept;
     }
