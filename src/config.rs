@@ -74,6 +74,9 @@ pub struct Settings {
     /// Maximum database connections per instance.
     #[arg(long, global = true, env = "FRONTDESK_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
+    /// Seconds between two rounds of the outbox worker.
+    #[arg(long, global = true, env = "FRONTDESK_OUTBOX_INTERVAL", default_value_t = 5)]
+    pub outbox_interval: u64,
     /// Behind a load balancer: take the client address from its `Forwarded` / `X-Forwarded-For`
     /// header (for login throttling). Only set this when every request comes through it.
     #[arg(long, global = true, env = "FRONTDESK_TRUST_PROXY")]
@@ -99,6 +102,7 @@ impl Settings {
             session_hours: 12,
             db_pool: 16,
             trust_proxy: false,
+            outbox_interval: 5,
             log: "info".into(),
         }
     }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 /// Pure domain types: validated values, permissions, form errors.
 pub mod domain;
+/// Outgoing mail: the outbox and its SMTP worker.
+pub mod email;
 /// SeaORM entities, one per table.
 pub mod entities;
 /// The application error type and how it turns into an HTTP answer.

@@ -17,6 +17,7 @@ use crate::auth::DbSessionStore;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PhoneParser;
+use crate::email::Mailer;
 use crate::routes;
 use crate::services::{agents, profiles, settings};
 
@@ -25,6 +26,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Settings,
     pub phones: PhoneParser,
+    pub mailer: Mailer,
     setup_done: AtomicBool,
 }
 
@@ -61,6 +63,7 @@ impl Application {
     /// A bad setting, an unreachable database, a port in use.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let phones = PhoneParser::new(&settings.default_region).map_err(anyhow::Error::msg)?;
+        let mailer = Mailer::from_settings(&settings)?;
         let db = Db::connect(&sqlite_url_with_default_path(&settings.database_url), settings.db_pool)
             .await
             .with_context(|| "cannot open the database (DATABASE_URL)".to_owned())?;
@@ -75,7 +78,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
-        let state = web::Data::new(AppState { db, settings, phones, setup_done: AtomicBool::new(false) });
+        let state = web::Data::new(AppState { db, settings, phones, mailer, setup_done: AtomicBool::new(false) });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(DbSessionStore::new(app_state.db.conn.clone()), key.clone())
@@ -125,9 +128,28 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         tracing::info!(port = self.port, "serving");
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let outbox = tokio::spawn(outbox_worker(self.state.clone()));
         let result = self.server.await;
         housekeeping.abort();
+        outbox.abort();
         result
+    }
+}
+
+/// Sends queued mail every few seconds. Safe on every instance at once: rows are claimed
+/// before they are sent.
+async fn outbox_worker(state: web::Data<AppState>) {
+    if !state.mailer.configured() {
+        tracing::warn!("no SMTP server configured (FRONTDESK_SMTP_URL): mail stays queued in the outbox");
+        return;
+    }
+    let period = Duration::from_secs(state.settings.outbox_interval.max(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "outbox round failed");
+        }
     }
 }
 

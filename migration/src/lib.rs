@@ -18,6 +18,7 @@ mod m0011_activities;
 mod m0012_time_entries;
 mod m0013_contact_history;
 mod m0014_recycle_bin;
+mod m0015_outbox;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_time_entries::Migration),
             Box::new(m0013_contact_history::Migration),
             Box::new(m0014_recycle_bin::Migration),
+            Box::new(m0015_outbox::Migration),
         ]
     }
 }

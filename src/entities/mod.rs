@@ -8,6 +8,7 @@ pub mod contact_history;
 pub mod contact_search_term;
 pub mod login_failure;
 pub mod message;
+pub mod outbox;
 pub mod profile;
 pub mod recycle_bin;
 pub mod session;

@@ -11,6 +11,8 @@ mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
 mod health;
+mod outbox;
 mod recycle_bin;
 mod seed;
 mod setup;
+mod smtp_sink;

@@ -1,0 +1,7 @@
+//! Outgoing mail: a durable outbox in the database and the worker that sends it over SMTP.
+
+pub mod outbox;
+pub mod sender;
+
+pub use outbox::{enqueue, send_due, OutgoingMail, SendReport};
+pub use sender::Mailer;
