@@ -49,6 +49,29 @@ impl FieldRules {
         self.access(field).writable()
     }
 
+    /// Screens a posted form, then parses it with `parse`: the messages of both steps together.
+    ///
+    /// # Errors
+    /// Every field's message, from screening and from parsing.
+    pub fn screen_and_parse<F: ScreenedForm, T>(
+        &self,
+        mut form: F,
+        current: Option<&F>,
+        parse: impl FnOnce(&F) -> Result<T, FieldErrors>,
+    ) -> Result<T, FieldErrors> {
+        let screened = self.screen(&mut form, current);
+        match (screened, parse(&form)) {
+            (Ok(()), Ok(value)) => Ok(value),
+            (screen, parsed) => {
+                let mut errors = screen.err().unwrap_or_default();
+                for (field, message) in parsed.err().unwrap_or_default().iter() {
+                    errors.add(field, message.to_owned());
+                }
+                Err(errors)
+            }
+        }
+    }
+
     /// Screens a posted form: a hidden field is dropped (ignored, as if not posted); a read-only
     /// field may be posted only with the value it has (`current`, or empty for a new record),
     /// else the post is refused with a message next to it.

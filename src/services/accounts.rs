@@ -207,22 +207,11 @@ pub fn form_of(row: &AccountRow) -> AccountForm {
 
 fn validate(
     rules: &FieldRules,
-    mut form: AccountForm,
+    form: AccountForm,
     current: Option<&AccountForm>,
     phones: &PhoneParser,
 ) -> ServiceResult<AccountInput> {
-    let screened = rules.screen(&mut form, current);
-    let parsed = form.parse(phones);
-    match (screened, parsed) {
-        (Ok(()), Ok(input)) => Ok(input),
-        (screen, parse) => {
-            let mut errors = screen.err().unwrap_or_default();
-            for (field, message) in parse.err().unwrap_or_default().iter() {
-                errors.add(field, message.to_owned());
-            }
-            Err(ServiceError::Invalid(errors))
-        }
-    }
+    rules.screen_and_parse(form, current, |f| f.parse(phones)).map_err(ServiceError::Invalid)
 }
 
 async fn active_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<i64> {

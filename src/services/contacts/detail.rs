@@ -1,13 +1,11 @@
 //! The contact detail page: the contact, its tickets, activities, time entries and history, in
 //! a fixed number of queries whatever the contact has.
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{redact, ContactRow};
+use super::{redact, with_row_columns, ContactRow};
 use crate::domain::FieldRules;
-use crate::entities::{account, activity, agent, contact, contact_history, ticket, time_entry};
+use crate::entities::{activity, agent, contact, contact_history, ticket, time_entry};
 use crate::services::{ServiceError, ServiceResult};
 
 /// How many of each related list the page shows.
@@ -45,32 +43,8 @@ impl HistoryLine {
 /// # Errors
 /// Database errors.
 pub async fn find_row(conn: &DatabaseConnection, id: i64) -> Result<Option<ContactRow>, sea_orm::DbErr> {
-    contact::Entity::find_by_id(id)
+    with_row_columns(contact::Entity::find_by_id(id))
         .filter(contact::Column::Trashed.eq(false))
-        .select_only()
-        .columns([
-            contact::Column::Id,
-            contact::Column::FirstName,
-            contact::Column::LastName,
-            contact::Column::Email,
-            contact::Column::Phone,
-            contact::Column::Mobile,
-            contact::Column::AccountId,
-            contact::Column::OwnerId,
-            contact::Column::Title,
-            contact::Column::Description,
-            contact::Column::Source,
-            contact::Column::HelpCenterStatus,
-            contact::Column::CreatedAt,
-            contact::Column::NameSort,
-            contact::Column::EmailSort,
-            contact::Column::AccountSort,
-            contact::Column::OwnerSort,
-        ])
-        .column_as(account::Column::Name, "account_name")
-        .column_as(agent::Column::Name, "owner_name")
-        .join(JoinType::LeftJoin, contact::Relation::Account.def())
-        .join(JoinType::LeftJoin, contact::Relation::Owner.def())
         .into_model::<ContactRow>()
         .one(conn)
         .await

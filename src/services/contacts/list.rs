@@ -5,14 +5,14 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Value,
 };
 
-use super::{redact, ContactRow, HELP_CENTER_USER_STATUSES};
+use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::domain::search::{prefix_end, query_terms};
 use crate::domain::FieldRules;
-use crate::entities::{account, agent, contact, contact_search_term};
+use crate::entities::{contact, contact_search_term};
 use crate::services::ServiceResult;
 
 /// Rows per page.
@@ -189,32 +189,7 @@ pub async fn list(
         None => None,
     };
 
-    let mut select = contact::Entity::find()
-        .select_only()
-        .columns([
-            contact::Column::Id,
-            contact::Column::FirstName,
-            contact::Column::LastName,
-            contact::Column::Email,
-            contact::Column::Phone,
-            contact::Column::Mobile,
-            contact::Column::AccountId,
-            contact::Column::OwnerId,
-            contact::Column::Title,
-            contact::Column::Description,
-            contact::Column::Source,
-            contact::Column::HelpCenterStatus,
-            contact::Column::CreatedAt,
-            contact::Column::NameSort,
-            contact::Column::EmailSort,
-            contact::Column::AccountSort,
-            contact::Column::OwnerSort,
-        ])
-        .column_as(account::Column::Name, "account_name")
-        .column_as(agent::Column::Name, "owner_name")
-        .join(JoinType::LeftJoin, contact::Relation::Account.def())
-        .join(JoinType::LeftJoin, contact::Relation::Owner.def())
-        .filter(contact::Column::Trashed.eq(false));
+    let mut select = with_row_columns(contact::Entity::find()).filter(contact::Column::Trashed.eq(false));
 
     select = match query.view {
         View::All => select,

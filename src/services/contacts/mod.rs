@@ -15,9 +15,40 @@ pub use rules::redact;
 pub use write::{create, form_of, record, update, NewContactSource};
 
 use chrono::{DateTime, Utc};
-use sea_orm::FromQueryResult;
+use sea_orm::{FromQueryResult, JoinType, QuerySelect, RelationTrait};
+
+use crate::entities::{account, agent, contact};
 
 use crate::domain::PersonName;
+
+/// `select` with the columns of [`ContactRow`], the account's and the owner's names joined in.
+fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select<contact::Entity> {
+    select
+        .select_only()
+        .columns([
+            contact::Column::Id,
+            contact::Column::FirstName,
+            contact::Column::LastName,
+            contact::Column::Email,
+            contact::Column::Phone,
+            contact::Column::Mobile,
+            contact::Column::AccountId,
+            contact::Column::OwnerId,
+            contact::Column::Title,
+            contact::Column::Description,
+            contact::Column::Source,
+            contact::Column::HelpCenterStatus,
+            contact::Column::CreatedAt,
+            contact::Column::NameSort,
+            contact::Column::EmailSort,
+            contact::Column::AccountSort,
+            contact::Column::OwnerSort,
+        ])
+        .column_as(account::Column::Name, "account_name")
+        .column_as(agent::Column::Name, "owner_name")
+        .join(JoinType::LeftJoin, contact::Relation::Account.def())
+        .join(JoinType::LeftJoin, contact::Relation::Owner.def())
+}
 
 /// Help Center statuses that make a contact a Help Center user.
 pub const HELP_CENTER_USER_STATUSES: [&str; 3] = ["invited", "active", "deactivated"];

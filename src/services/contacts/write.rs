@@ -53,22 +53,11 @@ pub fn form_of(row: &ContactRow) -> ContactForm {
 /// Screens and parses a form, collecting every message.
 fn validate(
     rules: &FieldRules,
-    mut form: ContactForm,
+    form: ContactForm,
     current: Option<&ContactForm>,
     phones: &PhoneParser,
 ) -> ServiceResult<ContactInput> {
-    let screened = rules.screen(&mut form, current);
-    let parsed = form.parse(phones);
-    match (screened, parsed) {
-        (Ok(()), Ok(input)) => Ok(input),
-        (screen, parse) => {
-            let mut errors = screen.err().unwrap_or_default();
-            for (field, message) in parse.err().unwrap_or_default().iter() {
-                errors.add(field, message.to_owned());
-            }
-            Err(ServiceError::Invalid(errors))
-        }
-    }
+    rules.screen_and_parse(form, current, |f| f.parse(phones)).map_err(ServiceError::Invalid)
 }
 
 /// The account an agent typed the name of: exactly one live account must have it.
