@@ -103,6 +103,7 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     let accounts = seed_accounts(&db, args.accounts, &owners, &mut rng).await?;
     let contacts = seed_contacts(&db, args.contacts, &accounts, &owners, &mut rng).await?;
     seed_tickets(&db, args.tickets, &contacts, &owners, &mut rng).await?;
+    crate::services::tickets::sync_counter(&db.conn).await?;
     db.analyze().await?;
     println!(
         "seeded {} accounts, {} contacts, {} tickets in {:.1}s",
@@ -219,6 +220,7 @@ async fn seed_contacts(
                 updated_at: now,
                 trashed: false,
                 recycle_entry_id: None,
+                password_hash: None,
             };
             let mut active: contact::ActiveModel = model.clone().into();
             active.id = sea_orm::ActiveValue::NotSet;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub settings: Settings,
     pub phones: PhoneParser,
     pub mailer: Mailer,
+    /// The public URL links in emails start with (FRONTDESK_BASE_URL, or the address bound).
+    pub public_url: String,
     setup_done: AtomicBool,
 }
 
@@ -76,9 +78,15 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
+        let public_url = settings
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().map_or(settings.listen.clone(), |a| a.to_string())))
+            .trim_end_matches('/')
+            .to_owned();
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
-        let state = web::Data::new(AppState { db, settings, phones, mailer, setup_done: AtomicBool::new(false) });
+        let state = web::Data::new(AppState { db, settings, phones, mailer, public_url, setup_done: AtomicBool::new(false) });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(DbSessionStore::new(app_state.db.conn.clone()), key.clone())

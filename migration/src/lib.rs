@@ -19,6 +19,7 @@ mod m0012_time_entries;
 mod m0013_contact_history;
 mod m0014_recycle_bin;
 mod m0015_outbox;
+mod m0016_help_center;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_contact_history::Migration),
             Box::new(m0014_recycle_bin::Migration),
             Box::new(m0015_outbox::Migration),
+            Box::new(m0016_help_center::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use crate::columns::timestamp;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 pub enum Sessions {
     Table,
     Id,

@@ -129,6 +129,6 @@ impl FromRequest for CurrentAgent {
 }
 
 /// Percent-encodes a path for a query parameter.
-fn urlencode(path: &str) -> String {
+pub(crate) fn urlencode(path: &str) -> String {
     serde_urlencoded::to_string([("", path)]).map(|s| s.trim_start_matches('=').to_owned()).unwrap_or_default()
 }

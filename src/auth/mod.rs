@@ -3,14 +3,23 @@
 
 pub mod csrf;
 pub mod current_agent;
+pub mod current_contact;
 pub mod password;
 pub mod session_store;
 
 pub use csrf::CsrfForm;
 pub use current_agent::CurrentAgent;
+pub use current_contact::CurrentContact;
 pub use session_store::DbSessionStore;
 
 use rand::distr::{Alphanumeric, SampleString};
+
+/// The SHA-256 of a token, hex: what the database keeps of a token sent in a link.
+#[must_use]
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// A random token of `len` alphanumeric characters from the OS's generator.
 #[must_use]
@@ -22,6 +31,8 @@ pub fn random_token(len: usize) -> String {
 pub mod keys {
     /// The logged-in agent's id.
     pub const AGENT_ID: &str = "agent_id";
+    /// The logged-in Help Center user's (contact's) id, in the Help Center's own session.
+    pub const CONTACT_ID: &str = "contact_id";
     /// The per-session CSRF token.
     pub const CSRF: &str = "csrf";
     /// A one-time message for the next page.

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys;
-use crate::entities::{agent, profile, session};
+use crate::entities::{agent, contact, profile, session};
 
 /// Sessions in the database.
 #[derive(Clone)]
@@ -47,8 +47,24 @@ fn agent_of(state: &HashMap<String, String>) -> Option<i64> {
     state.get(keys::AGENT_ID).and_then(|v| v.trim_matches('"').parse().ok())
 }
 
+/// The Help Center user a state belongs to, kept in a column for the same reason.
+fn contact_of(state: &HashMap<String, String>) -> Option<i64> {
+    state.get(keys::CONTACT_ID).and_then(|v| v.trim_matches('"').parse().ok())
+}
+
 /// The state key under which `load` hands over the session's active agent and its profile.
 pub const LOADED_AGENT: &str = "_loaded_agent";
+/// The state key under which `load` hands over the session's active Help Center user.
+pub const LOADED_CONTACT: &str = "_loaded_contact";
+
+/// A session's Help Center user, as loaded with the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedContact {
+    pub id: i64,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+}
 
 /// A session's agent with its profile, as loaded with the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,11 +84,16 @@ struct SessionRow {
     agent_email: Option<String>,
     profile_name: Option<String>,
     permissions: Option<String>,
+    contact_id: Option<i64>,
+    contact_first_name: Option<String>,
+    contact_last_name: Option<String>,
+    contact_email: Option<String>,
 }
 
 /// Removes what `load` added, so it is never stored.
 fn without_loaded(mut state: HashMap<String, String>) -> HashMap<String, String> {
     state.remove(LOADED_AGENT);
+    state.remove(LOADED_CONTACT);
     state
 }
 
@@ -87,16 +108,29 @@ impl SessionStore for DbSessionStore {
         let profile_join = sea_orm::RelationDef::from(
             agent::Entity::belongs_to(profile::Entity).from(agent::Column::ProfileId).to(profile::Column::Id),
         );
+        // Only an active, live Help Center user opens the Help Center.
+        let contact_join = sea_orm::RelationDef::from(
+            session::Entity::belongs_to(contact::Entity).from(session::Column::ContactId).to(contact::Column::Id),
+        )
+        .on_condition(|_, right| {
+            sea_orm::Condition::all()
+                .add(sea_orm::sea_query::Expr::col((right.clone(), contact::Column::HelpCenterStatus)).eq("active"))
+                .add(sea_orm::sea_query::Expr::col((right, contact::Column::Trashed)).eq(false))
+        });
         let row = session::Entity::find_by_id(row_id(key.as_ref()))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .select_only()
-            .columns([session::Column::State, session::Column::AgentId])
+            .columns([session::Column::State, session::Column::AgentId, session::Column::ContactId])
+            .column_as(contact::Column::FirstName, "contact_first_name")
+            .column_as(contact::Column::LastName, "contact_last_name")
+            .column_as(contact::Column::Email, "contact_email")
             .column_as(agent::Column::Name, "agent_name")
             .column_as(agent::Column::Email, "agent_email")
             .column_as(profile::Column::Name, "profile_name")
             .column_as(profile::Column::Permissions, "permissions")
             .join(JoinType::LeftJoin, agent_join)
             .join(JoinType::LeftJoin, profile_join)
+            .join(JoinType::LeftJoin, contact_join)
             .into_model::<SessionRow>()
             .one(&self.conn)
             .await
@@ -112,6 +146,11 @@ impl SessionStore for DbSessionStore {
             let json = serde_json::to_string(&loaded).map_err(|e| LoadError::Deserialization(e.into()))?;
             state.insert(LOADED_AGENT.to_owned(), json);
         }
+        if let (Some(id), Some(last_name), Some(email)) = (row.contact_id, row.contact_last_name, row.contact_email) {
+            let loaded = LoadedContact { id, first_name: row.contact_first_name, last_name, email };
+            let json = serde_json::to_string(&loaded).map_err(|e| LoadError::Deserialization(e.into()))?;
+            state.insert(LOADED_CONTACT.to_owned(), json);
+        }
         Ok(Some(state))
     }
 
@@ -120,13 +159,15 @@ impl SessionStore for DbSessionStore {
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = super::random_token(64);
         let agent_id = agent_of(&state);
+        let contact_id = contact_of(&state);
         // A visitor who only fetched a form (to get its CSRF token) keeps a row for an hour, not
         // for a whole working day; the housekeeping purges it afterwards.
         let expires_at =
-            if agent_id.is_some() { expiry(ttl) } else { expiry(ttl).min(Utc::now() + chrono::Duration::hours(1)) };
+            if agent_id.is_some() || contact_id.is_some() { expiry(ttl) } else { expiry(ttl).min(Utc::now() + chrono::Duration::hours(1)) };
         let row = session::ActiveModel {
             id: Set(row_id(&key)),
             agent_id: Set(agent_id),
+            contact_id: Set(contact_id),
             state: Set(json),
             expires_at: Set(expires_at),
         };
@@ -145,6 +186,7 @@ impl SessionStore for DbSessionStore {
         let result = session::Entity::update_many()
             .col_expr(session::Column::State, json.into())
             .col_expr(session::Column::AgentId, agent_of(&state).into())
+            .col_expr(session::Column::ContactId, contact_of(&state).into())
             .col_expr(session::Column::ExpiresAt, expiry(ttl).into())
             .filter(session::Column::Id.eq(row_id(key.as_ref())))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
@@ -156,6 +198,7 @@ impl SessionStore for DbSessionStore {
             // key the client sent, nor the login it held; start a new, anonymous session.
             let mut state = state;
             state.remove(keys::AGENT_ID);
+            state.remove(keys::CONTACT_ID);
             return self.save(state, ttl).await.map_err(|e| UpdateError::Other(e.into()));
         }
         Ok(key)
@@ -182,6 +225,15 @@ impl SessionStore for DbSessionStore {
 /// Database errors.
 pub async fn end_all_for_agent(conn: &DatabaseConnection, agent_id: i64) -> Result<(), sea_orm::DbErr> {
     session::Entity::delete_many().filter(session::Column::AgentId.eq(agent_id)).exec(conn).await?;
+    Ok(())
+}
+
+/// Ends every Help Center session of a contact (password reset, access removed).
+///
+/// # Errors
+/// Database errors.
+pub async fn end_all_for_contact<C: sea_orm::ConnectionTrait>(conn: &C, contact_id: i64) -> Result<(), sea_orm::DbErr> {
+    session::Entity::delete_many().filter(session::Column::ContactId.eq(contact_id)).exec(conn).await?;
     Ok(())
 }
 

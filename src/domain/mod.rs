@@ -1,6 +1,7 @@
 //! Pure domain types: values that are valid by construction, and the rules about them. No I/O.
 
 pub mod account;
+pub mod brand_color;
 pub mod contact;
 pub mod email;
 pub mod field_rules;
@@ -9,8 +10,11 @@ pub mod names;
 pub mod permissions;
 pub mod phone;
 pub mod search;
+pub mod signup;
+pub mod ticket;
 
 pub use account::{AccountForm, AccountInput};
+pub use brand_color::BrandColor;
 pub use contact::{ContactForm, ContactInput};
 pub use email::Email;
 pub use field_rules::{FieldRules, ScreenedForm};
@@ -18,3 +22,5 @@ pub use form::FieldErrors;
 pub use names::{LastName, PersonName};
 pub use permissions::{Action, FieldAccess, Module, Permissions};
 pub use phone::{Phone, PhoneParser};
+pub use signup::{SignupForm, SignupInput};
+pub use ticket::{Channel, Priority, TicketForm, TicketInput, TicketStatus};

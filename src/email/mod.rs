@@ -1,5 +1,6 @@
 //! Outgoing mail: a durable outbox in the database and the worker that sends it over SMTP.
 
+pub mod messages;
 pub mod outbox;
 pub mod sender;
 

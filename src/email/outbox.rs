@@ -33,6 +33,16 @@ pub struct OutgoingMail {
     pub in_reply_to: Option<String>,
     /// The References header, as it should be sent.
     pub references: Option<String>,
+    /// The ticket the message is about, so that a reply to it finds its way back.
+    pub ticket_id: Option<i64>,
+}
+
+impl OutgoingMail {
+    /// A message that starts no thread and belongs to no ticket.
+    #[must_use]
+    pub fn new(to: Email, to_name: Option<String>, subject: String, body_text: String) -> Self {
+        Self { to, to_name, subject, body_text, in_reply_to: None, references: None, ticket_id: None }
+    }
 }
 
 /// Queues `mail`; returns the Message-ID it will be sent with.
@@ -54,6 +64,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         body_text: Set(mail.body_text),
         in_reply_to: Set(mail.in_reply_to),
         references: Set(mail.references),
+        ticket_id: Set(mail.ticket_id),
         status: Set("pending".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),

@@ -27,6 +27,8 @@ pub struct Model {
     pub email_sort: String,
     pub account_sort: String,
     pub owner_sort: String,
+    /// Argon2id hash of the Help Center password; none until the contact sets one.
+    pub password_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub agent_id: Option<i64>,
+    pub contact_id: Option<i64>,
     pub state: String,
     pub expires_at: DateTimeUtc,
 }

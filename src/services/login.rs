@@ -39,9 +39,42 @@ pub async fn agent_login(
     client_ip: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<agent::Model, LoginError>> {
-    let email: String = email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect();
+    let email = clean_email(email);
+    let attempt = match begin_attempt(conn, &email, client_ip, now).await? {
+        Ok(attempt) => attempt,
+        Err(e) => return Ok(Err(e)),
+    };
+    let found = agent::Entity::find().filter(agent::Column::Email.eq(email.as_str())).one(conn).await?;
+    let hash = found.as_ref().map(|a| a.password_hash.clone());
+    let ok = password::verify(password_given, hash).await;
+    match found {
+        Some(agent) if ok && agent.active => {
+            forget_attempt(conn, attempt).await?;
+            Ok(Ok(agent))
+        }
+        _ => Ok(Err(LoginError::Invalid)),
+    }
+}
+
+/// The address as typed, made comparable: trimmed, lowercase, bounded.
+#[must_use]
+pub fn clean_email(email: &str) -> String {
+    email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect()
+}
+
+/// Records an attempt for `account` (the console's agents and the Help Center's contacts use
+/// different account keys) and refuses it when too many came before it.
+///
+/// # Errors
+/// `Throttled` inside; database errors outside.
+pub async fn begin_attempt(
+    conn: &DatabaseConnection,
+    account: &str,
+    client_ip: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<login_failure::Model, LoginError>> {
     let attempt = login_failure::ActiveModel {
-        email: Set(email.clone()),
+        email: Set(account.to_owned()),
         client_ip: Set(client_ip.to_owned()),
         at: Set(now),
         ..Default::default()
@@ -51,16 +84,16 @@ pub async fn agent_login(
     if throttled(conn, &attempt).await? {
         return Ok(Err(LoginError::Throttled));
     }
-    let found = agent::Entity::find().filter(agent::Column::Email.eq(email.as_str())).one(conn).await?;
-    let hash = found.as_ref().map(|a| a.password_hash.clone());
-    let ok = password::verify(password_given, hash).await;
-    match found {
-        Some(agent) if ok && agent.active => {
-            login_failure::Entity::delete_by_id(attempt.id).exec(conn).await?;
-            Ok(Ok(agent))
-        }
-        _ => Ok(Err(LoginError::Invalid)),
-    }
+    Ok(Ok(attempt))
+}
+
+/// Removes a successful attempt's record: only failures count.
+///
+/// # Errors
+/// Database errors.
+pub async fn forget_attempt(conn: &DatabaseConnection, attempt: login_failure::Model) -> Result<(), sea_orm::DbErr> {
+    login_failure::Entity::delete_by_id(attempt.id).exec(conn).await?;
+    Ok(())
 }
 
 /// Whether more than the tolerated number of attempts came before `attempt` in the window, for

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod activities;
 pub mod agents;
+pub mod branding;
 pub mod contacts;
+pub mod help_center;
 pub mod login;
 pub mod profiles;
 pub mod recycle_bin;

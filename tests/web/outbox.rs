@@ -13,6 +13,7 @@ fn mail() -> OutgoingMail {
         body_text: "We have received your request.\n.\nA line with a lone dot above.".into(),
         in_reply_to: Some("abc@customer.example".into()),
         references: Some("<abc@customer.example>".into()),
+        ticket_id: None,
     }
 }
 

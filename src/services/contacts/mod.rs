@@ -7,7 +7,7 @@ mod detail;
 mod list;
 mod rules;
 pub(crate) mod search_terms;
-mod write;
+pub mod write;
 
 pub use detail::{detail, get, ContactDetail, HistoryLine};
 pub use list::{list, ContactList, ListQuery, Sort, View};
@@ -50,8 +50,9 @@ fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select
         .join(JoinType::LeftJoin, contact::Relation::Owner.def())
 }
 
-/// Help Center statuses that make a contact a Help Center user.
-pub const HELP_CENTER_USER_STATUSES: [&str; 3] = ["invited", "active", "deactivated"];
+/// Help Center statuses that make a contact a Help Center user. A deactivated contact (its
+/// access removed) is not one any more, and can be deleted.
+pub const HELP_CENTER_USER_STATUSES: [&str; 2] = ["invited", "active"];
 
 /// A contact as pages show it, joined with its account's and owner's names.
 #[derive(Clone, Debug, FromQueryResult)]

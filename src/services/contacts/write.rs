@@ -32,6 +32,16 @@ impl NewContactSource {
             Self::Import => "import",
         }
     }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Agent => "an agent",
+            Self::Email => "an email",
+            Self::WhatsApp => "a WhatsApp message",
+            Self::HelpCenter => "a Help Center sign-up",
+            Self::Import => "an import",
+        }
+    }
 }
 
 /// The form as the contact stands now, for comparing read-only fields and for the edit page.
@@ -312,4 +322,48 @@ pub async fn record<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// A contact that comes from a channel (Help Center sign-up, email, WhatsApp) rather than from
+/// an agent's form: a name and an address, no owner.
+#[derive(Clone, Debug)]
+pub struct ChannelContact<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: &'a str,
+    pub email: Option<&'a crate::domain::Email>,
+    pub source: NewContactSource,
+    pub help_center_status: &'static str,
+}
+
+/// Creates a contact for a channel inside the caller's transaction. A concurrent creation of
+/// the same address makes the insert fail on the unique email; the caller looks it up again.
+///
+/// # Errors
+/// Database errors (a unique violation among them).
+pub async fn create_from_channel<C: ConnectionTrait>(
+    conn: &C,
+    new: ChannelContact<'_>,
+    password_hash: Option<String>,
+) -> Result<contact::Model, sea_orm::DbErr> {
+    let now = Utc::now();
+    let email = new.email.map(|e| e.as_str().to_owned());
+    let saved = contact::ActiveModel {
+        name_sort: Set(PersonName { first: new.first_name, last: new.last_name }.sort_key()),
+        first_name: Set(new.first_name.map(str::to_owned)),
+        last_name: Set(new.last_name.to_owned()),
+        email_sort: Set(email.clone().unwrap_or_default()),
+        email: Set(email),
+        source: Set(new.source.key().to_owned()),
+        help_center_status: Set(new.help_center_status.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        password_hash: Set(password_hash),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    search_terms::reindex(conn, &saved, None).await?;
+    record(conn, saved.id, None, "Contact", None, Some(format!("Created from {}", new.source.label()))).await?;
+    Ok(saved)
 }

@@ -1,0 +1,126 @@
+//! Agents giving and taking Help Center access: invite (or invite again), remove; and the
+//! contact accepting an invitation by choosing a password.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait};
+
+use super::{issue, retire, send, spend, LinkError, MailContext, Purpose, INVITATION_TTL_DAYS};
+use crate::auth::session_store::end_all_for_contact;
+use crate::db::Db;
+use crate::domain::{Email, PersonName};
+use crate::email::messages;
+use crate::entities::contact;
+use crate::services::contacts::{help_center_label, write::record};
+use crate::services::{branding, ServiceError, ServiceResult};
+
+const HISTORY_FIELD: &str = "Help Center";
+
+/// Sends (or sends again) an invitation to the contact's address; the contact's status becomes
+/// invited. Earlier invitation links stop working.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted contact; `Conflict` when the contact has no email or
+/// is an active Help Center user already.
+pub async fn invite(
+    db: &Db,
+    mail: MailContext<'_>,
+    agent_id: i64,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
+    let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+        return Err(ServiceError::Conflict(
+            "Only a contact with an email address can use the Help Center. Add an email address to this contact first."
+                .into(),
+        ));
+    };
+    if c.help_center_status == "active" {
+        return Err(ServiceError::Conflict("This contact is an active Help Center user already.".into()));
+    }
+    let token = issue(&txn, c.id, Purpose::Invitation, now, Duration::days(INVITATION_TTL_DAYS)).await?;
+    let company = branding::load(&txn).await?.company_name;
+    let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+    let link = format!("{}/help/invitation/{token}", mail.base_url);
+    let text = messages::invitation(&name, &company, &link, &format!("{INVITATION_TTL_DAYS} days"))
+        .map_err(|e| ServiceError::Other(e.into()))?;
+    send(&txn, mail, &email, name, text, now).await?;
+    if c.help_center_status != "invited" {
+        let old = help_center_label(&c.help_center_status).to_owned();
+        let mut row: contact::ActiveModel = c.into();
+        row.help_center_status = Set("invited".into());
+        row.updated_at = Set(now);
+        row.update(&txn).await?;
+        record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, Some(old), Some("Invited".into())).await?;
+    } else {
+        record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, None, Some("Invitation sent again".into())).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes the contact's Help Center access: its password and links stop working, its
+/// sessions end, and it can be deleted afterwards.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted contact; `Conflict` when it has no access to remove.
+pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
+    if !matches!(c.help_center_status.as_str(), "invited" | "active") {
+        return Err(ServiceError::Conflict("This contact has no Help Center access to remove.".into()));
+    }
+    let old = help_center_label(&c.help_center_status).to_owned();
+    let mut row: contact::ActiveModel = c.into();
+    row.help_center_status = Set("deactivated".into());
+    row.password_hash = Set(None);
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    retire(&txn, contact_id, None, now).await?;
+    end_all_for_contact(&txn, contact_id).await?;
+    record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, Some(old), Some("Deactivated".into())).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The name of the contact an invitation link is for, when the link still works.
+///
+/// # Errors
+/// Database errors.
+pub async fn invitation_name(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Option<String>, sea_orm::DbErr> {
+    let Some(row) = super::find_live(&db.conn, token, Purpose::Invitation, now).await? else { return Ok(None) };
+    let c = contact::Entity::find_by_id(row.contact_id).one(&db.conn).await?;
+    Ok(c.filter(|c| !c.trashed && c.help_center_status == "invited")
+        .map(|c| PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string()))
+}
+
+/// Accepts an invitation: the contact gets `password_hash` and becomes an active Help Center
+/// user. Returns the contact's id, to log it in.
+///
+/// # Errors
+/// `Invalid` for an unknown, used or expired link, or when the invitation was withdrawn.
+pub async fn accept(db: &Db, token: &str, password_hash: String, now: DateTime<Utc>) -> Result<i64, LinkError> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let row = super::find_live(&txn, token, Purpose::Invitation, now).await?.ok_or(LinkError::Invalid)?;
+    let c = contact::Entity::find_by_id(row.contact_id)
+        .one(&txn)
+        .await?
+        .filter(|c| !c.trashed && c.help_center_status == "invited")
+        .ok_or(LinkError::Invalid)?;
+    if !spend(&txn, row.id, now).await? {
+        return Err(LinkError::Invalid);
+    }
+    let id = c.id;
+    let mut active: contact::ActiveModel = c.into();
+    active.help_center_status = Set("active".into());
+    active.password_hash = Set(Some(password_hash));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    record(&txn, id, None, HISTORY_FIELD, Some("Invited".into()), Some("Active".into())).await?;
+    txn.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,102 @@
+//! One contact's tickets as the Help Center shows them: only its own, only public messages.
+
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
+
+use super::list::ThreadMessage;
+use crate::db::Db;
+use crate::domain::TicketStatus;
+use crate::entities::{agent, message, ticket};
+use crate::services::{ServiceError, ServiceResult};
+
+/// How many tickets My Tickets lists.
+pub const MY_TICKETS_LIMIT: u64 = 100;
+
+/// A line of My Tickets.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct TicketSummary {
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TicketSummary {
+    /// The last activity, for the list.
+    #[must_use]
+    pub fn updated_label(&self) -> String {
+        self.updated_at.format("%b %-d, %Y %H:%M UTC").to_string()
+    }
+}
+
+/// The contact's tickets, newest activity first, optionally of one status (one query).
+///
+/// # Errors
+/// Database errors.
+pub async fn my_tickets(
+    db: &Db,
+    contact_id: i64,
+    status: Option<TicketStatus>,
+) -> Result<Vec<TicketSummary>, sea_orm::DbErr> {
+    let mut select = ticket::Entity::find()
+        .select_only()
+        .columns([
+            ticket::Column::Number,
+            ticket::Column::Subject,
+            ticket::Column::Status,
+            ticket::Column::CreatedAt,
+            ticket::Column::UpdatedAt,
+        ])
+        .filter(ticket::Column::ContactId.eq(contact_id))
+        .filter(ticket::Column::Trashed.eq(false));
+    if let Some(status) = status {
+        select = select.filter(ticket::Column::Status.eq(status.key()));
+    }
+    select
+        .order_by_desc(ticket::Column::UpdatedAt)
+        .order_by_desc(ticket::Column::Id)
+        .limit(MY_TICKETS_LIMIT)
+        .into_model::<TicketSummary>()
+        .all(&db.conn)
+        .await
+}
+
+/// A ticket with its public thread.
+#[derive(Debug)]
+pub struct PublicTicket {
+    pub ticket: ticket::Model,
+    pub messages: Vec<ThreadMessage>,
+}
+
+/// The contact's ticket `number` with its public messages (two queries).
+///
+/// # Errors
+/// `NotFound` when there is no such ticket or it is not the contact's.
+pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<PublicTicket> {
+    let t = ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(number))
+        .filter(ticket::Column::ContactId.eq(contact_id))
+        .filter(ticket::Column::Trashed.eq(false))
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let messages = message::Entity::find()
+        .select_only()
+        .columns([message::Column::AuthorKind, message::Column::Body, message::Column::Internal, message::Column::CreatedAt])
+        .column_as(agent::Column::Name, "agent_name")
+        .join(JoinType::LeftJoin, message_author())
+        .filter(message::Column::TicketId.eq(t.id))
+        .filter(message::Column::Internal.eq(false))
+        .order_by_asc(message::Column::CreatedAt)
+        .order_by_asc(message::Column::Id)
+        .into_model::<ThreadMessage>()
+        .all(&db.conn)
+        .await?;
+    Ok(PublicTicket { ticket: t, messages })
+}
+
+/// messages → agents (the author), for the author's name.
+pub(super) fn message_author() -> sea_orm::RelationDef {
+    message::Entity::belongs_to(agent::Entity).from(message::Column::AuthorAgentId).to(agent::Column::Id).into()
+}
+

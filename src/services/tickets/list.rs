@@ -1,0 +1,237 @@
+//! The console's Tickets module: list views with search and keyset pagination, and one ticket
+//! with its whole thread (internal notes included). Contact names follow the agent's field
+//! permissions: a hidden first name is never read out.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::help_center::message_author;
+use crate::db::Db;
+use crate::domain::{FieldRules, PersonName, TicketStatus};
+use crate::entities::{agent, contact, message, ticket};
+use crate::services::{ServiceError, ServiceResult};
+
+/// Rows per page.
+pub const PAGE_SIZE: u64 = 25;
+
+/// The list views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    All,
+    Open,
+    OnHold,
+    Closed,
+    Mine,
+    Unassigned,
+}
+
+impl View {
+    /// Every view, in the order of the view menu.
+    pub const ALL: [Self; 6] = [Self::All, Self::Open, Self::OnHold, Self::Closed, Self::Mine, Self::Unassigned];
+
+    /// The view for a query-string key (All Tickets for anything else).
+    #[must_use]
+    pub fn from_key(key: &str) -> Self {
+        Self::ALL.into_iter().find(|v| v.key() == key).unwrap_or(Self::All)
+    }
+
+    /// The query-string key.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Open => "open",
+            Self::OnHold => "on_hold",
+            Self::Closed => "closed",
+            Self::Mine => "mine",
+            Self::Unassigned => "unassigned",
+        }
+    }
+
+    /// The label people read.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All Tickets",
+            Self::Open => "Open",
+            Self::OnHold => "On Hold",
+            Self::Closed => "Closed",
+            Self::Mine => "My Tickets",
+            Self::Unassigned => "Unassigned",
+        }
+    }
+}
+
+/// A row of the list.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct TicketRow {
+    pub id: i64,
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    pub channel: String,
+    pub updated_at: DateTime<Utc>,
+    pub contact_id: i64,
+    pub contact_first_name: Option<String>,
+    pub contact_last_name: Option<String>,
+    pub assignee_name: Option<String>,
+}
+
+impl TicketRow {
+    /// The contact's name as the agent may see it.
+    #[must_use]
+    pub fn contact_name(&self) -> String {
+        PersonName { first: self.contact_first_name.as_deref(), last: self.contact_last_name.as_deref().unwrap_or("") }
+            .to_string()
+    }
+
+    /// The last activity, for the list.
+    #[must_use]
+    pub fn updated_label(&self) -> String {
+        self.updated_at.format("%b %-d, %Y %H:%M").to_string()
+    }
+}
+
+/// Where a page starts: after this (updated_at, id).
+pub type Cursor = (DateTime<Utc>, i64);
+
+/// One page of a view, filtered by `q` (a ticket number, or words of the subject, or a
+/// contact's exact email when the profile shows emails); and the cursor of the next page.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(
+    db: &Db,
+    rules: &FieldRules,
+    agent_id: i64,
+    view: View,
+    q: &str,
+    after: Option<Cursor>,
+) -> Result<(Vec<TicketRow>, Option<Cursor>), sea_orm::DbErr> {
+    let mut select = ticket::Entity::find()
+        .select_only()
+        .columns([
+            ticket::Column::Id,
+            ticket::Column::Number,
+            ticket::Column::Subject,
+            ticket::Column::Status,
+            ticket::Column::Priority,
+            ticket::Column::Channel,
+            ticket::Column::UpdatedAt,
+            ticket::Column::ContactId,
+        ])
+        .column_as(contact::Column::FirstName, "contact_first_name")
+        .column_as(contact::Column::LastName, "contact_last_name")
+        .column_as(agent::Column::Name, "assignee_name")
+        .join(JoinType::LeftJoin, ticket_contact())
+        .join(JoinType::LeftJoin, ticket_assignee())
+        .filter(ticket::Column::Trashed.eq(false));
+    select = match view {
+        View::All => select,
+        View::Open => select.filter(ticket::Column::Status.eq(TicketStatus::Open.key())),
+        View::OnHold => select.filter(ticket::Column::Status.eq(TicketStatus::OnHold.key())),
+        View::Closed => select.filter(ticket::Column::Status.eq(TicketStatus::Closed.key())),
+        View::Mine => select.filter(ticket::Column::AssigneeId.eq(agent_id)),
+        View::Unassigned => select.filter(ticket::Column::AssigneeId.is_null()),
+    };
+    let q = q.trim();
+    if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
+        select = select.filter(ticket::Column::Number.eq(number));
+    } else if q.contains('@') && rules.shows("email") {
+        select = select.filter(contact::Column::Email.eq(q.to_lowercase()));
+    } else if !q.is_empty() {
+        let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        select = select.filter(Expr::expr(Func::lower(Expr::col((ticket::Entity, ticket::Column::Subject)))).like(
+            sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
+        ));
+    }
+    if let Some((at, id)) = after {
+        select = select.filter(
+            Condition::any()
+                .add(ticket::Column::UpdatedAt.lt(at))
+                .add(Condition::all().add(ticket::Column::UpdatedAt.eq(at)).add(ticket::Column::Id.lt(id))),
+        );
+    }
+    let mut rows = select
+        .order_by_desc(ticket::Column::UpdatedAt)
+        .order_by_desc(ticket::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .into_model::<TicketRow>()
+        .all(&db.conn)
+        .await?;
+    let next = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| (r.updated_at, r.id))
+    } else {
+        None
+    };
+    if !rules.shows("first_name") {
+        for row in &mut rows {
+            row.contact_first_name = None;
+        }
+    }
+    Ok((rows, next))
+}
+
+fn ticket_contact() -> sea_orm::RelationDef {
+    ticket::Entity::belongs_to(contact::Entity).from(ticket::Column::ContactId).to(contact::Column::Id).into()
+}
+
+fn ticket_assignee() -> sea_orm::RelationDef {
+    ticket::Entity::belongs_to(agent::Entity).from(ticket::Column::AssigneeId).to(agent::Column::Id).into()
+}
+
+/// One message of a thread, with its author's name when an agent wrote it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct ThreadMessage {
+    pub author_kind: String,
+    pub agent_name: Option<String>,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ThreadMessage {
+    /// When it was written.
+    #[must_use]
+    pub fn when(&self) -> String {
+        self.created_at.format("%b %-d, %Y %H:%M UTC").to_string()
+    }
+}
+
+/// A ticket with its whole thread, for agents.
+#[derive(Debug)]
+pub struct AgentTicket {
+    pub ticket: ticket::Model,
+    pub messages: Vec<ThreadMessage>,
+}
+
+/// Ticket `number` with every message, internal notes included (two queries).
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted ticket.
+pub async fn ticket(db: &Db, number: i64) -> ServiceResult<AgentTicket> {
+    let t = ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(number))
+        .filter(ticket::Column::Trashed.eq(false))
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let messages = message::Entity::find()
+        .select_only()
+        .columns([message::Column::AuthorKind, message::Column::Body, message::Column::Internal, message::Column::CreatedAt])
+        .column_as(agent::Column::Name, "agent_name")
+        .join(JoinType::LeftJoin, message_author())
+        .filter(message::Column::TicketId.eq(t.id))
+        .order_by_asc(message::Column::CreatedAt)
+        .order_by_asc(message::Column::Id)
+        .into_model::<ThreadMessage>()
+        .all(&db.conn)
+        .await?;
+    Ok(AgentTicket { ticket: t, messages })
+}
+

@@ -1,0 +1,204 @@
+//! Tickets: opening them (from the Help Center, or by an agent on a contact's behalf), their
+//! thread (`thread`), the console's list (`list`) and the Help Center's view of one contact's
+//! tickets (`help_center`). Numbers are sequential and human-friendly, handed out by a counter
+//! row, and distinct from ids.
+
+pub mod help_center;
+pub mod list;
+pub mod thread;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, TransactionTrait,
+};
+
+use super::help_center::MailContext;
+use super::{branding, ServiceError, ServiceResult};
+use crate::db::Db;
+use crate::domain::{Channel, Email, PersonName, TicketInput, TicketStatus};
+use crate::email::{enqueue, messages, OutgoingMail};
+use crate::entities::{contact, message, outbox, ticket};
+use crate::services::contacts::write::record;
+
+/// The first ticket number.
+pub const FIRST_NUMBER: i64 = 1001;
+
+/// A new ticket's fields, for tests and demo data that make tickets directly.
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    pub contact_id: i64,
+    pub subject: String,
+    pub status: &'static str,
+    pub channel: &'static str,
+    pub priority: &'static str,
+}
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    Contact,
+    Agent(i64),
+}
+
+impl Author {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Contact => "contact",
+            Self::Agent(_) => "agent",
+        }
+    }
+
+    fn agent_id(self) -> Option<i64> {
+        match self {
+            Self::Contact => None,
+            Self::Agent(id) => Some(id),
+        }
+    }
+}
+
+/// The next ticket number. The counter row is locked until the caller's transaction ends, so
+/// numbers never repeat, whatever the number of instances.
+///
+/// # Errors
+/// Database errors.
+pub async fn next_number<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbErr> {
+    let row = conn
+        .query_one(Statement::from_string(
+            conn.get_database_backend(),
+            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the ticket number counter".into()))?;
+    row.try_get::<i64>("", "value")
+}
+
+/// Makes the counter follow numbers given out without it (bulk demo data).
+///
+/// # Errors
+/// Database errors.
+pub async fn sync_counter<C: ConnectionTrait>(conn: &C) -> Result<(), sea_orm::DbErr> {
+    conn.execute(Statement::from_string(
+        conn.get_database_backend(),
+        "UPDATE counters SET value = (SELECT COALESCE(MAX(number), 1000) FROM tickets) WHERE name = 'ticket_number'",
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Inserts a ticket row for `c` with the next number.
+async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    c: &contact::Model,
+    subject: &str,
+    status: &str,
+    channel: &str,
+    priority: &str,
+    now: DateTime<Utc>,
+) -> Result<ticket::Model, sea_orm::DbErr> {
+    ticket::ActiveModel {
+        number: Set(next_number(conn).await?),
+        contact_id: Set(c.id),
+        account_id: Set(c.account_id),
+        subject: Set(subject.to_owned()),
+        status: Set(status.to_owned()),
+        channel: Set(channel.to_owned()),
+        priority: Set(priority.to_owned()),
+        assignee_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(c.trashed),
+        recycle_entry_id: Set(c.recycle_entry_id),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+/// Opens a bare ticket (no thread, no mail) for a contact, linked to the contact's account.
+///
+/// # Errors
+/// `NotFound` for an unknown contact.
+pub async fn create(db: &Db, new: NewTicket) -> ServiceResult<ticket::Model> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let c = contact::Entity::find_by_id(new.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let t = insert(&txn, &c, &new.subject, new.status, new.channel, new.priority, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// Opens a ticket for a live contact with its first message, notes it in the contact's
+/// history and queues the acknowledgement to the contact, all in one transaction.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted contact.
+pub async fn open(
+    db: &Db,
+    mail: MailContext<'_>,
+    contact_id: i64,
+    input: &TicketInput,
+    channel: Channel,
+    by: Author,
+    now: DateTime<Utc>,
+) -> ServiceResult<ticket::Model> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
+    let t = insert(&txn, &c, &input.subject, TicketStatus::Open.key(), channel.key(), input.priority.key(), now).await?;
+    message::ActiveModel {
+        ticket_id: Set(t.id),
+        author_kind: Set(by.kind().to_owned()),
+        author_agent_id: Set(by.agent_id()),
+        body: Set(input.description.clone()),
+        internal: Set(false),
+        message_id: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let how = format!("Created ({})", channel.label());
+    record(&txn, c.id, by.agent_id(), &format!("Ticket #{}", t.number), None, Some(how)).await?;
+    if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
+        let company = branding::load(&txn).await?.company_name;
+        let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+        let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
+        let text = messages::acknowledgement(&name, &company, t.number, &t.subject, &link)
+            .map_err(|e| ServiceError::Other(e.into()))?;
+        let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
+        out.ticket_id = Some(t.id);
+        enqueue(&txn, out, mail.domain, now).await?;
+    }
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// The Message-IDs of a ticket's thread, oldest first: mail we sent about it and mail stored
+/// in it (the last ten of each). Replies set In-Reply-To to the newest and References to all.
+async fn thread_ids<C: ConnectionTrait>(conn: &C, ticket_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+    let sent: Vec<(DateTime<Utc>, String)> = outbox::Entity::find()
+        .select_only()
+        .columns([outbox::Column::CreatedAt, outbox::Column::MessageId])
+        .filter(outbox::Column::TicketId.eq(ticket_id))
+        .order_by_desc(outbox::Column::Id)
+        .limit(10)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let received: Vec<(DateTime<Utc>, Option<String>)> = message::Entity::find()
+        .select_only()
+        .columns([message::Column::CreatedAt, message::Column::MessageId])
+        .filter(message::Column::TicketId.eq(ticket_id))
+        .filter(message::Column::AuthorKind.eq("contact"))
+        .filter(message::Column::MessageId.is_not_null())
+        .order_by_desc(message::Column::Id)
+        .limit(10)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut all: Vec<(DateTime<Utc>, String)> = sent;
+    all.extend(received.into_iter().filter_map(|(at, id)| id.map(|id| (at, id))));
+    all.sort();
+    Ok(all.into_iter().map(|(_, id)| id).collect())
+}

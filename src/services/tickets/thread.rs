@@ -1,0 +1,212 @@
+//! Adding to a ticket's thread and changing its properties. Every change is scoped by who
+//! makes it: a contact reaches only its own tickets (another's is `NotFound`); agents reach any
+//! live ticket, and their module permissions are checked by the caller.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::{thread_ids, Author};
+use crate::db::Db;
+use crate::domain::{Email, PersonName, Priority, TicketStatus};
+use crate::email::{enqueue, messages, OutgoingMail};
+use crate::entities::{agent, contact, message, ticket};
+use crate::services::contacts::write::record;
+use crate::services::help_center::MailContext;
+use crate::services::{branding, ServiceError, ServiceResult};
+
+/// A live ticket by number, for a contact (its own only) or for an agent (any).
+async fn find(txn: &DatabaseTransaction, number: i64, owner: Option<i64>) -> ServiceResult<ticket::Model> {
+    let mut select = ticket::Entity::find().filter(ticket::Column::Number.eq(number)).filter(ticket::Column::Trashed.eq(false));
+    if let Some(contact_id) = owner {
+        select = select.filter(ticket::Column::ContactId.eq(contact_id));
+    }
+    select.one(txn).await?.ok_or(ServiceError::NotFound)
+}
+
+async fn add_message(
+    txn: &DatabaseTransaction,
+    ticket_id: i64,
+    by: Author,
+    body: &str,
+    internal: bool,
+    message_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    message::ActiveModel {
+        ticket_id: Set(ticket_id),
+        author_kind: Set(by.kind().to_owned()),
+        author_agent_id: Set(by.agent_id()),
+        body: Set(body.to_owned()),
+        internal: Set(internal),
+        message_id: Set(message_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn field(t: &ticket::Model) -> String {
+    format!("Ticket #{}", t.number)
+}
+
+/// Sets the status (recording it in the contact's history) and touches the ticket.
+async fn save(
+    txn: &DatabaseTransaction,
+    t: ticket::Model,
+    status: Option<TicketStatus>,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let (contact_id, name, old) = (t.contact_id, field(&t), t.status.clone());
+    let mut row: ticket::ActiveModel = t.into();
+    if let Some(status) = status.filter(|s| s.key() != old) {
+        row.status = Set(status.key().to_owned());
+        record(txn, contact_id, by, &format!("{name} status"), Some(old), Some(status.label().to_owned())).await?;
+    }
+    row.updated_at = Set(now);
+    row.update(txn).await?;
+    Ok(())
+}
+
+/// The contact replies on its ticket; a closed ticket opens again.
+///
+/// # Errors
+/// `NotFound` when the ticket is not the contact's.
+pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let t = find(&txn, number, Some(contact_id)).await?;
+    add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
+    record(&txn, contact_id, None, &field(&t), None, Some("Customer replied".into())).await?;
+    let reopen = (t.status == TicketStatus::Closed.key()).then_some(TicketStatus::Open);
+    save(&txn, t, reopen, None, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The contact closes its ticket.
+///
+/// # Errors
+/// `NotFound` when the ticket is not the contact's.
+pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<Utc>) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let t = find(&txn, number, Some(contact_id)).await?;
+    save(&txn, t, Some(TicketStatus::Closed), None, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An agent's reply to the customer: stored in the thread (shown in the Help Center) and mailed
+/// to the contact with the ticket's token in the subject and threading headers.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted ticket.
+pub async fn agent_reply(
+    db: &Db,
+    mail: MailContext<'_>,
+    agent_id: i64,
+    number: i64,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let t = find(&txn, number, None).await?;
+    let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let mut message_id = None;
+    if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
+        let company = branding::load(&txn).await?.company_name;
+        let agent_name = agent::Entity::find_by_id(agent_id).one(&txn).await?.map(|a| a.name).unwrap_or_default();
+        let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
+        let text = messages::agent_reply(body, &agent_name, &company, t.number, &t.subject, &link)
+            .map_err(|e| ServiceError::Other(e.into()))?;
+        let ids = thread_ids(&txn, t.id).await?;
+        let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+        let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
+        out.in_reply_to = ids.last().cloned();
+        out.references = (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
+        out.ticket_id = Some(t.id);
+        message_id = Some(enqueue(&txn, out, mail.domain, now).await?);
+    }
+    add_message(&txn, t.id, Author::Agent(agent_id), body, false, message_id, now).await?;
+    record(&txn, t.contact_id, Some(agent_id), &field(&t), None, Some("Agent replied".into())).await?;
+    save(&txn, t, None, Some(agent_id), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An internal note: for agents only, never shown in the Help Center nor mailed.
+///
+/// # Errors
+/// `NotFound` for an unknown or deleted ticket.
+pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let t = find(&txn, number, None).await?;
+    add_message(&txn, t.id, Author::Agent(agent_id), body, true, None, now).await?;
+    save(&txn, t, None, Some(agent_id), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// New values for a ticket's status, assignee and priority.
+#[derive(Clone, Copy, Debug)]
+pub struct Properties {
+    pub status: TicketStatus,
+    pub assignee_id: Option<i64>,
+    pub priority: Priority,
+}
+
+/// Changes status, assignee and priority; each change goes to the contact's history.
+///
+/// # Errors
+/// `NotFound` for an unknown ticket; `Invalid` for an assignee who is not an active agent.
+pub async fn update_properties(
+    db: &Db,
+    agent_id: i64,
+    number: i64,
+    props: Properties,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let txn = db.conn.begin().await?;
+    let t = find(&txn, number, None).await?;
+    let name = field(&t);
+    if props.assignee_id != t.assignee_id {
+        let new_name = match props.assignee_id {
+            Some(id) => Some(
+                agent::Entity::find_by_id(id)
+                    .filter(agent::Column::Active.eq(true))
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| ServiceError::field("assignee", "Choose an active agent."))?
+                    .name,
+            ),
+            None => None,
+        };
+        let old_name = match t.assignee_id {
+            Some(id) => agent::Entity::find_by_id(id).one(&txn).await?.map(|a| a.name),
+            None => None,
+        };
+        let unassigned = || "Unassigned".to_owned();
+        let (old, new) = (old_name.unwrap_or_else(unassigned), new_name.unwrap_or_else(unassigned));
+        record(&txn, t.contact_id, Some(agent_id), &format!("{name} assignee"), Some(old), Some(new)).await?;
+    }
+    if props.priority.key() != t.priority {
+        let old = Some(t.priority.clone());
+        record(&txn, t.contact_id, Some(agent_id), &format!("{name} priority"), old, Some(props.priority.label().into()))
+            .await?;
+    }
+    let mut row: ticket::ActiveModel = t.clone().into();
+    row.assignee_id = Set(props.assignee_id);
+    row.priority = Set(props.priority.key().to_owned());
+    let t = row.update(&txn).await?;
+    save(&txn, t, Some(props.status), Some(agent_id), now).await?;
+    txn.commit().await?;
+    Ok(())
+}
