@@ -81,26 +81,32 @@ impl Application {
         let public_url = settings
             .base_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", listener.local_addr().map_or(settings.listen.clone(), |a| a.to_string())))
+            .unwrap_or_else(|| {
+                format!("http://{}", listener.local_addr().map_or(settings.listen.clone(), |a| a.to_string()))
+            })
             .trim_end_matches('/')
             .to_owned();
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
-        let state = web::Data::new(AppState { db, settings, phones, mailer, public_url, setup_done: AtomicBool::new(false) });
+        let state =
+            web::Data::new(AppState { db, settings, phones, mailer, public_url, setup_done: AtomicBool::new(false) });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(DbSessionStore::new(app_state.db.conn.clone()), key.clone())
-                .cookie_name("frontdesk_session".into())
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_secure(secure_cookies)
-                .cookie_content_security(CookieContentSecurity::Private)
-                .session_lifecycle(BrowserSession::default().state_ttl(session_ttl))
-                .build();
+            let store = DbSessionStore::new(app_state.db.conn.clone());
+            let sessions = |name: &str, path: &str| {
+                SessionMiddleware::builder(store.clone(), key.clone())
+                    .cookie_name(name.into())
+                    .cookie_path(path.into())
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_secure(secure_cookies)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .session_lifecycle(BrowserSession::default().state_ttl(session_ttl))
+                    .build()
+            };
             App::new()
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(256 * 1024))
-                .wrap(sessions)
                 .wrap(middleware::DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
@@ -108,7 +114,14 @@ impl Application {
                     .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")))
                 .wrap(middleware::Compress::default())
                 .wrap(TracingLogger::default())
-                .configure(routes::configure)
+                // The Help Center has its own cookie, scoped to /help: an agent's login never
+                // opens it as a contact, and a contact's never opens the console.
+                .service(
+                    web::scope("/help")
+                        .wrap(sessions("frontdesk_help", "/help"))
+                        .configure(routes::help_center::configure),
+                )
+                .service(web::scope("").wrap(sessions("frontdesk_session", "/")).configure(routes::configure))
         })
         .listen(listener)?
         .shutdown_timeout(10)

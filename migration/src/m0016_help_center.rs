@@ -59,13 +59,19 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(Sessions::Table).add_column(ColumnDef::new(Extra::ContactId).big_integer().null()).to_owned(),
+                Table::alter()
+                    .table(Sessions::Table)
+                    .add_column(ColumnDef::new(Extra::ContactId).big_integer().null())
+                    .to_owned(),
             )
             .await?;
         index(manager, "idx_sessions_contact", Sessions::Table, vec![Extra::ContactId]).await?;
         manager
             .alter_table(
-                Table::alter().table(Contacts::Table).add_column(ColumnDef::new(Extra::PasswordHash).string().null()).to_owned(),
+                Table::alter()
+                    .table(Contacts::Table)
+                    .add_column(ColumnDef::new(Extra::PasswordHash).string().null())
+                    .to_owned(),
             )
             .await?;
         manager
@@ -118,15 +124,28 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         // My Tickets in the Help Center, and the console's views by assignee and over all tickets.
-        index(manager, "idx_tickets_contact_activity", Tickets::Table, vec![Tickets::ContactId, Tickets::Trashed, Tickets::UpdatedAt])
-            .await?;
-        index(manager, "idx_tickets_assignee", Tickets::Table, vec![Tickets::Trashed, Tickets::AssigneeId, Tickets::UpdatedAt])
-            .await?;
+        index(
+            manager,
+            "idx_tickets_contact_activity",
+            Tickets::Table,
+            vec![Tickets::ContactId, Tickets::Trashed, Tickets::UpdatedAt],
+        )
+        .await?;
+        index(
+            manager,
+            "idx_tickets_assignee",
+            Tickets::Table,
+            vec![Tickets::Trashed, Tickets::AssigneeId, Tickets::UpdatedAt],
+        )
+        .await?;
         index(manager, "idx_tickets_activity", Tickets::Table, vec![Tickets::Trashed, Tickets::UpdatedAt]).await?;
         // Mail we send about a ticket remembers it, so that a reply to it finds its way back.
         manager
             .alter_table(
-                Table::alter().table(Outbox::Table).add_column(ColumnDef::new(Extra::TicketId).big_integer().null()).to_owned(),
+                Table::alter()
+                    .table(Outbox::Table)
+                    .add_column(ColumnDef::new(Extra::TicketId).big_integer().null())
+                    .to_owned(),
             )
             .await?;
         index(manager, "idx_outbox_ticket", Outbox::Table, vec![Extra::TicketId]).await

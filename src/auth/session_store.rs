@@ -162,8 +162,11 @@ impl SessionStore for DbSessionStore {
         let contact_id = contact_of(&state);
         // A visitor who only fetched a form (to get its CSRF token) keeps a row for an hour, not
         // for a whole working day; the housekeeping purges it afterwards.
-        let expires_at =
-            if agent_id.is_some() || contact_id.is_some() { expiry(ttl) } else { expiry(ttl).min(Utc::now() + chrono::Duration::hours(1)) };
+        let expires_at = if agent_id.is_some() || contact_id.is_some() {
+            expiry(ttl)
+        } else {
+            expiry(ttl).min(Utc::now() + chrono::Duration::hours(1))
+        };
         let row = session::ActiveModel {
             id: Set(row_id(&key)),
             agent_id: Set(agent_id),

@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_gets_its_message() {
-        let bad = SignupForm { last_name: " ".into(), email: "nope".into(), confirm_password: "other".into(), ..form() };
+        let bad =
+            SignupForm { last_name: " ".into(), email: "nope".into(), confirm_password: "other".into(), ..form() };
         let errors = bad.parse().unwrap_err();
         assert!(!errors.get("last_name").is_empty());
         assert!(!errors.get("email").is_empty());

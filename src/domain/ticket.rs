@@ -63,6 +63,17 @@ keyed_enum!(
     }
 );
 
+/// A CSS class for a stored status.
+#[must_use]
+pub fn status_class(status: &str) -> &'static str {
+    match TicketStatus::from_key(status) {
+        Some(TicketStatus::Open) => "open",
+        Some(TicketStatus::OnHold) => "on-hold",
+        Some(TicketStatus::Closed) => "closed",
+        None => "other",
+    }
+}
+
 /// A label for a stored channel key (unknown keys shown as they are).
 #[must_use]
 pub fn channel_label(key: &str) -> String {

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod health;
+pub mod help_center;
 pub mod page;
 pub mod setup;
 pub mod static_files;

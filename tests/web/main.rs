@@ -11,6 +11,8 @@ mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
 mod health;
+mod help_center;
+mod mail;
 mod outbox;
 mod recycle_bin;
 mod seed;

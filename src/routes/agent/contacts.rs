@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::help_center_access;
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::entities::agent;
@@ -23,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/contacts/{id}/delete").route(web::get().to(confirm_delete)).route(web::post().to(delete)),
         )
         .route("/contacts/{id}/whatsapp", web::get().to(whatsapp))
+        .route("/contacts/{id}/help-center/invite", web::post().to(help_center_access::invite))
+        .route("/contacts/{id}/help-center/remove", web::post().to(help_center_access::remove))
         .route("/whatsapp/send", web::get().to(whatsapp_unconfigured));
 }
 
@@ -238,6 +241,7 @@ struct ShowPage {
     can_edit: bool,
     can_delete: bool,
     can_view_tickets: bool,
+    can_create_tickets: bool,
 }
 
 impl ShowPage {
@@ -258,6 +262,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
         can_delete: agent.permissions.can(Module::Contacts, Action::Delete),
         can_view_tickets: agent.permissions.can(Module::Tickets, Action::View),
+        can_create_tickets: agent.permissions.can(Module::Tickets, Action::Create),
     })
 }
 

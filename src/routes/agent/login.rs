@@ -78,7 +78,7 @@ pub async fn submit(
 }
 
 /// The client's address for throttling: the peer, or what a trusted proxy says it is.
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     if trust_proxy {
         if let Some(ip) = req.connection_info().realip_remote_addr() {
             return ip.chars().take(64).collect();

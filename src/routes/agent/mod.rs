@@ -2,10 +2,12 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod help_center_access;
 pub mod login;
 pub mod password;
 pub mod recycle_bin;
 pub mod settings;
+pub mod tickets;
 
 use actix_web::web;
 
@@ -24,5 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(contacts::configure)
         .configure(accounts::configure)
         .configure(recycle_bin::configure)
-        .configure(settings::configure);
+        .configure(settings::configure)
+        .configure(tickets::configure);
 }

@@ -15,6 +15,9 @@ pub const RELATED_LIMIT: u64 = 50;
 #[derive(Debug)]
 pub struct ContactDetail {
     pub contact: ContactRow,
+    /// Whether the contact has an email address, even when the profile hides it: it decides
+    /// whether the contact can be invited to the Help Center.
+    pub has_email: bool,
     pub tickets: Vec<ticket::Model>,
     pub activities: Vec<activity::Model>,
     pub time_entries: Vec<time_entry::Model>,
@@ -65,7 +68,9 @@ pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> Serv
 /// # Errors
 /// `NotFound`; database errors.
 pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactDetail> {
-    let contact = get(conn, rules, id).await?;
+    let mut contact = find_row(conn, id).await?.ok_or(ServiceError::NotFound)?;
+    let has_email = contact.email.is_some();
+    redact(rules, &mut contact);
     let tickets = ticket::Entity::find()
         .filter(ticket::Column::ContactId.eq(id))
         .filter(ticket::Column::Trashed.eq(false))
@@ -112,7 +117,7 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
         .all(conn)
         .await?;
     let history = history.into_iter().filter(|h| history_visible(rules, &h.field)).collect();
-    Ok(ContactDetail { contact, tickets, activities, time_entries, history })
+    Ok(ContactDetail { contact, has_email, tickets, activities, time_entries, history })
 }
 
 /// A history line about a hidden field would reveal its values.

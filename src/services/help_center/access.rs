@@ -30,7 +30,11 @@ pub async fn invite(
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.conn.begin().await?;
-    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
+    let c = contact::Entity::find_by_id(contact_id)
+        .one(&txn)
+        .await?
+        .filter(|c| !c.trashed)
+        .ok_or(ServiceError::NotFound)?;
     let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
         return Err(ServiceError::Conflict(
             "Only a contact with an email address can use the Help Center. Add an email address to this contact first."
@@ -69,7 +73,11 @@ pub async fn invite(
 pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.conn.begin().await?;
-    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
+    let c = contact::Entity::find_by_id(contact_id)
+        .one(&txn)
+        .await?
+        .filter(|c| !c.trashed)
+        .ok_or(ServiceError::NotFound)?;
     if !matches!(c.help_center_status.as_str(), "invited" | "active") {
         return Err(ServiceError::Conflict("This contact has no Help Center access to remove.".into()));
     }

@@ -73,8 +73,15 @@ pub async fn reset(db: &Db, token: &str, password_hash: String, now: DateTime<Ut
     end_all_for_contact(&txn, id).await?;
     if was_invited {
         super::retire(&txn, id, Some(Purpose::Invitation), now).await?;
-        crate::services::contacts::write::record(&txn, id, None, "Help Center", Some("Invited".into()), Some("Active".into()))
-            .await?;
+        crate::services::contacts::write::record(
+            &txn,
+            id,
+            None,
+            "Help Center",
+            Some("Invited".into()),
+            Some("Active".into()),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(id)

@@ -105,7 +105,11 @@ pub async fn verify(db: &Db, token: &str, now: DateTime<Utc>) -> Result<i64, Lin
 
 /// Gives the existing contact with the sign-up's address Help Center access; `None` when there
 /// is no such contact.
-async fn attach(txn: &DatabaseTransaction, pending: &signup::Model, now: DateTime<Utc>) -> Result<Option<i64>, LinkError> {
+async fn attach(
+    txn: &DatabaseTransaction,
+    pending: &signup::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, LinkError> {
     let Some(c) = contact::Entity::find().filter(contact::Column::Email.eq(pending.email.as_str())).one(txn).await?
     else {
         return Ok(None);

@@ -22,6 +22,12 @@ pub struct TicketSummary {
 }
 
 impl TicketSummary {
+    /// A CSS class for the status badge.
+    #[must_use]
+    pub fn status_class(&self) -> &'static str {
+        crate::domain::ticket::status_class(&self.status)
+    }
+
     /// The last activity, for the list.
     #[must_use]
     pub fn updated_label(&self) -> String {
@@ -82,7 +88,12 @@ pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<Publ
         .ok_or(ServiceError::NotFound)?;
     let messages = message::Entity::find()
         .select_only()
-        .columns([message::Column::AuthorKind, message::Column::Body, message::Column::Internal, message::Column::CreatedAt])
+        .columns([
+            message::Column::AuthorKind,
+            message::Column::Body,
+            message::Column::Internal,
+            message::Column::CreatedAt,
+        ])
         .column_as(agent::Column::Name, "agent_name")
         .join(JoinType::LeftJoin, message_author())
         .filter(message::Column::TicketId.eq(t.id))
@@ -99,4 +110,3 @@ pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<Publ
 pub(super) fn message_author() -> sea_orm::RelationDef {
     message::Entity::belongs_to(agent::Entity).from(message::Column::AuthorAgentId).to(agent::Column::Id).into()
 }
-

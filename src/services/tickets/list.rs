@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
 
 use super::help_center::message_author;
 use crate::db::Db;
@@ -145,9 +143,10 @@ pub async fn list(
         select = select.filter(contact::Column::Email.eq(q.to_lowercase()));
     } else if !q.is_empty() {
         let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        select = select.filter(Expr::expr(Func::lower(Expr::col((ticket::Entity, ticket::Column::Subject)))).like(
-            sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
-        ));
+        select = select.filter(
+            Expr::expr(Func::lower(Expr::col((ticket::Entity, ticket::Column::Subject))))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+        );
     }
     if let Some((at, id)) = after {
         select = select.filter(
@@ -223,7 +222,12 @@ pub async fn ticket(db: &Db, number: i64) -> ServiceResult<AgentTicket> {
         .ok_or(ServiceError::NotFound)?;
     let messages = message::Entity::find()
         .select_only()
-        .columns([message::Column::AuthorKind, message::Column::Body, message::Column::Internal, message::Column::CreatedAt])
+        .columns([
+            message::Column::AuthorKind,
+            message::Column::Body,
+            message::Column::Internal,
+            message::Column::CreatedAt,
+        ])
         .column_as(agent::Column::Name, "agent_name")
         .join(JoinType::LeftJoin, message_author())
         .filter(message::Column::TicketId.eq(t.id))
@@ -234,4 +238,3 @@ pub async fn ticket(db: &Db, number: i64) -> ServiceResult<AgentTicket> {
         .await?;
     Ok(AgentTicket { ticket: t, messages })
 }
-

@@ -9,8 +9,8 @@ pub mod thread;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionTrait,
 };
 
 use super::help_center::MailContext;
@@ -144,8 +144,13 @@ pub async fn open(
 ) -> ServiceResult<ticket::Model> {
     let _gate = db.write_gate().await;
     let txn = db.conn.begin().await?;
-    let c = contact::Entity::find_by_id(contact_id).one(&txn).await?.filter(|c| !c.trashed).ok_or(ServiceError::NotFound)?;
-    let t = insert(&txn, &c, &input.subject, TicketStatus::Open.key(), channel.key(), input.priority.key(), now).await?;
+    let c = contact::Entity::find_by_id(contact_id)
+        .one(&txn)
+        .await?
+        .filter(|c| !c.trashed)
+        .ok_or(ServiceError::NotFound)?;
+    let t =
+        insert(&txn, &c, &input.subject, TicketStatus::Open.key(), channel.key(), input.priority.key(), now).await?;
     message::ActiveModel {
         ticket_id: Set(t.id),
         author_kind: Set(by.kind().to_owned()),

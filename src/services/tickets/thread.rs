@@ -18,7 +18,8 @@ use crate::services::{branding, ServiceError, ServiceResult};
 
 /// A live ticket by number, for a contact (its own only) or for an agent (any).
 async fn find(txn: &DatabaseTransaction, number: i64, owner: Option<i64>) -> ServiceResult<ticket::Model> {
-    let mut select = ticket::Entity::find().filter(ticket::Column::Number.eq(number)).filter(ticket::Column::Trashed.eq(false));
+    let mut select =
+        ticket::Entity::find().filter(ticket::Column::Number.eq(number)).filter(ticket::Column::Trashed.eq(false));
     if let Some(contact_id) = owner {
         select = select.filter(ticket::Column::ContactId.eq(contact_id));
     }
@@ -129,7 +130,8 @@ pub async fn agent_reply(
         let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
         let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
         out.in_reply_to = ids.last().cloned();
-        out.references = (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
+        out.references =
+            (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
         out.ticket_id = Some(t.id);
         message_id = Some(enqueue(&txn, out, mail.domain, now).await?);
     }
@@ -199,8 +201,15 @@ pub async fn update_properties(
     }
     if props.priority.key() != t.priority {
         let old = Some(t.priority.clone());
-        record(&txn, t.contact_id, Some(agent_id), &format!("{name} priority"), old, Some(props.priority.label().into()))
-            .await?;
+        record(
+            &txn,
+            t.contact_id,
+            Some(agent_id),
+            &format!("{name} priority"),
+            old,
+            Some(props.priority.label().into()),
+        )
+        .await?;
     }
     let mut row: ticket::ActiveModel = t.clone().into();
     row.assignee_id = Set(props.assignee_id);

@@ -1,0 +1,50 @@
+//! Giving and taking a contact's Help Center access from its page: Invite to Help Center (or
+//! Resend invitation) and Remove Help Center access. Both need the contacts edit permission.
+
+use actix_web::{web, HttpResponse};
+
+use crate::auth::{CsrfForm, CurrentAgent};
+use crate::domain::{Action, Module};
+use crate::error::AppResult;
+use crate::routes::help_center::page::mail_context;
+use crate::routes::page;
+use crate::services::help_center::access;
+use crate::startup::AppState;
+
+/// `POST /agent/contacts/{id}/help-center/invite`
+pub async fn invite(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    access::invite(&state.db, mail_context(&state), agent.id, *id, chrono::Utc::now()).await?;
+    agent.flash(&queued_notice(&state, "The invitation has been sent."));
+    Ok(page::see_other(&format!("/agent/contacts/{id}")))
+}
+
+/// `POST /agent/contacts/{id}/help-center/remove`
+pub async fn remove(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    access::remove(&state.db, agent.id, *id, chrono::Utc::now()).await?;
+    agent.flash("Help Center access removed. The contact has been logged out.");
+    Ok(page::see_other(&format!("/agent/contacts/{id}")))
+}
+
+/// `done`, or, without an SMTP server, a note that the mail waits in the outbox.
+#[must_use]
+pub fn queued_notice(state: &AppState, done: &str) -> String {
+    if state.mailer.configured() {
+        done.to_owned()
+    } else {
+        format!(
+            "{done} No mail server is configured (FRONTDESK_SMTP_URL), so the email waits in the outbox until one is."
+        )
+    }
+}

@@ -1,0 +1,319 @@
+//! The console's Tickets module: list views and search, a ticket's page (thread, Reply,
+//! Internal note, Status/Assignee/Priority, the contact card), and new tickets on a contact's
+//! behalf.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::help_center_access::queued_notice;
+use crate::auth::{CsrfForm, CurrentAgent};
+use crate::domain::ticket::{channel_label, parse_body};
+use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
+use crate::entities::agent;
+use crate::error::AppResult;
+use crate::routes::help_center::page::mail_context;
+use crate::routes::page::{self, Layout};
+use crate::services::contacts::{self, ContactRow};
+use crate::services::tickets::list::{self, AgentTicket, TicketRow, View};
+use crate::services::tickets::{self, thread, Author};
+use crate::services::{agents, ServiceError};
+use crate::startup::AppState;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/tickets").route(web::get().to(index)).route(web::post().to(create)))
+        .route("/tickets/new", web::get().to(new))
+        .route("/tickets/{number}", web::get().to(show))
+        .route("/tickets/{number}/replies", web::post().to(reply))
+        .route("/tickets/{number}/notes", web::post().to(note))
+        .route("/tickets/{number}/properties", web::post().to(properties));
+}
+
+/// The list's query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IndexQuery {
+    pub view: String,
+    pub q: String,
+    pub after_at: Option<DateTime<Utc>>,
+    pub after_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "agent/tickets/index.html")]
+struct IndexPage {
+    layout: Layout,
+    rows: Vec<TicketRow>,
+    view: View,
+    views: [View; 6],
+    q: String,
+    next: Option<String>,
+}
+
+/// `GET /agent/tickets`
+pub async fn index(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<IndexQuery>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::View)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let q = query.into_inner();
+    let view = View::from_key(&q.view);
+    let after = q.after_at.zip(q.after_id);
+    let (rows, next) = list::list(&state.db, &rules, agent.id, view, &q.q, after).await?;
+    let next = next.map(|(at, id)| {
+        let params = [
+            ("view", view.key().to_owned()),
+            ("q", q.q.clone()),
+            ("after_at", at.to_rfc3339()),
+            ("after_id", id.to_string()),
+        ];
+        format!("/agent/tickets?{}", serde_urlencoded::to_string(params).unwrap_or_default())
+    });
+    let layout = Layout::new(&agent, "tickets", view.label());
+    page::ok(&IndexPage { layout, rows, view, views: View::ALL, q: q.q, next })
+}
+
+#[derive(Template)]
+#[template(path = "agent/tickets/show.html")]
+struct ShowPage {
+    layout: Layout,
+    t: AgentTicket,
+    contact: Option<ContactRow>,
+    rules: FieldRules,
+    agents: Vec<agent::Model>,
+    statuses: &'static [TicketStatus],
+    priorities: &'static [Priority],
+    channel: String,
+    reply: String,
+    note: String,
+    errors: FieldErrors,
+    can_edit: bool,
+}
+
+impl ShowPage {
+    fn is_assignee(&self, a: &agent::Model) -> bool {
+        self.t.ticket.assignee_id == Some(a.id)
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    agent: &CurrentAgent,
+    number: i64,
+    reply: String,
+    note: String,
+    errors: FieldErrors,
+) -> AppResult<ShowPage> {
+    let t = list::ticket(&state.db, number).await?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let contact = if agent.permissions.can(Module::Contacts, Action::View) {
+        contacts::get(&state.db.conn, &rules, t.ticket.contact_id).await.ok()
+    } else {
+        None
+    };
+    let agents = agents::owner_choices(&state.db.conn, t.ticket.assignee_id).await?;
+    let layout = Layout::new(agent, "tickets", format!("#{} {}", t.ticket.number, t.ticket.subject));
+    let channel = channel_label(&t.ticket.channel);
+    let can_edit = agent.permissions.can(Module::Tickets, Action::Edit);
+    Ok(ShowPage {
+        layout,
+        t,
+        contact,
+        rules,
+        agents,
+        statuses: TicketStatus::ALL,
+        priorities: Priority::ALL,
+        channel,
+        reply,
+        note,
+        errors,
+        can_edit,
+    })
+}
+
+/// `GET /agent/tickets/{number}`
+pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, number: web::Path<i64>) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::View)?;
+    page::ok(&show_page(&state, &agent, *number, String::new(), String::new(), FieldErrors::default()).await?)
+}
+
+/// A reply or a note as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BodyForm {
+    /// The reply form's field is `reply`, the note form's `note` (both on one page).
+    #[serde(alias = "reply", alias = "note")]
+    pub body: String,
+}
+
+/// `POST /agent/tickets/{number}/replies`
+pub async fn reply(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    number: web::Path<i64>,
+    CsrfForm(form): CsrfForm<BodyForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::Edit)?;
+    let body = match parse_body(&form.body, "Reply") {
+        Ok(body) => body,
+        Err(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add("reply", message);
+            return page::invalid(&show_page(&state, &agent, *number, form.body, String::new(), errors).await?);
+        }
+    };
+    thread::agent_reply(&state.db, mail_context(&state), agent.id, *number, &body, Utc::now()).await?;
+    agent.flash(&queued_notice(&state, "Your reply has been sent."));
+    Ok(page::see_other(&format!("/agent/tickets/{number}")))
+}
+
+/// `POST /agent/tickets/{number}/notes`
+pub async fn note(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    number: web::Path<i64>,
+    CsrfForm(form): CsrfForm<BodyForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::Edit)?;
+    let body = match parse_body(&form.body, "Note") {
+        Ok(body) => body,
+        Err(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add("note", message);
+            return page::invalid(&show_page(&state, &agent, *number, String::new(), form.body, errors).await?);
+        }
+    };
+    thread::add_note(&state.db, agent.id, *number, &body, Utc::now()).await?;
+    agent.flash("Internal note added.");
+    Ok(page::see_other(&format!("/agent/tickets/{number}")))
+}
+
+/// Status, assignee and priority as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PropertiesForm {
+    pub status: String,
+    pub assignee: String,
+    pub priority: String,
+}
+
+/// `POST /agent/tickets/{number}/properties`
+pub async fn properties(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    number: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PropertiesForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::Edit)?;
+    let mut errors = FieldErrors::default();
+    let status = errors.check("status", TicketStatus::from_key(&form.status).ok_or("Choose a status from the list."));
+    let priority =
+        errors.check("priority", Priority::from_key(&form.priority).ok_or("Choose a priority from the list."));
+    let assignee_id = match form.assignee.trim() {
+        "" => Some(None),
+        raw => errors.check("assignee", raw.parse::<i64>().map(Some).map_err(|_| "Choose an agent from the list.")),
+    };
+    let (Some(status), Some(priority), Some(assignee_id)) = (status, priority, assignee_id) else {
+        return page::invalid(&show_page(&state, &agent, *number, String::new(), String::new(), errors).await?);
+    };
+    let props = thread::Properties { status, assignee_id, priority };
+    match thread::update_properties(&state.db, agent.id, *number, props, Utc::now()).await {
+        Ok(()) => {
+            agent.flash("Ticket updated.");
+            Ok(page::see_other(&format!("/agent/tickets/{number}")))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            page::invalid(&show_page(&state, &agent, *number, String::new(), String::new(), errors).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Which contact a new ticket is for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    pub contact_id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "agent/tickets/new.html")]
+struct NewPage {
+    layout: Layout,
+    contact: ContactRow,
+    form: TicketForm,
+    channel: String,
+    errors: FieldErrors,
+    priorities: &'static [Priority],
+    channels: [Channel; 2],
+}
+
+/// `GET /agent/tickets/new?contact_id=`
+pub async fn new(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::Create)?;
+    let rules = FieldRules::contacts(&agent.permissions);
+    let contact = contacts::get(&state.db.conn, &rules, query.contact_id).await?;
+    let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
+    page::ok(&NewPage {
+        layout: Layout::new(&agent, "tickets", "New Ticket"),
+        contact,
+        form,
+        channel: Channel::Phone.key().into(),
+        errors: FieldErrors::default(),
+        priorities: Priority::ALL,
+        channels: [Channel::Phone, Channel::Web],
+    })
+}
+
+/// A ticket on a contact's behalf, as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreateForm {
+    /// Text, not a number: flattened forms hand every value over as a string.
+    pub contact_id: String,
+    pub channel: String,
+    #[serde(flatten)]
+    pub ticket: TicketForm,
+}
+
+/// `POST /agent/tickets`
+pub async fn create(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    CsrfForm(form): CsrfForm<CreateForm>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::Create)?;
+    let contact_id: i64 = form.contact_id.trim().parse().map_err(|_| crate::error::AppError::NotFound)?;
+    let channel = Channel::from_key(&form.channel).filter(|c| matches!(c, Channel::Phone | Channel::Web));
+    let parsed = form.ticket.parse();
+    let (Ok(input), Some(channel)) = (&parsed, channel) else {
+        let mut errors = parsed.err().unwrap_or_default();
+        if channel.is_none() {
+            errors.add("channel", "Choose Phone or Web.");
+        }
+        let rules = FieldRules::contacts(&agent.permissions);
+        let contact = contacts::get(&state.db.conn, &rules, contact_id).await?;
+        return page::invalid(&NewPage {
+            layout: Layout::new(&agent, "tickets", "New Ticket"),
+            contact,
+            form: form.ticket,
+            channel: form.channel,
+            errors,
+            priorities: Priority::ALL,
+            channels: [Channel::Phone, Channel::Web],
+        });
+    };
+    let t =
+        tickets::open(&state.db, mail_context(&state), contact_id, input, channel, Author::Agent(agent.id), Utc::now())
+            .await?;
+    agent.flash(&format!("Ticket #{} created.", t.number));
+    Ok(page::see_other(&format!("/agent/tickets/{}", t.number)))
+}

@@ -1,0 +1,154 @@
+//! The Help Center's tickets: My Tickets, Submit a ticket, one ticket's public thread with a
+//! reply form and a close button. Every query is scoped to the logged-in contact in the
+//! service: another contact's ticket number is 404.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::page::{mail_context, HelpLayout};
+use crate::auth::{CsrfForm, CurrentContact};
+use crate::domain::ticket::parse_body;
+use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
+use crate::error::AppResult;
+use crate::routes::page;
+use crate::services::tickets::help_center::{self as my, PublicTicket, TicketSummary};
+use crate::services::tickets::{self, thread, Author};
+use crate::startup::AppState;
+
+/// My Tickets' filter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "help_center/tickets/index.html")]
+struct IndexPage {
+    layout: HelpLayout,
+    tickets: Vec<TicketSummary>,
+    status: String,
+    statuses: &'static [TicketStatus],
+}
+
+/// `GET /help/tickets`
+pub async fn index(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let status = TicketStatus::from_key(&query.status);
+    let tickets = my::my_tickets(&state.db, contact.id, status).await?;
+    let layout = HelpLayout::new(&state, &contact.session, Some(&contact), "tickets", "My Tickets", false).await?;
+    let status = status.map(|s| s.key().to_owned()).unwrap_or_default();
+    page::ok(&IndexPage { layout, tickets, status, statuses: TicketStatus::ALL })
+}
+
+#[derive(Template)]
+#[template(path = "help_center/tickets/new.html")]
+struct NewPage {
+    layout: HelpLayout,
+    form: TicketForm,
+    errors: FieldErrors,
+    priorities: &'static [Priority],
+}
+
+/// `GET /help/tickets/new`
+pub async fn new(state: web::Data<AppState>, contact: CurrentContact) -> AppResult<HttpResponse> {
+    let layout = HelpLayout::new(&state, &contact.session, Some(&contact), "new", "Submit a ticket", true).await?;
+    let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
+    page::ok(&NewPage { layout, form, errors: FieldErrors::default(), priorities: Priority::ALL })
+}
+
+/// `POST /help/tickets`
+pub async fn create(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    CsrfForm(form): CsrfForm<TicketForm>,
+) -> AppResult<HttpResponse> {
+    let input = match form.parse() {
+        Ok(input) => input,
+        Err(errors) => {
+            let layout =
+                HelpLayout::new(&state, &contact.session, Some(&contact), "new", "Submit a ticket", true).await?;
+            return page::invalid(&NewPage { layout, form, errors, priorities: Priority::ALL });
+        }
+    };
+    let now = chrono::Utc::now();
+    let t =
+        tickets::open(&state.db, mail_context(&state), contact.id, &input, Channel::HelpCenter, Author::Contact, now)
+            .await?;
+    contact.flash(&format!("Your ticket #{} has been submitted. We have sent you a confirmation by email.", t.number));
+    Ok(page::see_other(&format!("/help/tickets/{}", t.number)))
+}
+
+#[derive(Template)]
+#[template(path = "help_center/tickets/show.html")]
+struct ShowPage {
+    layout: HelpLayout,
+    t: PublicTicket,
+    reply: String,
+    errors: FieldErrors,
+}
+
+async fn show_page(
+    state: &AppState,
+    contact: &CurrentContact,
+    number: i64,
+    reply: String,
+    errors: FieldErrors,
+) -> AppResult<ShowPage> {
+    let t = my::ticket(&state.db, contact.id, number).await?;
+    let title = format!("#{} {}", t.ticket.number, t.ticket.subject);
+    let layout = HelpLayout::new(state, &contact.session, Some(contact), "tickets", title, true).await?;
+    Ok(ShowPage { layout, t, reply, errors })
+}
+
+/// `GET /help/tickets/{number}`
+pub async fn show(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    number: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    page::ok(&show_page(&state, &contact, *number, String::new(), FieldErrors::default()).await?)
+}
+
+/// The reply form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReplyForm {
+    pub body: String,
+}
+
+/// `POST /help/tickets/{number}/replies`
+pub async fn reply(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    number: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> AppResult<HttpResponse> {
+    let body = match parse_body(&form.body, "Your reply") {
+        Ok(body) => body,
+        Err(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add("body", message);
+            return page::invalid(&show_page(&state, &contact, *number, form.body, errors).await?);
+        }
+    };
+    thread::contact_reply(&state.db, contact.id, *number, &body, chrono::Utc::now()).await?;
+    contact.flash("Your reply has been added.");
+    Ok(page::see_other(&format!("/help/tickets/{number}")))
+}
+
+/// `POST /help/tickets/{number}/close`
+pub async fn close(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    number: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    thread::contact_close(&state.db, contact.id, *number, chrono::Utc::now()).await?;
+    contact.flash("The ticket is closed. Reply to it any time to open it again.");
+    Ok(page::see_other(&format!("/help/tickets/{number}")))
+}

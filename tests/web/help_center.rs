@@ -1,0 +1,366 @@
+//! The Help Center over HTTP: invitations, sign-up, password resets, tickets from both sides,
+//! isolation between contacts, and the mail that goes with them (read from a real SMTP sink).
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::mail::{deliver, inbox, last_mail_to, spawn_app_with_mail};
+use crate::smtp_sink::SmtpSink;
+
+const CONTACT_PASSWORD: &str = "melissa's secret";
+
+/// An app with an administrator logged in on `app.client`, and a mail sink.
+async fn console() -> (TestApp, SmtpSink) {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    (app, sink)
+}
+
+/// Invites the contact from its page, follows the link in the mail, sets a password; gives the
+/// contact's own browser, logged into the Help Center.
+async fn invite_and_join(app: &TestApp, sink: &SmtpSink, contact_id: i64, email: &str) -> TestApp {
+    let page = app
+        .submit(
+            &format!("/agent/contacts/{contact_id}"),
+            &format!("/agent/contacts/{contact_id}/help-center/invite"),
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let invitation = last_mail_to(app, sink, email, "invited").await;
+    let link = invitation.link("/help/invitation/");
+    let customer = app.new_client();
+    let page =
+        customer.submit(&link, &link, &[("password", CONTACT_PASSWORD), ("confirm_password", CONTACT_PASSWORD)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.location.as_deref(), Some("/help/tickets"));
+    customer
+}
+
+async fn submit_ticket(customer: &TestApp, subject: &str, description: &str) -> i64 {
+    let page = customer
+        .submit(
+            "/help/tickets/new",
+            "/help/tickets",
+            &[("subject", subject), ("description", description), ("priority", "High")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    page.location.expect("location").rsplit('/').next().expect("number").parse().expect("a ticket number")
+}
+
+#[tokio::test]
+async fn invited_contact_submits_a_ticket_and_sees_the_agents_reply_and_status() {
+    let (app, sink) = console().await;
+    let id =
+        app.add_contact(&[("first_name", "Melissa"), ("last_name", "Ortiz"), ("email", "melissa@example.com")]).await;
+    let contact_page = app.get(&format!("/agent/contacts/{id}")).await;
+    assert!(contact_page.texts("button").contains(&"Invite to Help Center".to_owned()));
+
+    let customer = invite_and_join(&app, &sink, id, "melissa@example.com").await;
+    let contact_page = app.get(&format!("/agent/contacts/{id}")).await;
+    assert!(contact_page.text().contains("Status: Active"), "{}", contact_page.text());
+
+    let number = submit_ticket(&customer, "Printer on fire", "It smokes when I print.").await;
+    let ack = last_mail_to(&app, &sink, "melissa@example.com", &format!("[#{number}]")).await;
+    assert!(ack.body().contains(&format!("#{number}")), "{}", ack.body());
+    assert!(ack.link("/help/tickets/").ends_with(&format!("/help/tickets/{number}")));
+
+    // The agent finds it, replies and puts it on hold.
+    let list = app.get("/agent/tickets?view=open").await;
+    assert!(list.text().contains("Printer on fire"), "{}", list.text());
+    let ticket_path = format!("/agent/tickets/{number}");
+    let page = app.submit(&ticket_path, &format!("{ticket_path}/replies"), &[("reply", "Please unplug it now.")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let page = app.submit(&ticket_path, &format!("{ticket_path}/properties"), &[("status", "On Hold")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+
+    // The reply arrives by mail, threaded under the acknowledgement.
+    let reply = last_mail_to(&app, &sink, "melissa@example.com", &format!("Re: [#{number}]")).await;
+    assert!(reply.body().contains("Please unplug it now."));
+    let ack_id = ack.header("Message-ID").expect("ack Message-ID");
+    assert_eq!(reply.header("In-Reply-To").as_deref(), Some(ack_id.as_str()));
+    assert!(reply.header("References").unwrap_or_default().contains(&ack_id));
+
+    // The contact sees both in the Help Center.
+    let mine = customer.get("/help/tickets").await;
+    let row =
+        mine.texts("tbody tr").into_iter().find(|r| r.contains("Printer on fire")).expect("the ticket in My Tickets");
+    assert!(row.contains("On Hold"), "{row}");
+    let thread = customer.get(&format!("/help/tickets/{number}")).await;
+    assert!(thread.text().contains("Please unplug it now."));
+    assert!(thread.text().contains("On Hold"));
+
+    // And the contact's page tells the story.
+    let history = app.get(&format!("/agent/contacts/{id}")).await.texts(".history li").join("\n");
+    assert!(history.contains(&format!("Ticket #{number} status")) && history.contains("On Hold"), "{history}");
+    assert!(history.contains("Agent replied"), "{history}");
+}
+
+#[tokio::test]
+async fn internal_notes_never_reach_the_help_center_or_the_mail() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    let number = submit_ticket(&customer, "Refund", "Please refund order 7.").await;
+    let path = format!("/agent/tickets/{number}");
+    let page = app.submit(&path, &format!("{path}/notes"), &[("note", "Customer is a known fraudster")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&path).await.text().contains("Customer is a known fraudster"));
+
+    assert!(!customer.get(&format!("/help/tickets/{number}")).await.html.contains("fraudster"));
+    assert!(inbox(&app, &sink).await.iter().all(|m| !m.raw.contains("fraudster")));
+}
+
+#[tokio::test]
+async fn a_contact_cannot_see_reply_to_or_close_another_contacts_ticket() {
+    let (app, sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Alpha"), ("email", "a@example.com")]).await;
+    let b = app.add_contact(&[("last_name", "Bravo"), ("email", "b@example.com")]).await;
+    let alice = invite_and_join(&app, &sink, a, "a@example.com").await;
+    let bob = invite_and_join(&app, &sink, b, "b@example.com").await;
+    let number = submit_ticket(&alice, "Alpha's secret", "Only Alpha may read this.").await;
+
+    let page = bob.get(&format!("/help/tickets/{number}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.html.contains("Only Alpha"));
+    assert!(!bob.get("/help/tickets").await.html.contains("Alpha's secret"));
+
+    // Crafted posts with Bob's own valid CSRF token.
+    let token = bob.get("/help/tickets/new").await.value_of("csrf_token").expect("token");
+    let reply =
+        bob.post_raw(&format!("/help/tickets/{number}/replies"), &[("csrf_token", &token), ("body", "hijack")]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let close = bob.post_raw(&format!("/help/tickets/{number}/close"), &[("csrf_token", &token)]).await;
+    assert_eq!(close.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("messages WHERE body = 'hijack'").await, 0);
+    assert_eq!(app.count(&format!("tickets WHERE number = {number} AND status = 'Open'")).await, 1);
+}
+
+#[tokio::test]
+async fn sign_up_attaches_to_the_existing_contact_once_the_address_is_verified() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("first_name", "Mel"), ("last_name", "Ortiz"), ("email", "melissa@example.com")]).await;
+    let visitor = app.new_client();
+    let fields = [
+        ("first_name", "Melissa"),
+        ("last_name", "Ortiz"),
+        ("email", "Melissa@Example.com"),
+        ("password", CONTACT_PASSWORD),
+        ("confirm_password", CONTACT_PASSWORD),
+    ];
+    let page = visitor.submit("/help/signup", "/help/signup", &fields).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains("Check your inbox"));
+    // An unknown address gets exactly the same answer.
+    let mut unknown = fields;
+    unknown[2] = ("email", "nobody@example.com");
+    let other = visitor.submit("/help/signup", "/help/signup", &unknown).await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(
+        other.texts("main p"),
+        page.texts("main p").iter().map(|t| t.replace("melissa@example.com", "nobody@example.com")).collect::<Vec<_>>()
+    );
+
+    // Not verified yet: no login.
+    let login = visitor
+        .submit("/help/login", "/help/login", &[("email", "melissa@example.com"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(login.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mail = last_mail_to(&app, &sink, "melissa@example.com", "Confirm your email").await;
+    let link = mail.link("/help/activate/");
+    let page = visitor.submit(&link, &link, &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(app.count("contacts WHERE email = 'melissa@example.com'").await, 1, "no second contact");
+    assert_eq!(app.column("contacts", "help_center_status", id).await.as_deref(), Some("active"));
+    assert_eq!(app.column("contacts", "first_name", id).await.as_deref(), Some("Mel"), "the agent's data is kept");
+
+    let fresh = app.new_client();
+    let login = fresh
+        .submit("/help/login", "/help/login", &[("email", "melissa@example.com"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert!(fresh.get("/help/tickets").await.text().contains("My Tickets"));
+
+    // The same link does not work twice.
+    let again = app.new_client().get(&link).await;
+    assert_eq!(again.status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn sign_up_with_a_new_address_makes_one_contact_after_verification() {
+    let (app, sink) = console().await;
+    let visitor = app.new_client();
+    let fields = [
+        ("last_name", "Newman"),
+        ("email", "new@example.com"),
+        ("password", CONTACT_PASSWORD),
+        ("confirm_password", CONTACT_PASSWORD),
+    ];
+    visitor.submit("/help/signup", "/help/signup", &fields).await;
+    assert_eq!(app.count("contacts").await, 0, "nothing before verification");
+    let link = last_mail_to(&app, &sink, "new@example.com", "Confirm").await.link("/help/activate/");
+    let page = visitor.submit(&link, &link, &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(
+            "contacts WHERE email = 'new@example.com' AND source = 'help_center' AND help_center_status = 'active'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_sign_ups_and_tickets_are_refused_with_messages_and_nothing_stored() {
+    let (app, sink) = console().await;
+    let visitor = app.new_client();
+    let page = visitor
+        .submit(
+            "/help/signup",
+            "/help/signup",
+            &[
+                ("last_name", ""),
+                ("email", "not-an-address"),
+                ("password", "long enough 1"),
+                ("confirm_password", "long enough 2"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.field_error("last_name").is_some());
+    assert!(page.field_error("email").is_some());
+    assert_eq!(page.field_error("confirm_password").as_deref(), Some("The passwords do not match."));
+    assert_eq!(page.value_of("email").as_deref(), Some("not-an-address"), "input kept");
+    assert_eq!(app.count("signups").await, 0);
+
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    let empty =
+        customer.submit("/help/tickets/new", "/help/tickets", &[("subject", "  "), ("description", "Body kept")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.field_error("subject").as_deref(), Some("Subject is required."));
+    assert_eq!(empty.value_of("description").as_deref(), Some("Body kept"));
+    let long = "x".repeat(201);
+    let too_long =
+        customer.submit("/help/tickets/new", "/help/tickets", &[("subject", &long), ("description", "d")]).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_long.field_error("subject").unwrap_or_default().contains("200"));
+    assert_eq!(app.count("tickets").await, 0);
+}
+
+#[tokio::test]
+async fn invitation_and_reset_links_work_once_and_expire() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    app.submit(&format!("/agent/contacts/{id}"), &format!("/agent/contacts/{id}/help-center/invite"), &[]).await;
+    let link = last_mail_to(&app, &sink, "m@example.com", "invited").await.link("/help/invitation/");
+
+    let customer = app.new_client();
+    let mismatch =
+        customer.submit(&link, &link, &[("password", "long enough 1"), ("confirm_password", "long enough 2")]).await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.column("contacts", "help_center_status", id).await.as_deref(), Some("invited"));
+    let ok =
+        customer.submit(&link, &link, &[("password", CONTACT_PASSWORD), ("confirm_password", CONTACT_PASSWORD)]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.new_client().get(&link).await.status, StatusCode::GONE, "used");
+
+    // Forgot password: the same answer for a known and an unknown address.
+    let visitor = app.new_client();
+    let known = visitor.submit("/help/password-reset", "/help/password-reset", &[("email", "m@example.com")]).await;
+    let unknown = visitor.submit("/help/password-reset", "/help/password-reset", &[("email", "x@example.com")]).await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(known.text().replace("m@example.com", "@"), unknown.text().replace("x@example.com", "@"));
+    deliver(&app).await;
+    assert!(inbox(&app, &sink).await.iter().all(|m| !m.to().contains("x@example.com")));
+    let reset = last_mail_to(&app, &sink, "m@example.com", "Reset").await.link("/help/password-reset/");
+
+    // Expired: move the clock of the token back.
+    app.exec("UPDATE help_center_tokens SET expires_at = created_at WHERE purpose = 'password_reset'").await;
+    let expired = visitor.get(&reset).await;
+    assert_eq!(expired.status, StatusCode::GONE);
+    assert!(expired.text().contains("expired"));
+    let login = visitor
+        .submit("/help/login", "/help/login", &[("email", "m@example.com"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "the old password still works");
+}
+
+#[tokio::test]
+async fn agent_and_help_center_sessions_are_separate() {
+    let (app, sink) = console().await;
+    // The administrator's browser is not a Help Center user.
+    let page = app.get("/help/tickets").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap_or_default().starts_with("/help/login"));
+
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", ADMIN_EMAIL)]).await;
+    let customer = invite_and_join(&app, &sink, id, ADMIN_EMAIL).await;
+    // A contact's session does not open the console, even with the same address.
+    let console = customer.get("/agent/contacts").await;
+    assert_eq!(console.status, StatusCode::SEE_OTHER);
+    assert!(console.location.unwrap_or_default().starts_with("/agent/login"));
+    // And the agent's password does not open the Help Center.
+    let fresh = app.new_client();
+    let login =
+        fresh.submit("/help/login", "/help/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(login.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_contact_without_email_cannot_be_invited_and_removing_access_logs_out() {
+    let (app, sink) = console().await;
+    let no_email = app.add_contact(&[("last_name", "Phoneonly"), ("phone", "+44 20 7946 0958")]).await;
+    let page = app.get(&format!("/agent/contacts/{no_email}")).await;
+    assert!(!page.texts("button").contains(&"Invite to Help Center".to_owned()));
+    let token = page.value_of("csrf_token").expect("token");
+    let crafted =
+        app.post_raw(&format!("/agent/contacts/{no_email}/help-center/invite"), &[("csrf_token", &token)]).await;
+    assert_eq!(crafted.status, StatusCode::CONFLICT);
+    assert!(crafted.text().contains("Only a contact with an email address"));
+
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    let page =
+        app.submit(&format!("/agent/contacts/{id}"), &format!("/agent/contacts/{id}/help-center/remove"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(customer.get("/help/tickets").await.status, StatusCode::SEE_OTHER, "logged out");
+    // Now the contact can be deleted.
+    let delete =
+        app.submit(&format!("/agent/contacts/{id}/delete"), &format!("/agent/contacts/{id}/delete"), &[]).await;
+    assert_eq!(delete.status, StatusCode::SEE_OTHER, "{}", delete.text());
+}
+
+#[tokio::test]
+async fn a_ticket_submitted_while_the_mail_server_is_down_is_acknowledged_once_it_is_back() {
+    let port = crate::smtp_sink::free_port();
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.outbox_interval = 3600;
+    })
+    .await;
+    app.set_up_admin().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    // The invitation waits in the outbox; its link is read from there.
+    app.submit(&format!("/agent/contacts/{id}"), &format!("/agent/contacts/{id}/help-center/invite"), &[]).await;
+    assert_eq!(deliver(&app).await, 0, "the server is down");
+    let body = app.column("outbox", "body_text", 1).await.expect("the queued invitation");
+    let start = body.find("/help/invitation/").expect("a link");
+    let link = body[start..].split_whitespace().next().expect("link").to_owned();
+    let customer = app.new_client();
+    customer.submit(&link, &link, &[("password", CONTACT_PASSWORD), ("confirm_password", CONTACT_PASSWORD)]).await;
+
+    let number = submit_ticket(&customer, "While down", "The mail server is down.").await;
+    assert_eq!(app.count(&format!("tickets WHERE number = {number}")).await, 1, "the ticket is stored");
+    assert_eq!(deliver(&app).await, 0);
+    assert_eq!(app.count("outbox WHERE status = 'pending' AND attempts >= 1").await, 2);
+
+    let sink = SmtpSink::start(port).await;
+    app.exec("UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'").await;
+    assert_eq!(deliver(&app).await, 2, "the invitation and the acknowledgement");
+    assert_eq!(deliver(&app).await, 0);
+    let acks: Vec<_> = sink.messages().into_iter().filter(|m| m.contains(&format!("[#{number}]"))).collect();
+    assert_eq!(acks.len(), 1, "sent exactly once");
+}
