@@ -1,10 +1,12 @@
 //! Pure domain types: values that are valid by construction, and the rules about them. No I/O.
 
 pub mod account;
+pub mod article;
 pub mod contact;
 pub mod email;
 pub mod field_rules;
 pub mod form;
+pub mod markdown;
 pub mod names;
 pub mod permissions;
 pub mod phone;
