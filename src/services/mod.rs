@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod agents;
+pub mod articles;
 pub mod contacts;
 pub mod login;
 pub mod profiles;
