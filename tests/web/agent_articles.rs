@@ -1,4 +1,5 @@
-use frontdesk::services::articles::{home, published_by_slug, search, vote};
+use frontdesk::domain::article::ArticleForm;
+use frontdesk::services::articles::{self, home, in_category, published_by_slug, search, vote};
 use reqwest::StatusCode;
 
 use crate::helpers::{form_values, id_from_location, spawn_app, TestApp};
@@ -316,4 +317,74 @@ async fn votes_and_views_are_counted_per_article() {
     assert_eq!(popular[0].slug, slug);
     let detail = app.get(&format!("/agent/articles/{one}")).await;
     assert!(detail.text().contains("2 yes · 1 no"), "{}", detail.text());
+}
+
+#[tokio::test]
+async fn category_counts_and_listings_only_hold_what_the_viewer_may_read() {
+    let app = admin_app().await;
+    let added =
+        app.submit("/agent/articles/categories", "/agent/articles/categories", &[("name", "Getting started")]).await;
+    assert_eq!(added.status, 303);
+    app.submit("/agent/articles/categories", "/agent/articles/categories", &[("name", "Empty shelf")]).await;
+    let category = app.column("article_categories", "id", 1).await.expect("category");
+    for (title, status, visibility) in
+        [("Open", "published", "everyone"), ("Members", "published", "registered"), ("Unfinished", "draft", "everyone")]
+    {
+        let page = app
+            .submit(
+                "/agent/articles/new",
+                "/agent/articles",
+                &[("title", title), ("category", &category), ("status", status), ("visibility", visibility)],
+            )
+            .await;
+        assert_eq!(page.status, 303);
+    }
+    let db = &app.state.db;
+    let counts =
+        |h: &articles::HomeArticles| h.categories.iter().map(|c| (c.name.clone(), c.articles)).collect::<Vec<_>>();
+    let anonymous = home(db, false).await.expect("home");
+    assert_eq!(counts(&anonymous), [("Getting started".to_owned(), 1), ("Empty shelf".to_owned(), 0)]);
+    let registered = home(db, true).await.expect("home");
+    assert_eq!(counts(&registered), [("Getting started".to_owned(), 2), ("Empty shelf".to_owned(), 0)]);
+    assert_eq!(registered.recent[0].category_name.as_deref(), Some("Getting started"));
+
+    let (shelf, listed) = in_category(db, "getting-started", false).await.expect("category").expect("found");
+    assert_eq!(shelf.name, "Getting started");
+    assert_eq!(listed.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(), ["Open"]);
+    let (_, listed) = in_category(db, "getting-started", true).await.expect("category").expect("found");
+    assert_eq!(listed.len(), 2);
+    assert!(in_category(db, "nowhere", true).await.expect("category").is_none());
+    let article = published_by_slug(db, "open", false).await.expect("read").expect("article");
+    assert_eq!(article.category.map(|c| c.slug).as_deref(), Some("getting-started"));
+
+    let filtered = app.get(&format!("/agent/articles?category={category}")).await;
+    assert_eq!(filtered.texts("table.list tbody tr").len(), 3);
+    assert_eq!(app.get("/agent/articles?category=").await.status, 200);
+}
+
+#[tokio::test]
+async fn the_console_list_pages_through_articles_newest_change_first() {
+    let app = admin_app().await;
+    let db = &app.state.db;
+    let author = app.column("agents", "id", 1).await.expect("admin").parse::<i64>().expect("id");
+    let total = articles::PAGE_SIZE + 2;
+    for n in 0..total {
+        let form = ArticleForm { title: format!("Article {n}"), ..ArticleForm::default() };
+        articles::create(db, author, &form).await.expect("create");
+    }
+    let first = app.get("/agent/articles").await;
+    let rows = first.texts("table.list tbody tr");
+    assert_eq!(rows.len() as u64, articles::PAGE_SIZE);
+    assert!(rows[0].contains(&format!("Article {}", total - 1)), "{}", rows[0]);
+    let next = first
+        .doc()
+        .select(&scraper::Selector::parse("a[rel=next]").expect("selector"))
+        .next()
+        .map(|a| a.value().attr("href").unwrap_or_default().to_owned());
+    let second = app.get(&next.expect("a next page")).await;
+    assert_eq!(second.status, 200);
+    let rest = second.texts("table.list tbody tr");
+    assert_eq!(rest.len(), 2);
+    assert!(rest[1].contains("Article 0"), "{}", rest[1]);
+    assert!(!second.has("a[rel=next]"));
 }

@@ -39,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct IndexQuery {
-    pub category: Option<i64>,
+    /// A category id; "" (the filter's "All categories") or anything else means all.
+    pub category: String,
     pub after_updated: Option<DateTime<Utc>>,
     pub after_id: Option<i64>,
 }
@@ -69,11 +70,12 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::View)?;
     let q = query.into_inner();
-    let (rows, next) = articles::list(&state.db.conn, q.category, q.after_updated.zip(q.after_id)).await?;
+    let category = q.category.trim().parse::<i64>().ok();
+    let (rows, next) = articles::list(&state.db.conn, category, q.after_updated.zip(q.after_id)).await?;
     let categories = articles::categories(&state.db.conn).await?;
     let next = next.map(|(updated, id)| {
         let mut params = vec![("after_updated", updated.to_rfc3339()), ("after_id", id.to_string())];
-        if let Some(c) = q.category {
+        if let Some(c) = category {
             params.push(("category", c.to_string()));
         }
         format!("/agent/articles?{}", serde_urlencoded::to_string(params).unwrap_or_default())
@@ -82,7 +84,7 @@ pub async fn index(
         layout: Layout::new(&agent, "articles", "Knowledge Base"),
         rows,
         categories,
-        category: q.category,
+        category,
         next,
         can_create: agent.permissions.can(Module::Articles, Action::Create),
     })

@@ -90,7 +90,6 @@ fn summaries(registered: bool) -> Select<article::Entity> {
         ])
         .column_as(article_category::Column::Name, "category_name")
         .join(JoinType::LeftJoin, article::Relation::Category.def())
-        .limit(HOME_LIST)
 }
 
 /// The Help Center home for this viewer, in three queries whatever the number of articles.
@@ -127,16 +126,47 @@ pub async fn home(db: &Db, registered: bool) -> ServiceResult<HomeArticles> {
     let popular = summaries(registered)
         .order_by_desc(article::Column::Views)
         .order_by_desc(article::Column::Id)
+        .limit(HOME_LIST)
         .into_model::<ArticleSummary>()
         .all(&db.conn)
         .await?;
     let recent = summaries(registered)
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
+        .limit(HOME_LIST)
         .into_model::<ArticleSummary>()
         .all(&db.conn)
         .await?;
     Ok(HomeArticles { categories, popular, recent })
+}
+
+/// How many articles a category page lists at most.
+pub const CATEGORY_LIST: u64 = 200;
+
+/// A category and the published articles this viewer may read in it, newest first (at most
+/// [`CATEGORY_LIST`]); `None` when there is no category at `slug`. Two queries.
+///
+/// # Errors
+/// Database errors.
+pub async fn in_category(
+    db: &Db,
+    slug: &str,
+    registered: bool,
+) -> ServiceResult<Option<(CategoryRef, Vec<ArticleSummary>)>> {
+    let Some(category) =
+        article_category::Entity::find().filter(article_category::Column::Slug.eq(slug)).one(&db.conn).await?
+    else {
+        return Ok(None);
+    };
+    let articles = summaries(registered)
+        .filter(article::Column::CategoryId.eq(category.id))
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id)
+        .limit(CATEGORY_LIST)
+        .into_model::<ArticleSummary>()
+        .all(&db.conn)
+        .await?;
+    Ok(Some((CategoryRef { id: category.id, name: category.name, slug: category.slug }, articles)))
 }
 
 #[derive(sea_orm::FromQueryResult)]

@@ -2,8 +2,8 @@
 //! the Help Center.
 //!
 //! The console's side (listing every article, adding, editing, deleting, and categories) is
-//! here and in [`write`] and [`categories`]; the route checks the agent's `Articles`
-//! permissions before calling. The Help Center's side ([`home`], [`search`],
+//! here and in the `write` and `categories` modules; the route checks the agent's `Articles`
+//! permissions before calling. The Help Center's side ([`home`], [`in_category`], [`search`],
 //! [`published_by_slug`], [`vote`]) takes `registered`: whether a Help Center user is logged
 //! in. Only published articles are ever shown there, and an article for registered users only
 //! does not exist for anyone else: not found, not listed, not counted, not searched.
@@ -21,7 +21,8 @@ use sea_orm::{
 
 pub use categories::{categories, category, create_category, delete_category, update_category, CategoryRow};
 pub use help_center::{
-    home, published_by_slug, vote, ArticleSummary, CategoryRef, CategorySummary, HomeArticles, PublishedArticle,
+    home, in_category, published_by_slug, vote, ArticleSummary, CategoryRef, CategorySummary, HomeArticles,
+    PublishedArticle,
 };
 pub use search::{search, SearchHit};
 pub use write::{create, delete, update};
