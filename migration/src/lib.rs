@@ -20,6 +20,8 @@ mod m0013_contact_history;
 mod m0014_recycle_bin;
 mod m0015_outbox;
 mod m0016_help_center;
+mod m0018_article_categories;
+mod m0019_articles;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_recycle_bin::Migration),
             Box::new(m0015_outbox::Migration),
             Box::new(m0016_help_center::Migration),
+            Box::new(m0018_article_categories::Migration),
+            Box::new(m0019_articles::Migration),
         ]
     }
 }

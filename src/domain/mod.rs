@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod brand_color;
+pub mod article;
 pub mod contact;
 pub mod email;
 pub mod field_rules;
 pub mod form;
+pub mod markdown;
 pub mod names;
 pub mod permissions;
 pub mod phone;

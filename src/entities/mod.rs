@@ -3,6 +3,8 @@
 pub mod account;
 pub mod activity;
 pub mod agent;
+pub mod article;
+pub mod article_category;
 pub mod contact;
 pub mod contact_history;
 pub mod contact_search_term;

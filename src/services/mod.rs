@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod agents;
+pub mod articles;
 pub mod branding;
 pub mod contacts;
 pub mod help_center;

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod agent_accounts;
+mod agent_articles;
 mod agent_contacts;
 mod agent_login;
 mod agent_profiles;

@@ -1,6 +1,7 @@
 //! The agent console, under `/agent`.
 
 pub mod accounts;
+pub mod articles;
 pub mod contacts;
 pub mod help_center_access;
 pub mod login;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/password-reset", web::get().to(password::reset))
         .configure(contacts::configure)
         .configure(accounts::configure)
+        .configure(articles::configure)
         .configure(recycle_bin::configure)
         .configure(settings::configure)
         .configure(tickets::configure);

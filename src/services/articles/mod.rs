@@ -1,0 +1,189 @@
+//! The knowledge base: articles in categories, written by agents in the console and read in
+//! the Help Center.
+//!
+//! The console's side (listing every article, adding, editing, deleting, and categories) is
+//! here and in the `write` and `categories` modules; the route checks the agent's `Articles`
+//! permissions before calling. The Help Center's side ([`home`], [`in_category`], [`search`],
+//! [`published_by_slug`], [`vote`]) takes `registered`: whether a Help Center user is logged
+//! in. Only published articles are ever shown there, and an article for registered users only
+//! does not exist for anyone else: not found, not listed, not counted, not searched.
+
+mod categories;
+mod help_center;
+mod search;
+mod write;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+};
+
+pub use categories::{categories, category, create_category, delete_category, update_category, CategoryRow};
+pub use help_center::{
+    home, in_category, published_by_slug, vote, ArticleSummary, CategoryRef, CategorySummary, HomeArticles,
+    PublishedArticle,
+};
+pub use search::{search, SearchHit};
+pub use write::{create, delete, update};
+
+use super::{ServiceError, ServiceResult};
+use crate::domain::article::{ArticleForm, ArticleStatus, Visibility};
+use crate::domain::markdown;
+use crate::entities::{agent, article, article_category};
+
+/// Articles per page of the console list.
+pub const PAGE_SIZE: u64 = 50;
+
+/// An article as the console lists it.
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
+pub struct ArticleRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub category_id: Option<i64>,
+    pub category_name: Option<String>,
+    pub status: String,
+    pub visibility: String,
+    pub author_name: Option<String>,
+    pub views: i64,
+    pub helpful_yes: i64,
+    pub helpful_no: i64,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl ArticleRow {
+    /// "Draft" or "Published".
+    #[must_use]
+    pub fn status_label(&self) -> &'static str {
+        ArticleStatus::parse(&self.status).map_or("Draft", ArticleStatus::label)
+    }
+
+    /// "Everyone" or "Registered users only".
+    #[must_use]
+    pub fn visibility_label(&self) -> &'static str {
+        Visibility::parse(&self.visibility).map_or("Registered users only", Visibility::label)
+    }
+
+    /// Whether the Help Center shows it (to someone).
+    #[must_use]
+    pub fn is_published(&self) -> bool {
+        self.status == ArticleStatus::Published.as_str()
+    }
+}
+
+/// An article with its Markdown and the HTML the Help Center shows for it.
+#[derive(Clone, Debug)]
+pub struct ArticleDetail {
+    pub row: ArticleRow,
+    pub body: String,
+    /// Sanitised; safe to print unescaped.
+    pub html: String,
+}
+
+/// `select` with the columns of [`ArticleRow`], the category's and the author's names joined in.
+fn rows_of(select: sea_orm::Select<article::Entity>) -> sea_orm::Select<article::Entity> {
+    select
+        .select_only()
+        .columns([
+            article::Column::Id,
+            article::Column::Slug,
+            article::Column::Title,
+            article::Column::CategoryId,
+            article::Column::Status,
+            article::Column::Visibility,
+            article::Column::Views,
+            article::Column::HelpfulYes,
+            article::Column::HelpfulNo,
+            article::Column::UpdatedAt,
+            article::Column::PublishedAt,
+        ])
+        .column_as(article_category::Column::Name, "category_name")
+        .column_as(agent::Column::Name, "author_name")
+        .join(JoinType::LeftJoin, article::Relation::Category.def())
+        .join(JoinType::LeftJoin, article::Relation::Author.def())
+}
+
+/// One page of articles, most recently changed first, after the `(updated_at, id)` cursor
+/// `after`; only those in `category` when given. One query.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(
+    conn: &DatabaseConnection,
+    category: Option<i64>,
+    after: Option<(DateTime<Utc>, i64)>,
+) -> ServiceResult<(Vec<ArticleRow>, Option<(DateTime<Utc>, i64)>)> {
+    let mut select = rows_of(article::Entity::find());
+    if let Some(category) = category {
+        select = select.filter(article::Column::CategoryId.eq(category));
+    }
+    if let Some((updated_at, id)) = after {
+        select = select.filter(
+            Expr::tuple([
+                Expr::col((article::Entity, article::Column::UpdatedAt)).into(),
+                Expr::col((article::Entity, article::Column::Id)).into(),
+            ])
+            .lt(Expr::tuple([Expr::val(updated_at).into(), Expr::val(id).into()])),
+        );
+    }
+    let mut rows: Vec<ArticleRow> = select
+        .order_by_desc(article::Column::UpdatedAt)
+        .order_by_desc(article::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .into_model::<ArticleRow>()
+        .all(conn)
+        .await?;
+    let next = if rows.len() as u64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| (r.updated_at, r.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct BodyOnly {
+    body: String,
+}
+
+/// One article for the console, whatever its status, with its rendered preview.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn detail(conn: &DatabaseConnection, id: i64) -> ServiceResult<ArticleDetail> {
+    let row = rows_of(article::Entity::find_by_id(id))
+        .column(article::Column::Body)
+        .into_model::<ArticleRowWithBody>()
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let html = markdown::to_safe_html(&row.body.body);
+    Ok(ArticleDetail { row: row.row, body: row.body.body, html })
+}
+
+/// An [`ArticleRow`] read together with its body, in one query.
+struct ArticleRowWithBody {
+    row: ArticleRow,
+    body: BodyOnly,
+}
+
+impl sea_orm::FromQueryResult for ArticleRowWithBody {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self { row: ArticleRow::from_query_result(res, pre)?, body: BodyOnly::from_query_result(res, pre)? })
+    }
+}
+
+/// The form as the article stands now.
+#[must_use]
+pub fn form_of(detail: &ArticleDetail) -> ArticleForm {
+    ArticleForm {
+        title: detail.row.title.clone(),
+        body: detail.body.clone(),
+        category: detail.row.category_id.map(|id| id.to_string()).unwrap_or_default(),
+        status: detail.row.status.clone(),
+        visibility: detail.row.visibility.clone(),
+    }
+}
