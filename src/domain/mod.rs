@@ -1,8 +1,8 @@
 //! Pure domain types: values that are valid by construction, and the rules about them. No I/O.
 
 pub mod account;
-pub mod brand_color;
 pub mod article;
+pub mod brand_color;
 pub mod contact;
 pub mod email;
 pub mod field_rules;

@@ -11,7 +11,7 @@ async fn admin_app() -> TestApp {
 }
 
 /// Adds an article through the Add article form; returns its id and slug.
-async fn add_article(app: &TestApp, title: &str, body: &str, status: &str, visibility: &str) -> (i64, String) {
+pub async fn add_article(app: &TestApp, title: &str, body: &str, status: &str, visibility: &str) -> (i64, String) {
     let page = app
         .submit(
             "/agent/articles/new",

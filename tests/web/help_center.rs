@@ -364,3 +364,55 @@ async fn a_ticket_submitted_while_the_mail_server_is_down_is_acknowledged_once_i
     let acks: Vec<_> = sink.messages().into_iter().filter(|m| m.contains(&format!("[#{number}]"))).collect();
     assert_eq!(acks.len(), 1, "sent exactly once");
 }
+
+#[tokio::test]
+async fn the_help_center_lists_searches_and_shows_articles_only_to_whom_they_are_for() {
+    use crate::agent_articles::add_article;
+    let (app, sink) = console().await;
+    let (_, public) = add_article(
+        &app,
+        "Resetting your router",
+        "Hold the button for <script>alert(1)</script> ten seconds.",
+        "published",
+        "everyone",
+    )
+    .await;
+    let (_, private) =
+        add_article(&app, "Router warranty claims", "Send the router back within a year.", "published", "registered")
+            .await;
+    add_article(&app, "Router draft notes", "Not ready.", "draft", "everyone").await;
+
+    let visitor = app.new_client();
+    let home = visitor.get("/help").await;
+    assert!(home.text().contains("Resetting your router"));
+    assert!(!home.text().contains("warranty") && !home.text().contains("draft"));
+    let results = visitor.get("/help/articles?q=router").await;
+    assert_eq!(results.texts(".results a"), vec!["Resetting your router".to_owned()]);
+    assert_eq!(visitor.get(&format!("/help/articles/{private}")).await.status, StatusCode::NOT_FOUND);
+    let article = visitor.get(&format!("/help/articles/{public}")).await;
+    assert_eq!(article.status, StatusCode::OK);
+    assert!(!article.html.contains("<script>alert(1)"), "sanitised");
+
+    // Was this helpful? counts once per visitor.
+    let path = format!("/help/articles/{public}");
+    let vote = visitor.submit(&path, &format!("{path}/vote"), &[("helpful", "yes")]).await;
+    assert_eq!(vote.status, StatusCode::SEE_OTHER);
+    let again = visitor
+        .post_raw(
+            &format!("{path}/vote"),
+            &[
+                ("helpful", "yes"),
+                ("csrf_token", &visitor.get("/help/password-reset").await.value_of("csrf_token").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count("articles WHERE helpful_yes = 1").await, 1);
+
+    // A logged-in Help Center user reads and finds the registered-only article.
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    assert_eq!(customer.get(&format!("/help/articles/{private}")).await.status, StatusCode::OK);
+    let results = customer.get("/help/articles?q=router").await;
+    assert_eq!(results.texts(".results a").len(), 2);
+}

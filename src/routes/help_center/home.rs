@@ -10,6 +10,7 @@ use super::page::HelpLayout;
 use crate::auth::CurrentContact;
 use crate::error::AppResult;
 use crate::routes::page;
+use crate::services::articles::{self, HomeArticles};
 use crate::services::branding;
 use crate::startup::AppState;
 
@@ -17,6 +18,8 @@ use crate::startup::AppState;
 #[template(path = "help_center/home.html")]
 struct HomePage {
     layout: HelpLayout,
+    kb: HomeArticles,
+    q: String,
 }
 
 /// `GET /help`
@@ -25,8 +28,9 @@ pub async fn home(
     session: Session,
     contact: Option<CurrentContact>,
 ) -> AppResult<HttpResponse> {
+    let kb = articles::home(&state.db, contact.is_some()).await?;
     let layout = HelpLayout::new(&state, &session, contact.as_ref(), "home", "Help Center", false).await?;
-    page::ok(&HomePage { layout })
+    page::ok(&HomePage { layout, kb, q: String::new() })
 }
 
 /// `GET /help/theme.css`

@@ -2,6 +2,7 @@
 //! `startup`), so that it never shares a login with the console.
 
 pub mod account;
+pub mod articles;
 pub mod home;
 pub mod invitation;
 pub mod page;
@@ -18,6 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home::home))
         .route("/", web::get().to(home::home))
         .route("/theme.css", web::get().to(home::theme))
+        .route("/articles", web::get().to(articles::search))
+        .route("/articles/{slug}", web::get().to(articles::show))
+        .route("/articles/{slug}/vote", web::post().to(articles::vote))
+        .route("/categories/{slug}", web::get().to(articles::category))
         .service(web::resource("/login").route(web::get().to(account::form)).route(web::post().to(account::submit)))
         .route("/logout", web::post().to(account::logout))
         .service(web::resource("/signup").route(web::get().to(signup::form)).route(web::post().to(signup::submit)))
