@@ -37,7 +37,7 @@ impl HelpLayout {
         forms: bool,
     ) -> AppResult<Self> {
         let branding = branding::load(&state.db.conn).await?;
-        Ok(Self::with(branding, session, contact, nav, title, forms)?)
+        Self::with(branding, session, contact, nav, title, forms)
     }
 
     /// Like [`Self::new`] with the branding already loaded.
