@@ -416,3 +416,29 @@ async fn the_help_center_lists_searches_and_shows_articles_only_to_whom_they_are
     let results = customer.get("/help/articles?q=router").await;
     assert_eq!(results.texts(".results a").len(), 2);
 }
+
+#[tokio::test]
+async fn administrators_brand_the_help_center_and_can_turn_sign_up_off() {
+    let (app, _sink) = console().await;
+    let bad = app
+        .submit("/agent/settings/help-center", "/agent/settings/help-center", &[("company_name", "Acme"), ("brand_color", "red;}body{display:none")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.field_error("brand_color").is_some());
+    assert_eq!(bad.value_of("company_name").as_deref(), Some("Acme"));
+
+    let form = app.get("/agent/settings/help-center").await;
+    let token = form.value_of("csrf_token").unwrap();
+    // The checkbox left unticked: sign-up off.
+    let ok = app
+        .post_raw("/agent/settings/help-center", &[("csrf_token", &token), ("company_name", "Acme Support"), ("brand_color", "#AA3300")])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+
+    let visitor = app.new_client();
+    assert!(visitor.get("/help").await.text().contains("Acme Support"));
+    let css = visitor.client.get(visitor.url("/help/theme.css")).send().await.unwrap().text().await.unwrap();
+    assert!(css.contains("--brand: #aa3300"), "{css}");
+    assert_eq!(visitor.get("/help/signup").await.status, StatusCode::NOT_FOUND);
+    assert!(!visitor.get("/help/login").await.html.contains("/help/signup"));
+}

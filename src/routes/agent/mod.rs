@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod articles;
 pub mod contacts;
 pub mod help_center_access;
+pub mod help_center_settings;
 pub mod login;
 pub mod password;
 pub mod recycle_bin;
@@ -29,5 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(articles::configure)
         .configure(recycle_bin::configure)
         .configure(settings::configure)
+        .configure(help_center_settings::configure)
         .configure(tickets::configure);
 }
