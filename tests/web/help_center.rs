@@ -421,7 +421,11 @@ async fn the_help_center_lists_searches_and_shows_articles_only_to_whom_they_are
 async fn administrators_brand_the_help_center_and_can_turn_sign_up_off() {
     let (app, _sink) = console().await;
     let bad = app
-        .submit("/agent/settings/help-center", "/agent/settings/help-center", &[("company_name", "Acme"), ("brand_color", "red;}body{display:none")])
+        .submit(
+            "/agent/settings/help-center",
+            "/agent/settings/help-center",
+            &[("company_name", "Acme"), ("brand_color", "red;}body{display:none")],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.field_error("brand_color").is_some());
@@ -431,7 +435,10 @@ async fn administrators_brand_the_help_center_and_can_turn_sign_up_off() {
     let token = form.value_of("csrf_token").unwrap();
     // The checkbox left unticked: sign-up off.
     let ok = app
-        .post_raw("/agent/settings/help-center", &[("csrf_token", &token), ("company_name", "Acme Support"), ("brand_color", "#AA3300")])
+        .post_raw(
+            "/agent/settings/help-center",
+            &[("csrf_token", &token), ("company_name", "Acme Support"), ("brand_color", "#AA3300")],
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
 
@@ -441,4 +448,28 @@ async fn administrators_brand_the_help_center_and_can_turn_sign_up_off() {
     assert!(css.contains("--brand: #aa3300"), "{css}");
     assert_eq!(visitor.get("/help/signup").await.status, StatusCode::NOT_FOUND);
     assert!(!visitor.get("/help/login").await.html.contains("/help/signup"));
+}
+
+#[tokio::test]
+async fn agents_invite_several_contacts_from_the_list() {
+    let (app, sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Alpha"), ("email", "a@example.com")]).await;
+    let b = app.add_contact(&[("last_name", "Bravo"), ("email", "b@example.com")]).await;
+    let c = app.add_contact(&[("last_name", "Charlie")]).await;
+    let list = app.get("/agent/contacts").await;
+    assert!(list.has("input[type=checkbox][aria-label='Select Alpha']"));
+    let token = list.value_of("csrf_token").expect("token");
+    let (a, b, c) = (a.to_string(), b.to_string(), c.to_string());
+    let page = app
+        .post_raw(
+            "/agent/contacts/invite-to-help-center",
+            &[("csrf_token", &token), ("ids", &a), ("ids", &b), ("ids", &c)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let after = app.get(page.location.as_deref().unwrap()).await;
+    assert!(after.text().contains("Invitations sent to 2 contacts; 1 skipped"), "{}", after.text());
+    assert_eq!(app.count("contacts WHERE help_center_status = 'invited'").await, 2);
+    let mails = inbox(&app, &sink).await;
+    assert_eq!(mails.len(), 2);
 }

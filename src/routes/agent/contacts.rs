@@ -18,6 +18,7 @@ use crate::startup::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/contacts").route(web::get().to(index)).route(web::post().to(create)))
         .route("/contacts/new", web::get().to(new))
+        .route("/contacts/invite-to-help-center", web::post().to(help_center_access::invite_selected))
         .service(web::resource("/contacts/{id}").route(web::get().to(show)).route(web::post().to(update)))
         .route("/contacts/{id}/edit", web::get().to(edit))
         .service(

@@ -24,6 +24,27 @@ pub async fn invite(
     Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }
 
+/// `POST /agent/contacts/invite-to-help-center`: the contacts ticked in the list.
+pub async fn invite_selected(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    let ids: Vec<i64> = fields.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let report = access::invite_many(&state.db, mail_context(&state), agent.id, &ids, chrono::Utc::now()).await?;
+    let message = match (report.invited, report.skipped) {
+        (0, 0) => "Tick the contacts to invite first.".to_owned(),
+        (n, 0) => queued_notice(&state, &format!("Invitations sent to {n} contacts.")),
+        (n, s) => queued_notice(
+            &state,
+            &format!("Invitations sent to {n} contacts; {s} skipped (no email address, or already active)."),
+        ),
+    };
+    agent.flash(&message);
+    Ok(page::see_other("/agent/contacts?view=help_center"))
+}
+
 /// `POST /agent/contacts/{id}/help-center/remove`
 pub async fn remove(
     state: web::Data<AppState>,

@@ -82,6 +82,8 @@ pub async fn save(
             agent.flash("Help Center settings saved.");
             Ok(page::see_other("/agent/settings/help-center"))
         }
-        Err(errors) => page::invalid(&FormPage { layout: Layout::new(&agent, "settings", "Help Center"), form, errors }),
+        Err(errors) => {
+            page::invalid(&FormPage { layout: Layout::new(&agent, "settings", "Help Center"), form, errors })
+        }
     }
 }

@@ -65,6 +65,36 @@ pub async fn invite(
     Ok(())
 }
 
+/// What a bulk invitation did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BulkReport {
+    pub invited: usize,
+    /// Contacts without an email, active already, or gone.
+    pub skipped: usize,
+}
+
+/// Invites each contact in `ids` (at most 100), skipping those that cannot be invited.
+///
+/// # Errors
+/// Database errors.
+pub async fn invite_many(
+    db: &Db,
+    mail: MailContext<'_>,
+    agent_id: i64,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> ServiceResult<BulkReport> {
+    let mut report = BulkReport::default();
+    for id in ids.iter().take(100) {
+        match invite(db, mail, agent_id, *id, now).await {
+            Ok(()) => report.invited += 1,
+            Err(ServiceError::Conflict(_) | ServiceError::NotFound) => report.skipped += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
 /// Removes the contact's Help Center access: its password and links stop working, its
 /// sessions end, and it can be deleted afterwards.
 ///
