@@ -6,7 +6,9 @@
 # For each backend: seeds a fresh database with `frontdesk seed`, starts the release binary,
 # logs in, then runs wrk (64 connections, 2 threads) against Contacts Home page 1, a deep page
 # (the keyset cursor of row CONTACTS/2, i.e. page ~2,000 at 100,000 contacts), a search and a
-# contact detail page. Prints requests/s and p99 latency per page.
+# contact detail page; then, logged in as a Help Center user, My Tickets, a ticket page, an
+# article search, and ticket submission (POSTs through benches/submit.lua: writes/s).
+# Prints requests/s and p99 latency per page.
 # Needs: wrk (apt-get install wrk), python3, psql, a PostgreSQL at $PG_ADMIN_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,8 +44,8 @@ run_backend() {
   local cookie
   cookie=$(awk '$6 == "frontdesk_session" { print $7 }' "$jar")
 
-  local deep detail
-  read -r deep detail search < <(python3 benches/cursor.py "$url" $((CONTACTS / 2)))
+  local deep detail search hc_email hc_ticket
+  read -r deep detail search hc_email hc_ticket < <(python3 benches/cursor.py "$url" $((CONTACTS / 2)))
   local pages=(
     "home|$BASE/agent/contacts"
     "deep page|$BASE/agent/contacts?view=all&sort=name&dir=asc&after=$deep"
@@ -61,6 +63,37 @@ run_backend() {
     printf '%-8s %-12s %10s req/s   p99 %s\n' "$name" "$label" \
       "$(echo "$out" | awk '/Requests\/sec/ { print $2 }')" "$(echo "$out" | awk '$1 == "99%" { print $2 }')"
   done
+
+  # The Help Center, as the end-user $hc_email (seeded with password123).
+  local hjar="$DATA/help-cookies.txt"; rm -f "$hjar"
+  csrf=$(curl -fsS -c "$hjar" -b "$hjar" "$BASE/help/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -fsS -o /dev/null -c "$hjar" -b "$hjar" --data-urlencode "csrf_token=$csrf" \
+    --data-urlencode "email=$hc_email" --data-urlencode "password=password123" "$BASE/help/login"
+  local help
+  help=$(awk '$6 == "frontdesk_help" { print $7 }' "$hjar")
+  local hpages=(
+    "my tickets|$BASE/help/tickets"
+    "hc ticket|$BASE/help/tickets/$hc_ticket"
+    "kb search|$BASE/help/articles?q=reset%20router"
+  )
+  for p in "${hpages[@]}"; do
+    local label="${p%%|*}" target="${p#*|}"
+    local status
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: frontdesk_help=$help" "$target")
+    [ "$status" = 200 ] || { echo "$label answered $status" >&2; exit 1; }
+    local out
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Cookie: frontdesk_help=$help" "$target")
+    printf '%-8s %-12s %10s req/s   p99 %s\n' "$name" "$label" \
+      "$(echo "$out" | awk '/Requests\/sec/ { print $2 }')" "$(echo "$out" | awk '$1 == "99%" { print $2 }')"
+  done
+  csrf=$(curl -fsS -H "Cookie: frontdesk_help=$help" "$BASE/help/tickets/new" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+  local before out
+  before=$(curl -fsS -H "Cookie: frontdesk_help=$help" "$BASE/help/tickets" | grep -c 'href="/help/tickets/[0-9]' || true)
+  out=$(CSRF="$csrf" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s benches/submit.lua \
+    -H "Cookie: frontdesk_help=$help" "$BASE/help/tickets")
+  printf '%-8s %-12s %10s req/s   p99 %s   (%s)\n' "$name" "submit" \
+    "$(echo "$out" | awk '/Requests\/sec/ { print $2 }')" "$(echo "$out" | awk '$1 == "99%" { print $2 }')" \
+    "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ' || true)"
 }
 
 # SKIP_SEED=1 reuses the databases of the previous run (seeding 1,000,000 contacts takes a while).

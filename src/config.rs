@@ -34,6 +34,9 @@ pub struct SeedArgs {
     /// Number of tickets.
     #[arg(long, default_value_t = 3_000)]
     pub tickets: u64,
+    /// Published knowledge-base articles.
+    #[arg(long, default_value_t = 200)]
+    pub articles: u64,
     /// Email of an administrator to create (password `password123`) if no agent exists yet.
     #[arg(long, default_value = "admin@example.com")]
     pub admin_email: String,

@@ -104,6 +104,7 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     let contacts = seed_contacts(&db, args.contacts, &accounts, &owners, &mut rng).await?;
     seed_tickets(&db, args.tickets, &contacts, &owners, &mut rng).await?;
     crate::services::tickets::sync_counter(&db.conn).await?;
+    seed_articles(&db, args.articles, owners[0].0, &mut rng).await?;
     db.analyze().await?;
     println!(
         "seeded {} accounts, {} contacts, {} tickets in {:.1}s",
@@ -112,6 +113,49 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
         args.tickets,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Published knowledge-base articles, a tenth of them for registered users only.
+async fn seed_articles(db: &Db, count: u64, author_id: i64, rng: &mut Rng) -> anyhow::Result<()> {
+    use crate::entities::article;
+    const TOPICS: [&str; 10] =
+        ["router", "password", "invoice", "printer", "account", "refund", "shipping", "login", "email", "update"];
+    const VERBS: [&str; 6] = ["reset", "configure", "fix", "change", "cancel", "track"];
+    let base = article::Entity::find().count(&db.conn).await?;
+    let now = Utc::now();
+    let mut next = 0u64;
+    while next < count {
+        let txn = db.conn.begin().await?;
+        let mut rows = Vec::with_capacity(BATCH);
+        for _ in 0..BATCH.min((count - next) as usize) {
+            let n = base + next + 1;
+            next += 1;
+            let (verb, topic) = (rng.pick(&VERBS), rng.pick(&TOPICS));
+            let other = rng.pick(&TOPICS);
+            rows.push(article::ActiveModel {
+                slug: Set(format!("how-to-{verb}-your-{topic}-{n}")),
+                title: Set(format!("How to {verb} your {topic} ({n})")),
+                body: Set(format!(
+                    "To {verb} your {topic}, open **Settings**, choose *{topic}*, then follow the steps.\n\n\
+                     If the {other} is involved as well, see the {other} articles first.\n\n- Step one\n- Step two\n"
+                )),
+                category_id: Set(None),
+                status: Set("published".into()),
+                visibility: Set(if n % 10 == 0 { "registered" } else { "everyone" }.into()),
+                author_id: Set(author_id),
+                helpful_yes: Set(0),
+                helpful_no: Set(0),
+                views: Set((rng.below(1000)) as i64),
+                created_at: Set(now),
+                updated_at: Set(now),
+                published_at: Set(Some(now - Duration::minutes(n as i64))),
+                ..Default::default()
+            });
+        }
+        article::Entity::insert_many(rows).exec(&txn).await?;
+        txn.commit().await?;
+    }
     Ok(())
 }
 
@@ -182,6 +226,8 @@ async fn seed_contacts(
 ) -> anyhow::Result<Vec<(i64, Option<i64>)>> {
     let base = contact::Entity::find().count(&db.conn).await?;
     let now = Utc::now();
+    // Help Center users can log in with password123 (one hash, shared: hashing is slow).
+    let help_hash = crate::auth::password::hash("password123".into()).await?;
     let mut made = Vec::with_capacity(count as usize);
     let mut next = 0u64;
     while next < count {
@@ -220,7 +266,7 @@ async fn seed_contacts(
                 updated_at: now,
                 trashed: false,
                 recycle_entry_id: None,
-                password_hash: None,
+                password_hash: (n % 20 == 0).then(|| help_hash.clone()),
             };
             let mut active: contact::ActiveModel = model.clone().into();
             active.id = sea_orm::ActiveValue::NotSet;

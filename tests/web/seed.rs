@@ -7,7 +7,7 @@ async fn seeding_fills_the_database_and_the_pages_work_on_it() {
     let app = spawn_app().await;
     let mut settings = Settings::defaults();
     settings.database_url.clone_from(&app.database_url);
-    let args = SeedArgs { contacts: 120, accounts: 7, tickets: 300, admin_email: "boss@example.com".into() };
+    let args = SeedArgs { contacts: 120, accounts: 7, tickets: 300, articles: 30, admin_email: "boss@example.com".into() };
     frontdesk::seed::run(&settings, &args).await.expect("seed");
 
     assert_eq!(app.count("contacts").await, 120);
@@ -26,4 +26,18 @@ async fn seeding_fills_the_database_and_the_pages_work_on_it() {
     let found = app.get(&format!("/agent/contacts?q={}", email.replace('@', "%40"))).await;
     assert_eq!(found.texts("tbody tr").len(), 1, "{email}");
     assert_eq!(app.get("/agent/contacts/42").await.status, 200);
+
+    // Help Center users log in with the demo password, see their tickets, find articles; and
+    // new tickets continue the seeded numbers.
+    let user = app.column("contacts", "email", 20).await.expect("contact 20 is a Help Center user");
+    let customer = app.new_client();
+    let login = customer.submit("/help/login", "/help/login", &[("email", &user), ("password", "password123")]).await;
+    assert_eq!(login.status, 303, "{}", login.text());
+    assert_eq!(customer.get("/help/tickets").await.status, 200);
+    assert_eq!(app.count("articles").await, 30);
+    assert!(!customer.get("/help/articles?q=router").await.texts(".results a").is_empty());
+    let page = customer
+        .submit("/help/tickets/new", "/help/tickets", &[("subject", "After the seed"), ("description", "Hello")])
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/help/tickets/1301"));
 }
