@@ -473,3 +473,58 @@ async fn agents_invite_several_contacts_from_the_list() {
     let mails = inbox(&app, &sink).await;
     assert_eq!(mails.len(), 2);
 }
+
+#[tokio::test]
+async fn agents_open_tickets_on_a_contacts_behalf_and_light_agents_only_read_them() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("first_name", "Melissa"), ("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let new_path = format!("/agent/tickets/new?contact_id={id}");
+    let empty =
+        app.submit(&new_path, "/agent/tickets", &[("subject", ""), ("description", "Called about billing")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.value_of("description").as_deref(), Some("Called about billing"));
+    assert_eq!(app.count("tickets").await, 0);
+
+    let page = app
+        .submit(
+            &new_path,
+            "/agent/tickets",
+            &[("subject", "Billing question"), ("description", "Called about billing"), ("channel", "phone")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let path = page.location.expect("location");
+    let ticket = app.get(&path).await;
+    assert!(ticket.text().contains("Channel: Phone"), "{}", ticket.text());
+    assert!(app.get("/agent/tickets?view=unassigned").await.text().contains("Billing question"));
+    let number = path.rsplit('/').next().unwrap().to_owned();
+    last_mail_to(&app, &sink, "m@example.com", &format!("[#{number}]")).await;
+
+    let light = app.client_as("Light Agent", "light@example.com").await;
+    let view = light.get(&path).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(!view.has(&format!("form[action='{path}/replies']")));
+    let token = light.get("/agent/contacts").await.value_of("csrf_token").unwrap_or_default();
+    let reply = light.post_raw(&format!("{path}/replies"), &[("csrf_token", &token), ("reply", "sneaky")]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("messages WHERE body = 'sneaky'").await, 0);
+}
+
+#[tokio::test]
+async fn repeated_failed_help_center_logins_are_throttled() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    invite_and_join(&app, &sink, id, "m@example.com").await;
+    let attacker = app.new_client();
+    for _ in 0..6 {
+        let page = attacker
+            .submit("/help/login", "/help/login", &[("email", "m@example.com"), ("password", "wrong password")])
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text().contains("The email or password is not right."));
+    }
+    let page = attacker
+        .submit("/help/login", "/help/login", &[("email", "m@example.com"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+}

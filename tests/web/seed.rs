@@ -7,7 +7,8 @@ async fn seeding_fills_the_database_and_the_pages_work_on_it() {
     let app = spawn_app().await;
     let mut settings = Settings::defaults();
     settings.database_url.clone_from(&app.database_url);
-    let args = SeedArgs { contacts: 120, accounts: 7, tickets: 300, articles: 30, admin_email: "boss@example.com".into() };
+    let args =
+        SeedArgs { contacts: 120, accounts: 7, tickets: 300, articles: 30, admin_email: "boss@example.com".into() };
     frontdesk::seed::run(&settings, &args).await.expect("seed");
 
     assert_eq!(app.count("contacts").await, 120);
