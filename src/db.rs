@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqlxSqliteConnector, TransactionTrait,
+};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// A connection pool plus the write gate.
@@ -101,6 +104,22 @@ impl Db {
             Some(gate) => Some(gate.lock().await),
             None => None,
         }
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once, as
+    /// `BEGIN IMMEDIATE` would: a transaction that reads first and writes later fails with
+    /// SQLITE_BUSY_SNAPSHOT when another connection (a session update, say) committed in
+    /// between, and no busy timeout can cure that. An update that matches no row is enough to
+    /// take the lock.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let txn = self.conn.begin().await?;
+        if self.backend() == DbBackend::Sqlite {
+            txn.execute_unprepared("UPDATE settings SET value = value WHERE 0").await?;
+        }
+        Ok(txn)
     }
 
     /// Which database this is.

@@ -3,7 +3,7 @@
 //! entries — written in large batches, one transaction per batch.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QuerySelect};
 
 use crate::config::{SeedArgs, Settings};
 use crate::db::Db;
@@ -126,7 +126,7 @@ async fn seed_articles(db: &Db, count: u64, author_id: i64, rng: &mut Rng) -> an
     let now = Utc::now();
     let mut next = 0u64;
     while next < count {
-        let txn = db.conn.begin().await?;
+        let txn = db.begin_write().await?;
         let mut rows = Vec::with_capacity(BATCH);
         for _ in 0..BATCH.min((count - next) as usize) {
             let n = base + next + 1;
@@ -231,7 +231,7 @@ async fn seed_contacts(
     let mut made = Vec::with_capacity(count as usize);
     let mut next = 0u64;
     while next < count {
-        let txn = db.conn.begin().await?;
+        let txn = db.begin_write().await?;
         let mut rows = Vec::with_capacity(BATCH);
         let mut models = Vec::with_capacity(BATCH);
         for _ in 0..BATCH.min((count - next) as usize) {
@@ -320,7 +320,7 @@ async fn seed_tickets(
     let now = Utc::now();
     let mut next = 0u64;
     while next < count {
-        let txn = db.conn.begin().await?;
+        let txn = db.begin_write().await?;
         let mut rows = Vec::with_capacity(BATCH);
         let mut bodies = Vec::with_capacity(BATCH);
         for _ in 0..BATCH.min((count - next) as usize) {

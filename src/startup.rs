@@ -200,6 +200,9 @@ async fn housekeeping(state: web::Data<AppState>) {
         if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
             tracing::warn!(error = %e, "purging old login failures failed");
         }
+        if let Err(e) = crate::services::help_center::purge_expired(&state.db, now).await {
+            tracing::warn!(error = %e, "purging expired Help Center links failed");
+        }
         let retention = chrono::Duration::days(i64::from(state.settings.recycle_bin_retention_days));
         match crate::services::recycle_bin::purge_older_than(&state.db, now - retention).await {
             Ok(0) => {}

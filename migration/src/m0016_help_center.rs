@@ -1,6 +1,7 @@
 //! The Help Center: contacts get a password and sessions of their own; single-use tokens for
 //! invitations and password resets; pending self sign-ups (a contact is only touched once the
-//! address is verified); and the counter that hands out ticket numbers.
+//! address is verified, by someone who also knows the password chosen at sign-up); and the
+//! counter that hands out ticket numbers.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
@@ -154,6 +155,22 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["counters", "signups", "help_center_tokens"] {
             manager.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
+        }
+        for (name, table) in [
+            ("idx_outbox_ticket", Outbox::Table.into_iden()),
+            ("idx_tickets_activity", Tickets::Table.into_iden()),
+            ("idx_tickets_assignee", Tickets::Table.into_iden()),
+            ("idx_tickets_contact_activity", Tickets::Table.into_iden()),
+            ("idx_sessions_contact", Sessions::Table.into_iden()),
+        ] {
+            manager.drop_index(Index::drop().name(name).table(table).to_owned()).await?;
+        }
+        for (table, column) in [
+            (Outbox::Table.into_iden(), Extra::TicketId),
+            (Contacts::Table.into_iden(), Extra::PasswordHash),
+            (Sessions::Table.into_iden(), Extra::ContactId),
+        ] {
+            manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
         }
         Ok(())
     }

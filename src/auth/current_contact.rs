@@ -46,8 +46,10 @@ impl FromRequest for CurrentContact {
             let loaded =
                 session.get::<LoadedContact>(LOADED_CONTACT).ok().flatten().filter(|c| Some(c.id) == contact_id);
             let Some(contact) = loaded else {
+                // Forget the login but keep the session: pages open to visitors go on to put a
+                // CSRF token in it, which a purged session would silently drop.
                 if contact_id.is_some() {
-                    session.purge();
+                    session.remove(keys::CONTACT_ID);
                 }
                 let location = if is_get {
                     format!("/help/login?next={}", super::current_agent::urlencode(&path))

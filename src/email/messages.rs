@@ -37,6 +37,16 @@ struct PasswordReset<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/account_exists.txt")]
+struct AccountExists<'a> {
+    name: &'a str,
+    company: &'a str,
+    login: &'a str,
+    link: &'a str,
+    valid_for: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "email/ticket_acknowledgement.txt")]
 struct Acknowledgement<'a> {
     name: &'a str,
@@ -86,6 +96,17 @@ pub fn password_reset(name: &str, company: &str, link: &str, valid_for: &str) ->
     Ok(Text {
         subject: format!("Reset your {company} Help Center password"),
         body: PasswordReset { name, company, link, valid_for }.render()?,
+    })
+}
+
+/// The answer to a sign-up with the address of an existing Help Center user: a reset link.
+///
+/// # Errors
+/// Template errors.
+pub fn account_exists(name: &str, company: &str, login: &str, link: &str, valid_for: &str) -> askama::Result<Text> {
+    Ok(Text {
+        subject: format!("Your {company} Help Center account"),
+        body: AccountExists { name, company, login, link, valid_for }.render()?,
     })
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +200,7 @@ macro_rules! trash {
 /// `NotFound`; `Conflict` for a Help Center user, saying how to remove its access first.
 pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceResult<i64> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
         .filter(contact::Column::Trashed.eq(false))
         .one(&txn)
@@ -232,7 +232,7 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
 /// `NotFound`.
 pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let a = account::Entity::find_by_id(account_id)
         .filter(account::Column::Trashed.eq(false))
         .one(&txn)
@@ -298,7 +298,7 @@ macro_rules! untrash {
 /// `NotFound`.
 pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     untrash!(&txn, contact, entry.id);
     untrash!(&txn, ticket, entry.id);
@@ -331,7 +331,7 @@ pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model
 /// `NotFound`.
 pub async fn purge(db: &Db, entry_id: i64) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     purge_entry(&txn, entry.id).await?;
     txn.commit().await?;
@@ -368,7 +368,7 @@ pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea
         // One entry that cannot be purged (say, a row added to it meanwhile) must not keep the
         // others in the bin forever: log it and go on.
         let _gate = db.write_gate().await;
-        let txn = db.conn.begin().await?;
+        let txn = db.begin_write().await?;
         match purge_entry(&txn, id).await {
             Ok(()) => {
                 txn.commit().await?;

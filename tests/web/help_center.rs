@@ -170,7 +170,10 @@ async fn sign_up_attaches_to_the_existing_contact_once_the_address_is_verified()
 
     let mail = last_mail_to(&app, &sink, "melissa@example.com", "Confirm your email").await;
     let link = mail.link("/help/activate/");
-    let page = visitor.submit(&link, &link, &[]).await;
+    let wrong = visitor.submit(&link, &link, &[("password", "not what I chose")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.column("contacts", "help_center_status", id).await.as_deref(), Some("not_invited"));
+    let page = visitor.submit(&link, &link, &[("password", CONTACT_PASSWORD)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     assert_eq!(app.count("contacts WHERE email = 'melissa@example.com'").await, 1, "no second contact");
     assert_eq!(app.column("contacts", "help_center_status", id).await.as_deref(), Some("active"));
@@ -201,7 +204,7 @@ async fn sign_up_with_a_new_address_makes_one_contact_after_verification() {
     visitor.submit("/help/signup", "/help/signup", &fields).await;
     assert_eq!(app.count("contacts").await, 0, "nothing before verification");
     let link = last_mail_to(&app, &sink, "new@example.com", "Confirm").await.link("/help/activate/");
-    let page = visitor.submit(&link, &link, &[]).await;
+    let page = visitor.submit(&link, &link, &[("password", CONTACT_PASSWORD)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.count(
@@ -447,6 +450,7 @@ async fn administrators_brand_the_help_center_and_can_turn_sign_up_off() {
     let css = visitor.client.get(visitor.url("/help/theme.css")).send().await.unwrap().text().await.unwrap();
     assert!(css.contains("--brand: #aa3300"), "{css}");
     assert_eq!(visitor.get("/help/signup").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(visitor.get("/help/activate/anything").await.status, StatusCode::NOT_FOUND);
     assert!(!visitor.get("/help/login").await.html.contains("/help/signup"));
 }
 
@@ -527,4 +531,66 @@ async fn repeated_failed_help_center_logins_are_throttled() {
         .submit("/help/login", "/help/login", &[("email", "m@example.com"), ("password", CONTACT_PASSWORD)])
         .await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+}
+
+#[tokio::test]
+async fn signing_up_with_someone_elses_address_opens_nothing() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "victim@example.com")]).await;
+    let victim = invite_and_join(&app, &sink, id, "victim@example.com").await;
+    let attacker = app.new_client();
+    let fields = [
+        ("last_name", "Evil"),
+        ("email", "victim@example.com"),
+        ("password", "attacker pass"),
+        ("confirm_password", "attacker pass"),
+    ];
+    let page = attacker.submit("/help/signup", "/help/signup", &fields).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // The victim, a Help Center user already, is told so and offered a reset; no sign-up waits.
+    let mail = last_mail_to(&app, &sink, "victim@example.com", "Help Center account").await;
+    assert!(mail.body().contains("you already have an account"), "{}", mail.body());
+    assert_eq!(app.count("signups").await, 0);
+    let login = attacker
+        .submit("/help/login", "/help/login", &[("email", "victim@example.com"), ("password", "attacker pass")])
+        .await;
+    assert_eq!(login.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(victim.get("/help/tickets").await.status, StatusCode::OK, "the victim stays logged in");
+
+    // A new address: the mailbox's owner follows the link but does not know the password.
+    let fields = [
+        ("last_name", "Evil"),
+        ("email", "bystander@example.com"),
+        ("password", "attacker pass"),
+        ("confirm_password", "attacker pass"),
+    ];
+    attacker.submit("/help/signup", "/help/signup", &fields).await;
+    let link = last_mail_to(&app, &sink, "bystander@example.com", "Confirm").await.link("/help/activate/");
+    let owner = app.new_client();
+    let page = owner.submit(&link, &link, &[("password", "a guess")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("contacts WHERE email = 'bystander@example.com'").await, 0);
+}
+
+#[tokio::test]
+async fn changing_a_help_center_users_email_ends_its_sessions_and_links() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "old@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "old@example.com").await;
+    let edit = format!("/agent/contacts/{id}/edit");
+    let cleared = app.submit(&edit, &format!("/agent/contacts/{id}"), &[("email", "")]).await;
+    assert_eq!(cleared.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(cleared.field_error("email").unwrap_or_default().contains("Remove its Help Center access first"));
+
+    let visitor = app.new_client();
+    visitor.submit("/help/password-reset", "/help/password-reset", &[("email", "old@example.com")]).await;
+    let reset = last_mail_to(&app, &sink, "old@example.com", "Reset").await.link("/help/password-reset/");
+    let moved = app.submit(&edit, &format!("/agent/contacts/{id}"), &[("email", "new@example.com")]).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert_eq!(customer.get("/help/tickets").await.status, StatusCode::SEE_OTHER, "logged out");
+    assert_eq!(visitor.get(&reset).await.status, StatusCode::GONE, "the old address's link is dead");
+    let login = visitor
+        .submit("/help/login", "/help/login", &[("email", "new@example.com"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
 }

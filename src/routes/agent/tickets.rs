@@ -259,6 +259,8 @@ pub async fn new(
     query: web::Query<NewQuery>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Tickets, Action::Create)?;
+    // The page shows the contact: opening a ticket for someone means seeing who it is.
+    agent.require(Module::Contacts, Action::View)?;
     let rules = FieldRules::contacts(&agent.permissions);
     let contact = contacts::get(&state.db.conn, &rules, query.contact_id).await?;
     let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
@@ -291,6 +293,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Tickets, Action::Create)?;
+    agent.require(Module::Contacts, Action::View)?;
     let contact_id: i64 = form.contact_id.trim().parse().map_err(|_| crate::error::AppError::NotFound)?;
     let channel = Channel::from_key(&form.channel).filter(|c| matches!(c, Channel::Phone | Channel::Web));
     let parsed = form.ticket.parse();

@@ -70,12 +70,13 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     let now = chrono::Utc::now();
+    // A dead link is answered before any password is hashed: hashing is what costs.
+    if access::invitation_name(&state.db, &token, now).await?.is_none() {
+        return link_invalid(&state, &session, false).await;
+    }
     let new_password = match form.parse() {
         Ok(p) => p,
         Err(errors) => {
-            if access::invitation_name(&state.db, &token, now).await?.is_none() {
-                return link_invalid(&state, &session, false).await;
-            }
             let layout = HelpLayout::new(&state, &session, None, "", "Set your password", true).await?;
             let action = format!("/help/invitation/{token}");
             return page::invalid(&SetPasswordPage { layout, heading: "Choose your password".into(), action, errors });

@@ -2,7 +2,7 @@
 //! to `/help/password-reset/{token}` to choose a new password.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -13,6 +13,7 @@ use super::signup::link_error;
 use crate::auth::{password, CsrfForm};
 use crate::domain::{Email, FieldErrors};
 use crate::error::AppResult;
+use crate::routes::agent::login::client_address;
 use crate::routes::page;
 use crate::services::help_center::{password_reset, LinkError};
 use crate::startup::AppState;
@@ -43,6 +44,7 @@ pub async fn request_form(state: web::Data<AppState>, session: Session) -> AppRe
 pub async fn request(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<HttpResponse> {
     let layout = HelpLayout::new(&state, &session, None, "", "Reset your password", true).await?;
@@ -54,7 +56,10 @@ pub async fn request(
             return page::invalid(&RequestPage { layout, email: form.email, errors, sent: false });
         }
     };
-    password_reset::request(&state.db, mail_context(&state), &email, chrono::Utc::now()).await.map_err(link_error)?;
+    let client_ip = client_address(&req, state.settings.trust_proxy);
+    password_reset::request(&state.db, mail_context(&state), &email, &client_ip, chrono::Utc::now())
+        .await
+        .map_err(link_error)?;
     page::ok(&RequestPage { layout, email: email.to_string(), errors: FieldErrors::default(), sent: true })
 }
 
@@ -81,12 +86,13 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     let now = chrono::Utc::now();
+    // A dead link is answered before any password is hashed: hashing is what costs.
+    if !password_reset::is_live(&state.db, &token, now).await? {
+        return link_invalid(&state, &session, false).await;
+    }
     let new_password = match form.parse() {
         Ok(p) => p,
         Err(errors) => {
-            if !password_reset::is_live(&state.db, &token, now).await? {
-                return link_invalid(&state, &session, false).await;
-            }
             let layout = HelpLayout::new(&state, &session, None, "", "Choose a new password", true).await?;
             let action = format!("/help/password-reset/{token}");
             return page::invalid(&SetPasswordPage { layout, heading: "Choose a new password".into(), action, errors });

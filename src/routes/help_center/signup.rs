@@ -1,16 +1,19 @@
-//! Self sign-up (`/help/signup`) and the verification link (`/help/activate/{token}`). The
-//! link's page asks for one click before anything changes, so that mail scanners that open
-//! links do not spend it.
+//! Self sign-up (`/help/signup`) and the verification link (`/help/activate/{token}`), whose
+//! page asks for the password chosen at sign-up (see `services::help_center::signup`). Both are
+//! gone (404) while self sign-up is turned off in settings.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 use super::account::{link_invalid, log_in};
 use super::page::{mail_context, HelpLayout};
 use crate::auth::{password, CsrfForm};
 use crate::domain::{FieldErrors, SignupForm};
 use crate::error::{AppError, AppResult};
+use crate::routes::agent::login::client_address;
 use crate::routes::page;
 use crate::services::branding;
 use crate::services::help_center::{signup, LinkError};
@@ -50,6 +53,7 @@ pub async fn form(state: web::Data<AppState>, session: Session) -> AppResult<Htt
 pub async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     CsrfForm(mut form): CsrfForm<SignupForm>,
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Sign up").await?;
@@ -62,15 +66,26 @@ pub async fn submit(
         }
     };
     let hash = password::hash(input.password.clone()).await?;
-    signup::start(&state.db, mail_context(&state), &input, hash, chrono::Utc::now()).await.map_err(link_error)?;
-    page::ok(&MessagePage {
-        layout,
-        heading: "Check your inbox".into(),
-        message: format!(
-            "We sent a link to {} to confirm the address. Follow it to finish signing up; it works for 24 hours.",
-            input.email
-        ),
-    })
+    let client_ip = client_address(&req, state.settings.trust_proxy);
+    let now = chrono::Utc::now();
+    let (status, heading, message) =
+        match signup::start(&state.db, mail_context(&state), &input, hash, &client_ip, now).await {
+            Ok(()) => (
+                StatusCode::OK,
+                "Check your inbox",
+                format!(
+                    "We sent a message to {}. Follow the link in it to finish signing up; it works for 24 hours.",
+                    input.email
+                ),
+            ),
+            Err(LinkError::Throttled) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "Too many sign-ups for this address or from your network. Wait 15 minutes, then try again.".into(),
+            ),
+            Err(e) => return Err(link_error(e)),
+        };
+    page::render(status, &MessagePage { layout, heading: heading.into(), message })
 }
 
 #[derive(Template)]
@@ -78,6 +93,14 @@ pub async fn submit(
 struct ActivatePage {
     layout: HelpLayout,
     token: String,
+    error: String,
+}
+
+/// The password chosen at sign-up, typed again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActivateForm {
+    pub password: String,
 }
 
 /// `GET /help/activate/{token}`
@@ -86,11 +109,11 @@ pub async fn confirm(
     session: Session,
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let layout = enabled_layout(&state, &session, "Confirm your email").await?;
     if !signup::is_live(&state.db, &token, chrono::Utc::now()).await? {
         return link_invalid(&state, &session, false).await;
     }
-    let layout = HelpLayout::new(&state, &session, None, "", "Confirm your email", true).await?;
-    page::ok(&ActivatePage { layout, token: token.into_inner() })
+    page::ok(&ActivatePage { layout, token: token.into_inner(), error: String::new() })
 }
 
 /// `POST /help/activate/{token}`
@@ -98,14 +121,20 @@ pub async fn activate(
     state: web::Data<AppState>,
     session: Session,
     token: web::Path<String>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+    CsrfForm(form): CsrfForm<ActivateForm>,
 ) -> AppResult<HttpResponse> {
-    match signup::verify(&state.db, &token, chrono::Utc::now()).await {
+    let layout = enabled_layout(&state, &session, "Confirm your email").await?;
+    match signup::verify(&state.db, &token, form.password, chrono::Utc::now()).await {
         Ok(contact_id) => {
             log_in(&session, contact_id)?;
             super::page::flash(&session, "Your email is confirmed. Welcome!");
             Ok(page::see_other("/help/tickets"))
         }
+        Err(LinkError::WrongPassword) => page::invalid(&ActivatePage {
+            layout,
+            token: token.into_inner(),
+            error: "This is not the password you chose when you signed up.".into(),
+        }),
         Err(LinkError::Invalid) => link_invalid(&state, &session, false).await,
         Err(LinkError::Refused) => link_invalid(&state, &session, true).await,
         Err(e) => Err(link_error(e)),
@@ -116,6 +145,7 @@ pub async fn activate(
 pub fn link_error(e: LinkError) -> AppError {
     match e {
         LinkError::Db(e) => e.into(),
+        LinkError::Throttled => AppError::TooManyRequests("Too many attempts. Wait 15 minutes, then try again.".into()),
         other => AppError::Internal(anyhow::anyhow!(other.to_string())),
     }
 }

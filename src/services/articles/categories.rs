@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 
 use crate::db::Db;
@@ -122,7 +122,7 @@ pub async fn update_category(db: &Db, id: i64, form: &CategoryForm) -> ServiceRe
 /// `NotFound`.
 pub async fn delete_category(db: &Db, id: i64) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     // The foreign key says ON DELETE SET NULL too; saying it here keeps it true on a database
     // whose foreign keys are off.
     article::Entity::update_many()

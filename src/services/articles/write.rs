@@ -4,7 +4,6 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 
 use crate::db::Db;
@@ -96,7 +95,7 @@ pub async fn update(db: &Db, id: i64, form: &ArticleForm) -> ServiceResult<()> {
     let input = validate(form)?;
     check_category(&db.conn, input.category_id).await?;
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let model = article::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let now = Utc::now();
     let first_publication = input.status == ArticleStatus::Published && model.published_at.is_none();

@@ -2,11 +2,9 @@
 //! uniqueness of the email, search words and the history of changes, in one transaction.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{detail::find_row, search_terms, ContactRow};
+use super::{detail::find_row, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::Db;
 use crate::domain::{ContactForm, ContactInput, FieldRules, PersonName, PhoneParser};
 use crate::entities::{account, agent, contact, contact_history};
@@ -135,7 +133,7 @@ pub async fn create(
 ) -> ServiceResult<i64> {
     let input = validate(rules, form, None, phones)?;
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let account = match input.account_name.clone().flatten() {
         Some(name) => Some(find_account(&txn, &name).await?),
         None => None,
@@ -202,7 +200,7 @@ pub async fn update(
     let current = find_row(&db.conn, contact_id).await?.ok_or(ServiceError::NotFound)?;
     let input = validate(rules, form, Some(&form_of(&current)), phones)?;
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let Some(model) =
         contact::Entity::find_by_id(contact_id).filter(contact::Column::Trashed.eq(false)).one(&txn).await?
     else {
@@ -234,6 +232,18 @@ pub async fn update(
                 if let Some(existing) = email_taken(&txn, address, Some(contact_id)).await? {
                     return Err(duplicate(&existing));
                 }
+            }
+            if HELP_CENTER_USER_STATUSES.contains(&model.help_center_status.as_str()) {
+                if email.is_none() {
+                    return Err(ServiceError::field(
+                        "email",
+                        "A Help Center user needs an email address. Remove its Help Center access first.",
+                    ));
+                }
+                // Links mailed to the old address must not open the account any more, nor
+                // sessions begun with it.
+                crate::services::help_center::retire(&txn, contact_id, None, Utc::now()).await?;
+                crate::auth::session_store::end_all_for_contact(&txn, contact_id).await?;
             }
             row.email_sort = Set(email.clone().unwrap_or_default());
             row.email = Set(email);

@@ -2,7 +2,7 @@
 //! contact accepting an invitation by choosing a password.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use super::{issue, retire, send, spend, LinkError, MailContext, Purpose, INVITATION_TTL_DAYS};
 use crate::auth::session_store::end_all_for_contact;
@@ -29,7 +29,7 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?
@@ -102,7 +102,7 @@ pub async fn invite_many(
 /// `NotFound` for an unknown or deleted contact; `Conflict` when it has no access to remove.
 pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?
@@ -142,12 +142,12 @@ pub async fn invitation_name(db: &Db, token: &str, now: DateTime<Utc>) -> Result
 /// `Invalid` for an unknown, used or expired link, or when the invitation was withdrawn.
 pub async fn accept(db: &Db, token: &str, password_hash: String, now: DateTime<Utc>) -> Result<i64, LinkError> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let row = super::find_live(&txn, token, Purpose::Invitation, now).await?.ok_or(LinkError::Invalid)?;
     let c = contact::Entity::find_by_id(row.contact_id)
         .one(&txn)
         .await?
-        .filter(|c| !c.trashed && c.help_center_status == "invited")
+        .filter(|c| !c.trashed && c.email.is_some() && c.help_center_status == "invited")
         .ok_or(LinkError::Invalid)?;
     if !spend(&txn, row.id, now).await? {
         return Err(LinkError::Invalid);

@@ -57,6 +57,12 @@ pub enum LinkError {
     /// Recycle Bin).
     #[error("this address cannot use the Help Center")]
     Refused,
+    /// The password typed to confirm a sign-up is not the one chosen at sign-up.
+    #[error("not the password chosen at sign-up")]
+    WrongPassword,
+    /// Too many requests for this address or from this client (mail bombing).
+    #[error("too many requests")]
+    Throttled,
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -89,7 +95,10 @@ async fn issue<C: ConnectionTrait>(
 }
 
 /// Marks the contact's unused tokens (of one purpose, or all) as spent.
-async fn retire<C: ConnectionTrait>(
+///
+/// # Errors
+/// Database errors.
+pub async fn retire<C: ConnectionTrait>(
     conn: &C,
     contact_id: i64,
     purpose: Option<Purpose>,
@@ -144,4 +153,23 @@ async fn send<C: ConnectionTrait>(
 ) -> Result<(), sea_orm::DbErr> {
     enqueue(conn, OutgoingMail::new(to.clone(), Some(to_name), text.subject, text.body), mail.domain, now).await?;
     Ok(())
+}
+
+/// Removes sign-ups and links that expired more than a day ago (they hold password hashes and
+/// token hashes that are of no use to anyone any more).
+///
+/// # Errors
+/// Database errors.
+pub async fn purge_expired(db: &crate::db::Db, now: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+    let cutoff = now - Duration::days(1);
+    let _gate = db.write_gate().await;
+    let signups = crate::entities::signup::Entity::delete_many()
+        .filter(crate::entities::signup::Column::ExpiresAt.lt(cutoff))
+        .exec(&db.conn)
+        .await?;
+    let tokens = help_center_token::Entity::delete_many()
+        .filter(help_center_token::Column::ExpiresAt.lt(cutoff))
+        .exec(&db.conn)
+        .await?;
+    Ok(signups.rows_affected + tokens.rows_affected)
 }

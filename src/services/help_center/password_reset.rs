@@ -2,7 +2,7 @@
 //! Asking never tells whether the address is known.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{find_live, issue, send, spend, LinkError, MailContext, Purpose, RESET_TTL_HOURS};
 use crate::auth::session_store::end_all_for_contact;
@@ -13,13 +13,24 @@ use crate::entities::contact;
 use crate::services::branding;
 
 /// Sends a reset link when `email` belongs to a Help Center user (active, or invited and not
-/// yet in); does nothing otherwise. The caller answers the same either way.
+/// yet in); does nothing otherwise. The caller answers the same either way. At most a few
+/// requests per address and per client in a quarter of an hour, so nobody's mailbox can be
+/// flooded.
 ///
 /// # Errors
-/// Database errors.
-pub async fn request(db: &Db, mail: MailContext<'_>, email: &Email, now: DateTime<Utc>) -> Result<(), LinkError> {
+/// `Throttled`; database errors.
+pub async fn request(
+    db: &Db,
+    mail: MailContext<'_>,
+    email: &Email,
+    client_ip: &str,
+    now: DateTime<Utc>,
+) -> Result<(), LinkError> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    if crate::services::login::begin_attempt(&db.conn, &format!("reset:{email}"), client_ip, now).await?.is_err() {
+        return Err(LinkError::Throttled);
+    }
+    let txn = db.begin_write().await?;
     let found = contact::Entity::find()
         .filter(contact::Column::Email.eq(email.as_str()))
         .filter(contact::Column::Trashed.eq(false))
@@ -53,12 +64,12 @@ pub async fn is_live(db: &Db, token: &str, now: DateTime<Utc>) -> Result<bool, s
 /// `Invalid` for an unknown, used or expired link, or a contact whose access was removed.
 pub async fn reset(db: &Db, token: &str, password_hash: String, now: DateTime<Utc>) -> Result<i64, LinkError> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let row = find_live(&txn, token, Purpose::PasswordReset, now).await?.ok_or(LinkError::Invalid)?;
     let c = contact::Entity::find_by_id(row.contact_id)
         .one(&txn)
         .await?
-        .filter(|c| !c.trashed && matches!(c.help_center_status.as_str(), "active" | "invited"))
+        .filter(|c| !c.trashed && c.email.is_some() && matches!(c.help_center_status.as_str(), "active" | "invited"))
         .ok_or(LinkError::Invalid)?;
     if !spend(&txn, row.id, now).await? {
         return Err(LinkError::Invalid);
@@ -71,8 +82,8 @@ pub async fn reset(db: &Db, token: &str, password_hash: String, now: DateTime<Ut
     active.updated_at = Set(now);
     active.update(&txn).await?;
     end_all_for_contact(&txn, id).await?;
+    super::retire(&txn, id, None, now).await?;
     if was_invited {
-        super::retire(&txn, id, Some(Purpose::Invitation), now).await?;
         crate::services::contacts::write::record(
             &txn,
             id,

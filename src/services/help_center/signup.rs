@@ -1,7 +1,10 @@
 //! Self sign-up. The sign-up waits in `signups` until its address is verified; only then is a
 //! contact touched: the existing contact with that address gets Help Center access (never a
-//! second contact), or a new one is made. The answer to the form is the same whether or not the
-//! address was known.
+//! second contact), or a new one is made. Verifying takes the link from the mail *and* the
+//! password chosen at sign-up, so that signing up with someone else's address gives nothing to
+//! either side: the attacker has no mail, the owner of the mailbox has no password.
+//! The answer to the form is the same whether or not the address was known; an address that
+//! is already a Help Center user's gets a password reset link instead of a verification.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -9,48 +12,70 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use super::{send, LinkError, MailContext, SIGNUP_TTL_HOURS};
-use crate::auth::{random_token, token_hash};
+use super::{issue, retire, send, LinkError, MailContext, Purpose, RESET_TTL_HOURS, SIGNUP_TTL_HOURS};
+use crate::auth::session_store::end_all_for_contact;
+use crate::auth::{password, random_token, token_hash};
 use crate::db::Db;
 use crate::domain::{Email, PersonName, SignupInput};
 use crate::email::messages;
 use crate::entities::{contact, signup};
 use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
-use crate::services::{branding, is_unique_violation};
+use crate::services::{branding, is_unique_violation, login};
 
-/// Records the sign-up and mails the verification link.
+/// Records the sign-up and mails the verification link (or, for an existing Help Center user,
+/// a reset link). At most a few per address and per client in a quarter of an hour.
 ///
 /// # Errors
-/// Database errors.
+/// `Throttled`; database errors.
 pub async fn start(
     db: &Db,
     mail: MailContext<'_>,
     input: &SignupInput,
     password_hash: String,
+    client_ip: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LinkError> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
-    let token = random_token(43);
-    signup::ActiveModel {
-        token_hash: Set(token_hash(&token)),
-        first_name: Set(input.first_name.clone()),
-        last_name: Set(input.last_name.as_str().to_owned()),
-        email: Set(input.email.as_str().to_owned()),
-        password_hash: Set(password_hash),
-        expires_at: Set(now + Duration::hours(SIGNUP_TTL_HOURS)),
-        used_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
+    let key = format!("signup:{}", input.email);
+    if login::begin_attempt(&db.conn, &key, client_ip, now).await?.is_err() {
+        return Err(LinkError::Throttled);
     }
-    .insert(&txn)
-    .await?;
+    let txn = db.begin_write().await?;
     let company = branding::load(&txn).await?.company_name;
-    let name = PersonName { first: input.first_name.as_deref(), last: input.last_name.as_str() }.to_string();
-    let link = format!("{}/help/activate/{token}", mail.base_url);
-    let text = messages::signup_verification(&name, &company, &link, &format!("{SIGNUP_TTL_HOURS} hours"))
-        .map_err(|e| LinkError::Other(e.into()))?;
-    send(&txn, mail, &input.email, name, text, now).await?;
+    let existing = contact::Entity::find().filter(contact::Column::Email.eq(input.email.as_str())).one(&txn).await?;
+    match existing {
+        Some(c) if c.trashed || c.help_center_status == "deactivated" => {} // nothing to send
+        Some(c) if c.help_center_status == "active" => {
+            let token = issue(&txn, c.id, Purpose::PasswordReset, now, Duration::hours(RESET_TTL_HOURS)).await?;
+            let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+            let login = format!("{}/help/login", mail.base_url);
+            let link = format!("{}/help/password-reset/{token}", mail.base_url);
+            let text = messages::account_exists(&name, &company, &login, &link, &format!("{RESET_TTL_HOURS} hours"))
+                .map_err(|e| LinkError::Other(e.into()))?;
+            send(&txn, mail, &input.email, name, text, now).await?;
+        }
+        _ => {
+            let token = random_token(43);
+            signup::ActiveModel {
+                token_hash: Set(token_hash(&token)),
+                first_name: Set(input.first_name.clone()),
+                last_name: Set(input.last_name.as_str().to_owned()),
+                email: Set(input.email.as_str().to_owned()),
+                password_hash: Set(password_hash),
+                expires_at: Set(now + Duration::hours(SIGNUP_TTL_HOURS)),
+                used_at: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            let name = PersonName { first: input.first_name.as_deref(), last: input.last_name.as_str() }.to_string();
+            let link = format!("{}/help/activate/{token}", mail.base_url);
+            let text = messages::signup_verification(&name, &company, &link, &format!("{SIGNUP_TTL_HOURS} hours"))
+                .map_err(|e| LinkError::Other(e.into()))?;
+            send(&txn, mail, &input.email, name, text, now).await?;
+        }
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -76,16 +101,20 @@ async fn live<C: sea_orm::ConnectionTrait>(
         .await
 }
 
-/// Verifies the address: the contact with it becomes an active Help Center user with the
-/// sign-up's password, or a new contact is made. Gives the contact's id, to log it in.
+/// Verifies the address with the password chosen at sign-up: the contact with the address
+/// becomes an active Help Center user with that password, or a new contact is made. Gives the
+/// contact's id, to log it in.
 ///
 /// # Errors
-/// `Invalid` for an unknown, used or expired link; `Refused` when the contact's access was
-/// removed by an agent or the contact is in the Recycle Bin.
-pub async fn verify(db: &Db, token: &str, now: DateTime<Utc>) -> Result<i64, LinkError> {
+/// `Invalid` for an unknown, used or expired link; `WrongPassword`; `Refused` when the
+/// contact's access was removed by an agent or the contact is in the Recycle Bin.
+pub async fn verify(db: &Db, token: &str, password_given: String, now: DateTime<Utc>) -> Result<i64, LinkError> {
+    let pending = live(&db.conn, token, now).await?.ok_or(LinkError::Invalid)?;
+    if !password::verify(password_given, Some(pending.password_hash.clone())).await {
+        return Err(LinkError::WrongPassword);
+    }
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
-    let pending = live(&txn, token, now).await?.ok_or(LinkError::Invalid)?;
+    let txn = db.begin_write().await?;
     let spent = signup::Entity::update_many()
         .col_expr(signup::Column::UsedAt, Expr::value(now))
         .filter(signup::Column::Id.eq(pending.id))
@@ -103,8 +132,8 @@ pub async fn verify(db: &Db, token: &str, now: DateTime<Utc>) -> Result<i64, Lin
     Ok(id)
 }
 
-/// Gives the existing contact with the sign-up's address Help Center access; `None` when there
-/// is no such contact.
+/// Gives the existing contact with the sign-up's address Help Center access with the sign-up's
+/// password, ending its other sessions and links; `None` when there is no such contact.
 async fn attach(
     txn: &DatabaseTransaction,
     pending: &signup::Model,
@@ -125,6 +154,8 @@ async fn attach(
     row.password_hash = Set(Some(pending.password_hash.clone()));
     row.updated_at = Set(now);
     row.update(txn).await?;
+    retire(txn, id, None, now).await?;
+    end_all_for_contact(txn, id).await?;
     if !was_active {
         record(txn, id, None, "Help Center", Some(old), Some("Active (signed up)".into())).await?;
     }

@@ -10,7 +10,7 @@ pub mod thread;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    QuerySelect, Statement,
 };
 
 use super::help_center::MailContext;
@@ -121,7 +121,7 @@ async fn insert<C: ConnectionTrait>(
 /// `NotFound` for an unknown contact.
 pub async fn create(db: &Db, new: NewTicket) -> ServiceResult<ticket::Model> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(new.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let t = insert(&txn, &c, &new.subject, new.status, new.channel, new.priority, Utc::now()).await?;
     txn.commit().await?;
@@ -143,7 +143,7 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> ServiceResult<ticket::Model> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
         .one(&txn)
         .await?

@@ -3,9 +3,7 @@
 //! live ticket, and their module permissions are checked by the caller.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::{thread_ids, Author};
 use crate::db::Db;
@@ -79,7 +77,7 @@ async fn save(
 /// `NotFound` when the ticket is not the contact's.
 pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let t = find(&txn, number, Some(contact_id)).await?;
     add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
     record(&txn, contact_id, None, &field(&t), None, Some("Customer replied".into())).await?;
@@ -95,7 +93,7 @@ pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, no
 /// `NotFound` when the ticket is not the contact's.
 pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let t = find(&txn, number, Some(contact_id)).await?;
     save(&txn, t, Some(TicketStatus::Closed), None, now).await?;
     txn.commit().await?;
@@ -116,7 +114,7 @@ pub async fn agent_reply(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let t = find(&txn, number, None).await?;
     let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let mut message_id = None;
@@ -148,7 +146,7 @@ pub async fn agent_reply(
 /// `NotFound` for an unknown or deleted ticket.
 pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let t = find(&txn, number, None).await?;
     add_message(&txn, t.id, Author::Agent(agent_id), body, true, None, now).await?;
     save(&txn, t, None, Some(agent_id), now).await?;
@@ -176,7 +174,7 @@ pub async fn update_properties(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
-    let txn = db.conn.begin().await?;
+    let txn = db.begin_write().await?;
     let t = find(&txn, number, None).await?;
     let name = field(&t);
     if props.assignee_id != t.assignee_id {
