@@ -117,13 +117,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The next number follows the highest one already handed out (seeded databases).
+        // The next number follows the highest one already handed out (seeded databases). On
+        // PostgreSQL a sequence hands them out: it takes no row lock, so concurrent tickets do not
+        // wait for each other's commit (a rolled-back ticket leaves a gap, as in every help desk).
+        // SQLite has one writer at a time anyway; a counter row does.
         let db = manager.get_connection();
+        let backend = manager.get_database_backend();
         db.execute(Statement::from_string(
-            manager.get_database_backend(),
+            backend,
             "INSERT INTO counters (name, value) SELECT 'ticket_number', COALESCE(MAX(number), 1000) FROM tickets",
         ))
         .await?;
+        if backend == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            db.execute_unprepared("CREATE SEQUENCE ticket_numbers").await?;
+            db.execute_unprepared("SELECT setval('ticket_numbers', (SELECT COALESCE(MAX(number), 1000) FROM tickets))")
+                .await?;
+        }
         // My Tickets in the Help Center, and the console's views by assignee and over all tickets.
         index(
             manager,
@@ -155,6 +164,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["counters", "signups", "help_center_tokens"] {
             manager.drop_table(Table::drop().table(Alias::new(table)).to_owned()).await?;
+        }
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            manager.get_connection().execute_unprepared("DROP SEQUENCE IF EXISTS ticket_numbers").await?;
         }
         for (name, table) in [
             ("idx_outbox_ticket", Outbox::Table.into_iden()),

@@ -46,7 +46,10 @@ async fn submit_ticket(customer: &TestApp, subject: &str, description: &str) -> 
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
-    page.location.expect("location").rsplit('/').next().expect("number").parse().expect("a ticket number")
+    let location = page.location.expect("location");
+    let path = location.split('?').next().expect("path").to_owned();
+    assert!(customer.get(&location).await.text().contains("has been submitted"));
+    path.rsplit('/').next().expect("number").parse().expect("a ticket number")
 }
 
 #[tokio::test]

@@ -40,5 +40,5 @@ async fn seeding_fills_the_database_and_the_pages_work_on_it() {
     let page = customer
         .submit("/help/tickets/new", "/help/tickets", &[("subject", "After the seed"), ("description", "Hello")])
         .await;
-    assert_eq!(page.location.as_deref(), Some("/help/tickets/1301"));
+    assert_eq!(page.location.as_deref(), Some("/help/tickets/1301?submitted=1"));
 }

@@ -57,17 +57,20 @@ impl Author {
     }
 }
 
-/// The next ticket number. The counter row is locked until the caller's transaction ends, so
-/// numbers never repeat, whatever the number of instances.
+/// The next ticket number, unique whatever the number of instances: on PostgreSQL from a
+/// sequence (no lock held until commit), on SQLite from a counter row (one writer at a time).
 ///
 /// # Errors
 /// Database errors.
 pub async fn next_number<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        "SELECT nextval('ticket_numbers') AS value"
+    } else {
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+    };
     let row = conn
-        .query_one(Statement::from_string(
-            conn.get_database_backend(),
-            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-        ))
+        .query_one(Statement::from_string(backend, sql))
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the ticket number counter".into()))?;
     row.try_get::<i64>("", "value")
@@ -78,11 +81,13 @@ pub async fn next_number<C: ConnectionTrait>(conn: &C) -> Result<i64, sea_orm::D
 /// # Errors
 /// Database errors.
 pub async fn sync_counter<C: ConnectionTrait>(conn: &C) -> Result<(), sea_orm::DbErr> {
-    conn.execute(Statement::from_string(
-        conn.get_database_backend(),
-        "UPDATE counters SET value = (SELECT COALESCE(MAX(number), 1000) FROM tickets) WHERE name = 'ticket_number'",
-    ))
-    .await?;
+    let backend = conn.get_database_backend();
+    let sql = if backend == sea_orm::DbBackend::Postgres {
+        "SELECT setval('ticket_numbers', (SELECT COALESCE(MAX(number), 1000) FROM tickets))"
+    } else {
+        "UPDATE counters SET value = (SELECT COALESCE(MAX(number), 1000) FROM tickets) WHERE name = 'ticket_number'"
+    };
+    conn.execute(Statement::from_string(backend, sql)).await?;
     Ok(())
 }
 
