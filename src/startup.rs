@@ -29,6 +29,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The public URL links in emails start with (FRONTDESK_BASE_URL, or the address bound).
     pub public_url: String,
+    /// The Help Center's name and colours, read at most every few seconds.
+    pub branding: crate::services::branding::BrandingCache,
     setup_done: AtomicBool,
 }
 
@@ -88,8 +90,15 @@ impl Application {
             .to_owned();
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
-        let state =
-            web::Data::new(AppState { db, settings, phones, mailer, public_url, setup_done: AtomicBool::new(false) });
+        let state = web::Data::new(AppState {
+            db,
+            settings,
+            phones,
+            mailer,
+            public_url,
+            branding: crate::services::branding::BrandingCache::default(),
+            setup_done: AtomicBool::new(false),
+        });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             let store = DbSessionStore::new(app_state.db.conn.clone());

@@ -22,6 +22,7 @@ mod m0015_outbox;
 mod m0016_help_center;
 mod m0018_article_categories;
 mod m0019_articles;
+mod m0020_ticket_search;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_help_center::Migration),
             Box::new(m0018_article_categories::Migration),
             Box::new(m0019_articles::Migration),
+            Box::new(m0020_ticket_search::Migration),
         ]
     }
 }

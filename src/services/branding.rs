@@ -64,3 +64,42 @@ pub async fn save<C: ConnectionTrait>(conn: &C, branding: &Branding) -> Result<(
         .await?;
     Ok(())
 }
+
+/// The branding as the Help Center's pages read it: loaded at most every few seconds per
+/// instance, so that a page view costs no query for it. A change saved on this instance shows at
+/// once; on other instances within [`CACHE_SECONDS`].
+#[derive(Default)]
+pub struct BrandingCache {
+    current: std::sync::RwLock<Option<(std::time::Instant, Branding)>>,
+}
+
+/// How long an instance keeps the branding it read.
+pub const CACHE_SECONDS: u64 = 5;
+
+impl BrandingCache {
+    /// The branding, from the cache while it is fresh.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn get<C: ConnectionTrait>(&self, conn: &C) -> Result<Branding, sea_orm::DbErr> {
+        if let Ok(guard) = self.current.read() {
+            if let Some((at, branding)) = guard.as_ref() {
+                if at.elapsed().as_secs() < CACHE_SECONDS {
+                    return Ok(branding.clone());
+                }
+            }
+        }
+        let fresh = load(conn).await?;
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some((std::time::Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets what was read (after a save on this instance).
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.current.write() {
+            *guard = None;
+        }
+    }
+}

@@ -597,3 +597,25 @@ async fn changing_a_help_center_users_email_ends_its_sessions_and_links() {
         .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn agents_find_tickets_by_number_subject_words_and_contact_email() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    let printer = submit_ticket(&customer, "Printer on fire", "Smoke").await;
+    submit_ticket(&customer, "Invoice missing", "Where is it?").await;
+    let subjects = |page: crate::helpers::Page| {
+        assert_eq!(page.status, StatusCode::OK);
+        page.texts("tbody td:nth-child(2) a")
+    };
+    assert_eq!(subjects(app.get("/agent/tickets?q=print").await), vec!["Printer on fire".to_owned()], "a prefix");
+    assert_eq!(subjects(app.get("/agent/tickets?q=FIRE+printer").await), vec!["Printer on fire".to_owned()]);
+    assert_eq!(subjects(app.get(&format!("/agent/tickets?q=%23{printer}")).await), vec!["Printer on fire".to_owned()]);
+    assert_eq!(subjects(app.get("/agent/tickets?q=m%40example.com").await).len(), 2);
+    for odd in ["%22", "*", "AND+OR", "subject%3Ax", "%27%3B+DROP+TABLE+tickets", "NEAR(", "%25"] {
+        let page = app.get(&format!("/agent/tickets?q={odd}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{odd}");
+        assert!(subjects(page).is_empty(), "{odd}");
+    }
+}

@@ -79,6 +79,7 @@ pub async fn save(
     match form.parse() {
         Ok(b) => {
             branding::save(&state.db.conn, &b).await?;
+            state.branding.invalidate();
             agent.flash("Help Center settings saved.");
             Ok(page::see_other("/agent/settings/help-center"))
         }

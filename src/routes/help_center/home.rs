@@ -11,7 +11,6 @@ use crate::auth::CurrentContact;
 use crate::error::AppResult;
 use crate::routes::page;
 use crate::services::articles::{self, HomeArticles};
-use crate::services::branding;
 use crate::startup::AppState;
 
 #[derive(Template)]
@@ -35,7 +34,7 @@ pub async fn home(
 
 /// `GET /help/theme.css`
 pub async fn theme(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let b = branding::load(&state.db.conn).await?;
+    let b = state.branding.get(&state.db.conn).await?;
     let css = format!(":root {{ --brand: {}; --brand-text: {}; }}\n", b.brand_color, b.brand_color.text_color());
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

@@ -6,7 +6,7 @@ use actix_session::Session;
 
 use crate::auth::{csrf, keys, CurrentContact};
 use crate::error::AppResult;
-use crate::services::branding::{self, Branding};
+use crate::services::branding::Branding;
 use crate::services::help_center::MailContext;
 use crate::startup::AppState;
 
@@ -36,7 +36,7 @@ impl HelpLayout {
         title: impl Into<String>,
         forms: bool,
     ) -> AppResult<Self> {
-        let branding = branding::load(&state.db.conn).await?;
+        let branding = state.branding.get(&state.db.conn).await?;
         Self::with(branding, session, contact, nav, title, forms)
     }
 

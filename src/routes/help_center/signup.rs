@@ -15,7 +15,6 @@ use crate::domain::{FieldErrors, SignupForm};
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::client_address;
 use crate::routes::page;
-use crate::services::branding;
 use crate::services::help_center::{signup, LinkError};
 use crate::startup::AppState;
 
@@ -36,7 +35,7 @@ struct MessagePage {
 }
 
 async fn enabled_layout(state: &AppState, session: &Session, title: &str) -> AppResult<HelpLayout> {
-    let branding = branding::load(&state.db.conn).await?;
+    let branding = state.branding.get(&state.db.conn).await?;
     if !branding.signup_enabled {
         return Err(AppError::NotFound);
     }

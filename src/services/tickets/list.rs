@@ -3,7 +3,8 @@
 //! permissions: a hidden first name is never read out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::DbBackend;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
 
 use super::help_center::message_author;
@@ -97,8 +98,9 @@ impl TicketRow {
 /// Where a page starts: after this (updated_at, id).
 pub type Cursor = (DateTime<Utc>, i64);
 
-/// One page of a view, filtered by `q` (a ticket number, or words of the subject, or a
-/// contact's exact email when the profile shows emails); and the cursor of the next page.
+/// One page of a view, filtered by `q` (a ticket number, or words of the subject matched as
+/// prefixes, or a contact's exact email when the profile shows emails); and the cursor of the
+/// next page.
 ///
 /// # Errors
 /// Database errors.
@@ -142,11 +144,7 @@ pub async fn list(
     } else if q.contains('@') && rules.shows("email") {
         select = select.filter(contact::Column::Email.eq(q.to_lowercase()));
     } else if !q.is_empty() {
-        let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col((ticket::Entity, ticket::Column::Subject))))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-        );
+        select = select.filter(subject_matches(db.backend(), q));
     }
     if let Some((at, id)) = after {
         select = select.filter(
@@ -174,6 +172,32 @@ pub async fn list(
         }
     }
     Ok((rows, next))
+}
+
+/// Tickets whose subject has words starting with each word of `q`, from the full-text index.
+/// What was typed is cut into words of letters and digits and never reaches either query
+/// language as syntax; a query of only punctuation matches nothing.
+fn subject_matches(backend: DbBackend, q: &str) -> SimpleExpr {
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .collect();
+    if words.is_empty() {
+        return Expr::cust("1 = 0");
+    }
+    // sea-query's placeholders differ: `$1` on PostgreSQL, `?` on SQLite.
+    if backend == DbBackend::Postgres {
+        let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+        Expr::cust_with_values("\"tickets\".\"subject_search\" @@ to_tsquery('simple', $1)", [query])
+    } else {
+        let query = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+        Expr::cust_with_values(
+            "\"tickets\".\"id\" IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)",
+            [query],
+        )
+    }
 }
 
 fn ticket_contact() -> sea_orm::RelationDef {
