@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{Action, Module};
 use crate::error::AppResult;
-use crate::routes::help_center::page::mail_context;
+use crate::routes::help_center::page::{company_name, mail_context};
 use crate::routes::page;
 use crate::services::help_center::access;
 use crate::startup::AppState;
@@ -19,7 +19,8 @@ pub async fn invite(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
-    access::invite(&state.db, mail_context(&state), agent.id, *id, chrono::Utc::now()).await?;
+    access::invite(&state.db, mail_context(&state, &company_name(&state).await?), agent.id, *id, chrono::Utc::now())
+        .await?;
     agent.flash(&queued_notice(&state, "The invitation has been sent."));
     Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }
@@ -32,7 +33,14 @@ pub async fn invite_selected(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
     let ids: Vec<i64> = fields.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
-    let report = access::invite_many(&state.db, mail_context(&state), agent.id, &ids, chrono::Utc::now()).await?;
+    let report = access::invite_many(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        agent.id,
+        &ids,
+        chrono::Utc::now(),
+    )
+    .await?;
     let message = match (report.invited, report.skipped) {
         (0, 0) => "Tick the contacts to invite first.".to_owned(),
         (n, 0) => queued_notice(&state, &format!("Invitations sent to {n} contacts.")),

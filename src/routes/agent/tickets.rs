@@ -13,7 +13,7 @@ use crate::domain::ticket::{channel_label, parse_body};
 use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
 use crate::entities::agent;
 use crate::error::AppResult;
-use crate::routes::help_center::page::mail_context;
+use crate::routes::help_center::page::{company_name, mail_context};
 use crate::routes::page::{self, Layout};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, AgentTicket, TicketRow, View};
@@ -166,7 +166,15 @@ pub async fn reply(
             return page::invalid(&show_page(&state, &agent, *number, form.body, String::new(), errors).await?);
         }
     };
-    thread::agent_reply(&state.db, mail_context(&state), agent.id, *number, &body, Utc::now()).await?;
+    thread::agent_reply(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        agent.id,
+        *number,
+        &body,
+        Utc::now(),
+    )
+    .await?;
     agent.flash(&queued_notice(&state, "Your reply has been sent."));
     Ok(page::see_other(&format!("/agent/tickets/{number}")))
 }
@@ -314,9 +322,16 @@ pub async fn create(
             channels: [Channel::Phone, Channel::Web],
         });
     };
-    let t =
-        tickets::open(&state.db, mail_context(&state), contact_id, input, channel, Author::Agent(agent.id), Utc::now())
-            .await?;
+    let t = tickets::open(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        contact_id,
+        input,
+        channel,
+        Author::Agent(agent.id),
+        Utc::now(),
+    )
+    .await?;
     agent.flash(&format!("Ticket #{} created.", t.number));
     Ok(page::see_other(&format!("/agent/tickets/{}", t.number)))
 }

@@ -76,10 +76,19 @@ impl HelpLayout {
     }
 }
 
-/// Where links in mail point, for the services that queue mail.
+/// Where links in mail point, for the services that queue mail; `company` is the Help
+/// Center's name (from [`company_name`]).
 #[must_use]
-pub fn mail_context(state: &AppState) -> MailContext<'_> {
-    MailContext { base_url: &state.public_url, domain: &state.mailer.domain }
+pub fn mail_context<'a>(state: &'a AppState, company: &'a str) -> MailContext<'a> {
+    MailContext { base_url: &state.public_url, domain: &state.mailer.domain, company }
+}
+
+/// The company name mail is signed with (cached, see `BrandingCache`).
+///
+/// # Errors
+/// Database errors.
+pub async fn company_name(state: &AppState) -> AppResult<String> {
+    Ok(state.branding.get(&state.db.conn).await?.company_name)
 }
 
 /// Leaves a message for the next page of this session.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::account::{link_invalid, log_in};
 use super::invitation::{PasswordForm, SetPasswordPage};
-use super::page::{mail_context, HelpLayout};
+use super::page::{company_name, mail_context, HelpLayout};
 use super::signup::link_error;
 use crate::auth::{password, CsrfForm};
 use crate::domain::{Email, FieldErrors};
@@ -57,9 +57,15 @@ pub async fn request(
         }
     };
     let client_ip = client_address(&req, state.settings.trust_proxy);
-    password_reset::request(&state.db, mail_context(&state), &email, &client_ip, chrono::Utc::now())
-        .await
-        .map_err(link_error)?;
+    password_reset::request(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        &email,
+        &client_ip,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(link_error)?;
     page::ok(&RequestPage { layout, email: email.to_string(), errors: FieldErrors::default(), sent: true })
 }
 

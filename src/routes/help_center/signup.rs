@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::account::{link_invalid, log_in};
-use super::page::{mail_context, HelpLayout};
+use super::page::{company_name, mail_context, HelpLayout};
 use crate::auth::{password, CsrfForm};
 use crate::domain::{FieldErrors, SignupForm};
 use crate::error::{AppError, AppResult};
@@ -67,23 +67,31 @@ pub async fn submit(
     let hash = password::hash(input.password.clone()).await?;
     let client_ip = client_address(&req, state.settings.trust_proxy);
     let now = chrono::Utc::now();
-    let (status, heading, message) =
-        match signup::start(&state.db, mail_context(&state), &input, hash, &client_ip, now).await {
-            Ok(()) => (
-                StatusCode::OK,
-                "Check your inbox",
-                format!(
-                    "We sent a message to {}. Follow the link in it to finish signing up; it works for 24 hours.",
-                    input.email
-                ),
+    let (status, heading, message) = match signup::start(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        &input,
+        hash,
+        &client_ip,
+        now,
+    )
+    .await
+    {
+        Ok(()) => (
+            StatusCode::OK,
+            "Check your inbox",
+            format!(
+                "We sent a message to {}. Follow the link in it to finish signing up; it works for 24 hours.",
+                input.email
             ),
-            Err(LinkError::Throttled) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "Too many sign-ups for this address or from your network. Wait 15 minutes, then try again.".into(),
-            ),
-            Err(e) => return Err(link_error(e)),
-        };
+        ),
+        Err(LinkError::Throttled) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            "Too many sign-ups for this address or from your network. Wait 15 minutes, then try again.".into(),
+        ),
+        Err(e) => return Err(link_error(e)),
+    };
     page::render(status, &MessagePage { layout, heading: heading.into(), message })
 }
 

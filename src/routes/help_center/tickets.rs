@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::page::{mail_context, HelpLayout};
+use super::page::{company_name, mail_context, HelpLayout};
 use crate::auth::{CsrfForm, CurrentContact};
 use crate::domain::ticket::parse_body;
 use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
@@ -76,9 +76,16 @@ pub async fn create(
         }
     };
     let now = chrono::Utc::now();
-    let t =
-        tickets::open(&state.db, mail_context(&state), contact.id, &input, Channel::HelpCenter, Author::Contact, now)
-            .await?;
+    let t = tickets::open(
+        &state.db,
+        mail_context(&state, &company_name(&state).await?),
+        contact.id,
+        &input,
+        Channel::HelpCenter,
+        Author::Contact,
+        now,
+    )
+    .await?;
     // The notice rides on the URL rather than in the session: one write less per ticket.
     Ok(page::see_other(&format!("/help/tickets/{}?submitted=1", t.number)))
 }

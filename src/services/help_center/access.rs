@@ -11,7 +11,7 @@ use crate::domain::{Email, PersonName};
 use crate::email::messages;
 use crate::entities::contact;
 use crate::services::contacts::{help_center_label, write::record};
-use crate::services::{branding, ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult};
 
 const HISTORY_FIELD: &str = "Help Center";
 
@@ -45,10 +45,10 @@ pub async fn invite(
         return Err(ServiceError::Conflict("This contact is an active Help Center user already.".into()));
     }
     let token = issue(&txn, c.id, Purpose::Invitation, now, Duration::days(INVITATION_TTL_DAYS)).await?;
-    let company = branding::load(&txn).await?.company_name;
+    let company = mail.company;
     let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
     let link = format!("{}/help/invitation/{token}", mail.base_url);
-    let text = messages::invitation(&name, &company, &link, &format!("{INVITATION_TTL_DAYS} days"))
+    let text = messages::invitation(&name, company, &link, &format!("{INVITATION_TTL_DAYS} days"))
         .map_err(|e| ServiceError::Other(e.into()))?;
     send(&txn, mail, &email, name, text, now).await?;
     if c.help_center_status != "invited" {

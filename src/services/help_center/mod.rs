@@ -40,11 +40,12 @@ impl Purpose {
     }
 }
 
-/// Where links in mail point and which domain our Message-IDs use.
+/// Where links in mail point, which domain our Message-IDs use, and whose name mail carries.
 #[derive(Clone, Copy, Debug)]
 pub struct MailContext<'a> {
     pub base_url: &'a str,
     pub domain: &'a str,
+    pub company: &'a str,
 }
 
 /// Why a link did not work. One answer for unknown, used and expired links: the page says the

@@ -10,7 +10,6 @@ use crate::db::Db;
 use crate::domain::{Email, PersonName};
 use crate::email::messages;
 use crate::entities::contact;
-use crate::services::branding;
 
 /// Sends a reset link when `email` belongs to a Help Center user (active, or invited and not
 /// yet in); does nothing otherwise. The caller answers the same either way. At most a few
@@ -39,10 +38,10 @@ pub async fn request(
         .await?;
     let Some(c) = found else { return Ok(()) };
     let token = issue(&txn, c.id, Purpose::PasswordReset, now, Duration::hours(RESET_TTL_HOURS)).await?;
-    let company = branding::load(&txn).await?.company_name;
+    let company = mail.company;
     let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
     let link = format!("{}/help/password-reset/{token}", mail.base_url);
-    let text = messages::password_reset(&name, &company, &link, &format!("{RESET_TTL_HOURS} hours"))
+    let text = messages::password_reset(&name, company, &link, &format!("{RESET_TTL_HOURS} hours"))
         .map_err(|e| LinkError::Other(e.into()))?;
     send(&txn, mail, email, name, text, now).await?;
     txn.commit().await?;

@@ -20,7 +20,7 @@ use crate::domain::{Email, PersonName, SignupInput};
 use crate::email::messages;
 use crate::entities::{contact, signup};
 use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
-use crate::services::{branding, is_unique_violation, login};
+use crate::services::{is_unique_violation, login};
 
 /// Records the sign-up and mails the verification link (or, for an existing Help Center user,
 /// a reset link). At most a few per address and per client in a quarter of an hour.
@@ -41,7 +41,7 @@ pub async fn start(
         return Err(LinkError::Throttled);
     }
     let txn = db.begin_write().await?;
-    let company = branding::load(&txn).await?.company_name;
+    let company = mail.company;
     let existing = contact::Entity::find().filter(contact::Column::Email.eq(input.email.as_str())).one(&txn).await?;
     match existing {
         Some(c) if c.trashed || c.help_center_status == "deactivated" => {} // nothing to send
@@ -50,7 +50,7 @@ pub async fn start(
             let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
             let login = format!("{}/help/login", mail.base_url);
             let link = format!("{}/help/password-reset/{token}", mail.base_url);
-            let text = messages::account_exists(&name, &company, &login, &link, &format!("{RESET_TTL_HOURS} hours"))
+            let text = messages::account_exists(&name, company, &login, &link, &format!("{RESET_TTL_HOURS} hours"))
                 .map_err(|e| LinkError::Other(e.into()))?;
             send(&txn, mail, &input.email, name, text, now).await?;
         }
@@ -71,7 +71,7 @@ pub async fn start(
             .await?;
             let name = PersonName { first: input.first_name.as_deref(), last: input.last_name.as_str() }.to_string();
             let link = format!("{}/help/activate/{token}", mail.base_url);
-            let text = messages::signup_verification(&name, &company, &link, &format!("{SIGNUP_TTL_HOURS} hours"))
+            let text = messages::signup_verification(&name, company, &link, &format!("{SIGNUP_TTL_HOURS} hours"))
                 .map_err(|e| LinkError::Other(e.into()))?;
             send(&txn, mail, &input.email, name, text, now).await?;
         }

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::help_center::MailContext;
-use super::{branding, ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
 use crate::db::Db;
 use crate::domain::{Channel, Email, PersonName, TicketInput, TicketStatus};
 use crate::email::{enqueue, messages, OutgoingMail};
@@ -171,10 +171,10 @@ pub async fn open(
     let how = format!("Created ({})", channel.label());
     record(&txn, c.id, by.agent_id(), &format!("Ticket #{}", t.number), None, Some(how)).await?;
     if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
-        let company = branding::load(&txn).await?.company_name;
+        let company = mail.company;
         let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
         let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
-        let text = messages::acknowledgement(&name, &company, t.number, &t.subject, &link)
+        let text = messages::acknowledgement(&name, company, t.number, &t.subject, &link)
             .map_err(|e| ServiceError::Other(e.into()))?;
         let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
         out.ticket_id = Some(t.id);

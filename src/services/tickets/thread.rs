@@ -12,7 +12,7 @@ use crate::email::{enqueue, messages, OutgoingMail};
 use crate::entities::{agent, contact, message, ticket};
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;
-use crate::services::{branding, ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult};
 
 /// A live ticket by number, for a contact (its own only) or for an agent (any).
 async fn find(txn: &DatabaseTransaction, number: i64, owner: Option<i64>) -> ServiceResult<ticket::Model> {
@@ -119,10 +119,10 @@ pub async fn agent_reply(
     let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let mut message_id = None;
     if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
-        let company = branding::load(&txn).await?.company_name;
+        let company = mail.company;
         let agent_name = agent::Entity::find_by_id(agent_id).one(&txn).await?.map(|a| a.name).unwrap_or_default();
         let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
-        let text = messages::agent_reply(body, &agent_name, &company, t.number, &t.subject, &link)
+        let text = messages::agent_reply(body, &agent_name, company, t.number, &t.subject, &link)
             .map_err(|e| ServiceError::Other(e.into()))?;
         let ids = thread_ids(&txn, t.id).await?;
         let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
