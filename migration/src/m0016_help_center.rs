@@ -133,22 +133,16 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("SELECT setval('ticket_numbers', (SELECT COALESCE(MAX(number), 1000) FROM tickets))")
                 .await?;
         }
-        // My Tickets in the Help Center, and the console's views by assignee and over all tickets.
-        index(
-            manager,
-            "idx_tickets_contact_activity",
-            Tickets::Table,
-            vec![Tickets::ContactId, Tickets::Trashed, Tickets::UpdatedAt],
-        )
-        .await?;
-        index(
-            manager,
-            "idx_tickets_assignee",
-            Tickets::Table,
-            vec![Tickets::Trashed, Tickets::AssigneeId, Tickets::UpdatedAt],
-        )
-        .await?;
-        index(manager, "idx_tickets_activity", Tickets::Table, vec![Tickets::Trashed, Tickets::UpdatedAt]).await?;
+        // My Tickets in the Help Center, and the console's views by assignee, by status and over
+        // all tickets: each ends with the id, the list's tie-breaker, so that a page is read in
+        // index order and never sorted (a contact may have thousands of tickets).
+        let t = Tickets::Table;
+        use Tickets::{AssigneeId, ContactId, Id, Status, Trashed, UpdatedAt};
+        index(manager, "idx_tickets_contact_activity", t, vec![ContactId, Trashed, UpdatedAt, Id]).await?;
+        index(manager, "idx_tickets_assignee", t, vec![Trashed, AssigneeId, UpdatedAt, Id]).await?;
+        index(manager, "idx_tickets_status_activity", t, vec![Trashed, Status, UpdatedAt, Id]).await?;
+        index(manager, "idx_tickets_activity", t, vec![Trashed, UpdatedAt, Id]).await?;
+        manager.drop_index(Index::drop().name("idx_tickets_status").table(t).to_owned()).await?;
         // Mail we send about a ticket remembers it, so that a reply to it finds its way back.
         manager
             .alter_table(
@@ -171,12 +165,15 @@ impl MigrationTrait for Migration {
         for (name, table) in [
             ("idx_outbox_ticket", Outbox::Table.into_iden()),
             ("idx_tickets_activity", Tickets::Table.into_iden()),
+            ("idx_tickets_status_activity", Tickets::Table.into_iden()),
             ("idx_tickets_assignee", Tickets::Table.into_iden()),
             ("idx_tickets_contact_activity", Tickets::Table.into_iden()),
             ("idx_sessions_contact", Sessions::Table.into_iden()),
         ] {
             manager.drop_index(Index::drop().name(name).table(table).to_owned()).await?;
         }
+        use Tickets::{Status, Trashed, UpdatedAt};
+        index(manager, "idx_tickets_status", Tickets::Table, vec![Trashed, Status, UpdatedAt]).await?;
         for (table, column) in [
             (Outbox::Table.into_iden(), Extra::TicketId),
             (Contacts::Table.into_iden(), Extra::PasswordHash),
