@@ -159,9 +159,11 @@ impl Application {
         tracing::info!(port = self.port, "serving");
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let outbox = tokio::spawn(outbox_worker(self.state.clone()));
+        let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let result = self.server.await;
         housekeeping.abort();
         outbox.abort();
+        checkpointer.abort();
         result
     }
 }
@@ -179,6 +181,21 @@ async fn outbox_worker(state: web::Data<AppState>) {
         tick.tick().await;
         if let Err(e) = crate::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");
+        }
+    }
+}
+
+/// Checkpoints SQLite's write-ahead log every second, off the request path.
+async fn checkpointer(state: web::Data<AppState>) {
+    if state.db.backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.db.checkpoint().await {
+            tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
     }
 }
