@@ -31,6 +31,8 @@ pub struct AppState {
     pub public_url: String,
     /// The Help Center's name and colours, read at most every few seconds.
     pub branding: crate::services::branding::BrandingCache,
+    /// Opens tickets in batches (group commit).
+    pub tickets: crate::services::tickets::TicketWriter,
     setup_done: AtomicBool,
 }
 
@@ -90,6 +92,7 @@ impl Application {
             .to_owned();
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
+        let tickets = crate::services::tickets::TicketWriter::start(db.clone());
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -97,6 +100,7 @@ impl Application {
             mailer,
             public_url,
             branding: crate::services::branding::BrandingCache::default(),
+            tickets,
             setup_done: AtomicBool::new(false),
         });
         let app_state = state.clone();

@@ -4,5 +4,5 @@ pub mod messages;
 pub mod outbox;
 pub mod sender;
 
-pub use outbox::{enqueue, send_due, OutgoingMail, SendReport};
+pub use outbox::{enqueue, enqueue_many, send_due, OutgoingMail, SendReport};
 pub use sender::Mailer;

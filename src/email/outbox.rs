@@ -55,8 +55,33 @@ pub async fn enqueue<C: ConnectionTrait>(
     domain: &str,
     now: DateTime<Utc>,
 ) -> Result<String, sea_orm::DbErr> {
+    let (row, message_id) = row(mail, domain, now);
+    row.insert(conn).await?;
+    Ok(message_id)
+}
+
+/// Queues several messages in one statement.
+///
+/// # Errors
+/// Database errors.
+pub async fn enqueue_many<C: ConnectionTrait>(
+    conn: &C,
+    mails: Vec<OutgoingMail>,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    if mails.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<outbox::ActiveModel> = mails.into_iter().map(|m| row(m, domain, now).0).collect();
+    outbox::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
+}
+
+/// The outbox row for `mail`, with the Message-ID it will be sent with.
+fn row(mail: OutgoingMail, domain: &str, now: DateTime<Utc>) -> (outbox::ActiveModel, String) {
     let message_id = format!("{}@{domain}", crate::auth::random_token(24));
-    outbox::ActiveModel {
+    let row = outbox::ActiveModel {
         message_id: Set(message_id.clone()),
         to_address: Set(mail.to.as_str().to_owned()),
         to_name: Set(mail.to_name),
@@ -73,10 +98,8 @@ pub async fn enqueue<C: ConnectionTrait>(
         created_at: Set(now),
         sent_at: Set(None),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(message_id)
+    };
+    (row, message_id)
 }
 
 /// What one round of sending did.

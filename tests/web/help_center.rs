@@ -619,3 +619,41 @@ async fn agents_find_tickets_by_number_subject_words_and_contact_email() {
         assert!(subjects(page).is_empty(), "{odd}");
     }
 }
+
+#[tokio::test]
+async fn tickets_submitted_at_the_same_moment_get_distinct_numbers_and_one_acknowledgement_each() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "m@example.com").await;
+    let token = customer.get("/help/tickets/new").await.value_of("csrf_token").expect("token");
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (client, url, token) = (customer.client.clone(), customer.url("/help/tickets"), token.clone());
+        posts.spawn(async move {
+            let subject = format!("Burst {i}");
+            let fields = [("csrf_token", token.as_str()), ("subject", subject.as_str()), ("description", "At once")];
+            client.post(url).form(&fields).send().await.expect("POST").status()
+        });
+    }
+    while let Some(status) = posts.join_next().await {
+        assert_eq!(status.expect("task"), StatusCode::SEE_OTHER);
+    }
+
+    assert_eq!(app.count("tickets").await, 24);
+    assert_eq!(app.count("messages").await, 24, "a first message each");
+    assert_eq!(app.count("(SELECT DISTINCT number FROM tickets) n").await, 24);
+    assert_eq!(app.count("tickets WHERE number BETWEEN 1001 AND 1024").await, 24, "no gaps on a fresh database");
+    let acks: Vec<_> = inbox(&app, &sink)
+        .await
+        .into_iter()
+        .filter(|m| m.header("Subject").unwrap_or_default().contains("Burst"))
+        .collect();
+    assert_eq!(acks.len(), 24);
+    for ack in &acks {
+        // Each acknowledgement names its own ticket's number and subject.
+        let subject = ack.header("Subject").unwrap();
+        let number: i64 = subject[2..6].parse().unwrap();
+        let stored = app.count(&format!("tickets WHERE number = {number} AND '{subject}' LIKE '%' || subject")).await;
+        assert_eq!(stored, 1, "{subject}");
+    }
+}

@@ -13,11 +13,11 @@ use crate::domain::ticket::{channel_label, parse_body};
 use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
 use crate::entities::agent;
 use crate::error::AppResult;
-use crate::routes::help_center::page::{company_name, mail_context};
+use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, AgentTicket, TicketRow, View};
-use crate::services::tickets::{self, thread, Author};
+use crate::services::tickets::{thread, Author};
 use crate::services::{agents, ServiceError};
 use crate::startup::AppState;
 
@@ -322,16 +322,8 @@ pub async fn create(
             channels: [Channel::Phone, Channel::Web],
         });
     };
-    let t = tickets::open(
-        &state.db,
-        mail_context(&state, &company_name(&state).await?),
-        contact_id,
-        input,
-        channel,
-        Author::Agent(agent.id),
-        Utc::now(),
-    )
-    .await?;
+    let opening = opening(&state, contact_id, input.clone(), channel, Author::Agent(agent.id)).await?;
+    let t = state.tickets.open(opening).await?;
     agent.flash(&format!("Ticket #{} created.", t.number));
     Ok(page::see_other(&format!("/agent/tickets/{}", t.number)))
 }

@@ -95,3 +95,26 @@ pub async fn company_name(state: &AppState) -> AppResult<String> {
 pub fn flash(session: &Session, message: &str) {
     let _ = session.insert(keys::FLASH, message);
 }
+
+/// A ticket to open for `contact_id`, with what its acknowledgement needs from the state.
+///
+/// # Errors
+/// Database errors (reading the company name).
+pub async fn opening(
+    state: &AppState,
+    contact_id: i64,
+    input: crate::domain::TicketInput,
+    channel: crate::domain::Channel,
+    by: crate::services::tickets::Author,
+) -> AppResult<crate::services::tickets::Opening> {
+    Ok(crate::services::tickets::Opening {
+        contact_id,
+        input,
+        channel,
+        by,
+        now: chrono::Utc::now(),
+        base_url: state.public_url.clone(),
+        domain: state.mailer.domain.clone(),
+        company: company_name(state).await?,
+    })
+}

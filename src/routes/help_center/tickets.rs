@@ -6,14 +6,14 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::page::{company_name, mail_context, HelpLayout};
+use super::page::{opening, HelpLayout};
 use crate::auth::{CsrfForm, CurrentContact};
 use crate::domain::ticket::parse_body;
 use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
 use crate::error::AppResult;
 use crate::routes::page;
 use crate::services::tickets::help_center::{self as my, PublicTicket, TicketSummary};
-use crate::services::tickets::{self, thread, Author};
+use crate::services::tickets::{thread, Author};
 use crate::startup::AppState;
 
 /// My Tickets' filter.
@@ -75,17 +75,8 @@ pub async fn create(
             return page::invalid(&NewPage { layout, form, errors, priorities: Priority::ALL });
         }
     };
-    let now = chrono::Utc::now();
-    let t = tickets::open(
-        &state.db,
-        mail_context(&state, &company_name(&state).await?),
-        contact.id,
-        &input,
-        Channel::HelpCenter,
-        Author::Contact,
-        now,
-    )
-    .await?;
+    let opening = opening(&state, contact.id, input, Channel::HelpCenter, Author::Contact).await?;
+    let t = state.tickets.open(opening).await?;
     // The notice rides on the URL rather than in the session: one write less per ticket.
     Ok(page::see_other(&format!("/help/tickets/{}?submitted=1", t.number)))
 }

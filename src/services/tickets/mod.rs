@@ -1,11 +1,14 @@
-//! Tickets: opening them (from the Help Center, or by an agent on a contact's behalf), their
-//! thread (`thread`), the console's list (`list`) and the Help Center's view of one contact's
+//! Tickets: opening them (`opening`: from the Help Center, or by an agent on a contact's
+//! behalf, in batches), their thread (`thread`), the console's list (`list`) and the Help Center's view of one contact's
 //! tickets (`help_center`). Numbers are sequential and human-friendly, handed out by a counter
 //! row, and distinct from ids.
 
 pub mod help_center;
 pub mod list;
+pub mod opening;
 pub mod thread;
+
+pub use opening::{open_many, Opening, TicketWriter};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -13,13 +16,9 @@ use sea_orm::{
     QuerySelect, Statement,
 };
 
-use super::help_center::MailContext;
 use super::{ServiceError, ServiceResult};
 use crate::db::Db;
-use crate::domain::{Channel, Email, PersonName, TicketInput, TicketStatus};
-use crate::email::{enqueue, messages, OutgoingMail};
 use crate::entities::{contact, message, outbox, ticket};
-use crate::services::contacts::write::record;
 
 /// The first ticket number.
 pub const FIRST_NUMBER: i64 = 1001;
@@ -129,57 +128,6 @@ pub async fn create(db: &Db, new: NewTicket) -> ServiceResult<ticket::Model> {
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(new.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let t = insert(&txn, &c, &new.subject, new.status, new.channel, new.priority, Utc::now()).await?;
-    txn.commit().await?;
-    Ok(t)
-}
-
-/// Opens a ticket for a live contact with its first message, notes it in the contact's
-/// history and queues the acknowledgement to the contact, all in one transaction.
-///
-/// # Errors
-/// `NotFound` for an unknown or deleted contact.
-pub async fn open(
-    db: &Db,
-    mail: MailContext<'_>,
-    contact_id: i64,
-    input: &TicketInput,
-    channel: Channel,
-    by: Author,
-    now: DateTime<Utc>,
-) -> ServiceResult<ticket::Model> {
-    let _gate = db.write_gate().await;
-    let txn = db.begin_write().await?;
-    let c = contact::Entity::find_by_id(contact_id)
-        .one(&txn)
-        .await?
-        .filter(|c| !c.trashed)
-        .ok_or(ServiceError::NotFound)?;
-    let t =
-        insert(&txn, &c, &input.subject, TicketStatus::Open.key(), channel.key(), input.priority.key(), now).await?;
-    message::ActiveModel {
-        ticket_id: Set(t.id),
-        author_kind: Set(by.kind().to_owned()),
-        author_agent_id: Set(by.agent_id()),
-        body: Set(input.description.clone()),
-        internal: Set(false),
-        message_id: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let how = format!("Created ({})", channel.label());
-    record(&txn, c.id, by.agent_id(), &format!("Ticket #{}", t.number), None, Some(how)).await?;
-    if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
-        let company = mail.company;
-        let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
-        let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
-        let text = messages::acknowledgement(&name, company, t.number, &t.subject, &link)
-            .map_err(|e| ServiceError::Other(e.into()))?;
-        let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
-        out.ticket_id = Some(t.id);
-        enqueue(&txn, out, mail.domain, now).await?;
-    }
     txn.commit().await?;
     Ok(t)
 }

@@ -1,0 +1,219 @@
+//! Opening tickets, many at once. Tickets submitted at the same moment are written in one
+//! transaction (group commit): the [`TicketWriter`] collects the requests that wait while a
+//! batch is being written and writes them together with multi-row inserts, so a burst of
+//! submissions costs a handful of statements per batch instead of ten per ticket. On SQLite,
+//! where one writer at a time is the rule, this is what lets submissions keep up; on
+//! PostgreSQL it saves round trips and commits.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Author;
+use crate::db::Db;
+use crate::domain::{Channel, Email, PersonName, TicketInput, TicketStatus};
+use crate::email::{enqueue_many, messages, OutgoingMail};
+use crate::entities::{contact, contact_history, message, ticket};
+use crate::services::{ServiceError, ServiceResult};
+
+/// Most tickets written in one transaction.
+const BATCH: usize = 64;
+
+/// One ticket to open, with what its acknowledgement needs.
+#[derive(Clone, Debug)]
+pub struct Opening {
+    pub contact_id: i64,
+    pub input: TicketInput,
+    pub channel: Channel,
+    pub by: Author,
+    pub now: DateTime<Utc>,
+    /// Where the link in the acknowledgement points, e.g. `https://help.example.com`.
+    pub base_url: String,
+    /// The domain of our Message-IDs.
+    pub domain: String,
+    /// The company name the acknowledgement is signed with.
+    pub company: String,
+}
+
+/// Reserves `count` consecutive ticket numbers (SQLite's counter row) or `count` numbers from
+/// the sequence (PostgreSQL).
+async fn reserve_numbers<C: ConnectionTrait>(conn: &C, count: usize) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let rows = conn
+            .query_all(Statement::from_sql_and_values(
+                backend,
+                "SELECT nextval('ticket_numbers') AS value FROM generate_series(1, $1)",
+                [i64::try_from(count).unwrap_or(i64::MAX).into()],
+            ))
+            .await?;
+        return rows.iter().map(|r| r.try_get::<i64>("", "value")).collect();
+    }
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            "UPDATE counters SET value = value + ? WHERE name = 'ticket_number' RETURNING value",
+            [i64::try_from(count).unwrap_or(i64::MAX).into()],
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the ticket number counter".into()))?;
+    let last: i64 = row.try_get("", "value")?;
+    Ok((0..count).map(|i| last - (count - 1 - i) as i64).collect())
+}
+
+/// Opens every ticket of `batch` whose contact is live, each with its first message, a line in
+/// the contact's history and the acknowledgement queued to the contact, all in one transaction.
+/// The results come in the order of `batch`: `NotFound` for an unknown or deleted contact.
+///
+/// # Errors
+/// A database error fails the whole batch.
+pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<ticket::Model>>, sea_orm::DbErr> {
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    let ids: Vec<i64> = batch.iter().map(|o| o.contact_id).collect();
+    let contacts: HashMap<i64, contact::Model> = contact::Entity::find()
+        .filter(contact::Column::Id.is_in(ids))
+        .filter(contact::Column::Trashed.eq(false))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let live: Vec<(usize, &Opening, &contact::Model)> =
+        batch.iter().enumerate().filter_map(|(i, o)| contacts.get(&o.contact_id).map(|c| (i, o, c))).collect();
+    let mut results: Vec<ServiceResult<ticket::Model>> = batch.iter().map(|_| Err(ServiceError::NotFound)).collect();
+    if live.is_empty() {
+        return Ok(results);
+    }
+    let numbers = reserve_numbers(&txn, live.len()).await?;
+    let rows = live.iter().zip(&numbers).map(|((_, o, c), number)| ticket::ActiveModel {
+        number: Set(*number),
+        contact_id: Set(c.id),
+        account_id: Set(c.account_id),
+        subject: Set(o.input.subject.clone()),
+        status: Set(TicketStatus::Open.key().to_owned()),
+        channel: Set(o.channel.key().to_owned()),
+        priority: Set(o.input.priority.key().to_owned()),
+        assignee_id: Set(None),
+        created_at: Set(o.now),
+        updated_at: Set(o.now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        ..Default::default()
+    });
+    ticket::Entity::insert_many(rows).exec(&txn).await?;
+    let by_number: HashMap<i64, ticket::Model> = ticket::Entity::find()
+        .filter(ticket::Column::Number.is_in(numbers.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.number, t))
+        .collect();
+    let mut messages_rows = Vec::with_capacity(live.len());
+    let mut history_rows = Vec::with_capacity(live.len());
+    let mut mails = Vec::with_capacity(live.len());
+    for ((i, o, c), number) in live.iter().zip(&numbers) {
+        let t = by_number.get(number).ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("ticket #{number}")))?;
+        messages_rows.push(message::ActiveModel {
+            ticket_id: Set(t.id),
+            author_kind: Set(o.by.kind().to_owned()),
+            author_agent_id: Set(o.by.agent_id()),
+            body: Set(o.input.description.clone()),
+            internal: Set(false),
+            message_id: Set(None),
+            created_at: Set(o.now),
+            ..Default::default()
+        });
+        history_rows.push(contact_history::ActiveModel {
+            contact_id: Set(c.id),
+            agent_id: Set(o.by.agent_id()),
+            field: Set(format!("Ticket #{number}")),
+            old_value: Set(None),
+            new_value: Set(Some(format!("Created ({})", o.channel.label()))),
+            at: Set(o.now),
+            ..Default::default()
+        });
+        if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
+            let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+            let link = format!("{}/help/tickets/{number}", o.base_url);
+            match messages::acknowledgement(&name, &o.company, *number, &t.subject, &link) {
+                Ok(text) => {
+                    let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
+                    out.ticket_id = Some(t.id);
+                    mails.push(out);
+                }
+                Err(e) => tracing::error!(error = %e, "rendering an acknowledgement failed"),
+            }
+        }
+        results[*i] = Ok(t.clone());
+    }
+    message::Entity::insert_many(messages_rows).exec(&txn).await?;
+    contact_history::Entity::insert_many(history_rows).exec(&txn).await?;
+    // Message-IDs name our domain; every opening of a batch comes from one instance.
+    let domain = live.first().map(|(_, o, _)| o.domain.clone()).unwrap_or_default();
+    let now = live.first().map_or_else(Utc::now, |(_, o, _)| o.now);
+    enqueue_many(&txn, mails, &domain, now).await?;
+    txn.commit().await?;
+    Ok(results)
+}
+
+struct Job {
+    opening: Opening,
+    reply: oneshot::Sender<ServiceResult<ticket::Model>>,
+}
+
+/// The group committer: one task per instance that writes the tickets waiting for it in
+/// batches. [`TicketWriter::open`] waits for its ticket's batch to commit.
+#[derive(Clone)]
+pub struct TicketWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl TicketWriter {
+    /// Starts the writer's task on the current Tokio runtime.
+    #[must_use]
+    pub fn start(db: Db) -> Self {
+        let (jobs, mut queue) = mpsc::channel::<Job>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let openings: Vec<Opening> = batch.iter().map(|j| j.opening.clone()).collect();
+                match open_many(&db, &openings).await {
+                    Ok(results) => {
+                        for (job, result) in batch.into_iter().zip(results) {
+                            let _ = job.reply.send(result);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, tickets = openings.len(), "opening a batch of tickets failed");
+                        for job in batch {
+                            let _ = job.reply.send(Err(ServiceError::Other(anyhow::anyhow!("{e}"))));
+                        }
+                    }
+                }
+            }
+        });
+        Self { jobs }
+    }
+
+    /// Opens one ticket (see [`open_many`]) and waits until it is committed.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown or deleted contact; database errors.
+    pub async fn open(&self, opening: Opening) -> ServiceResult<ticket::Model> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { opening, reply })
+            .await
+            .map_err(|_| ServiceError::Other(anyhow::anyhow!("the ticket writer has stopped")))?;
+        answer.await.map_err(|_| ServiceError::Other(anyhow::anyhow!("the ticket writer has stopped")))?
+    }
+}
