@@ -5,11 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Value,
 };
 
 use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
+use crate::db::inline_limit;
 use crate::domain::search::{prefix_end, query_terms};
 use crate::domain::FieldRules;
 use crate::entities::{contact, contact_search_term};
@@ -218,13 +219,12 @@ pub async fn list(
         select = select.filter(if descending != backwards { row.lt(at) } else { row.gt(at) });
     }
     let order = if descending != backwards { Order::Desc } else { Order::Asc };
-    let mut rows: Vec<ContactRow> = select
+    let page = select
         .order_by(sort.column(), order.clone())
         .order_by(contact::Column::Id, order)
         .limit(PAGE_SIZE + 1)
-        .into_model::<ContactRow>()
-        .all(conn)
-        .await?;
+        .build(conn.get_database_backend());
+    let mut rows: Vec<ContactRow> = ContactRow::find_by_statement(inline_limit(page)).all(conn).await?;
 
     let more = rows.len() as u64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);

@@ -1,9 +1,9 @@
 //! One contact's tickets as the Help Center shows them: only its own, only public messages.
 
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::list::ThreadMessage;
-use crate::db::Db;
+use crate::db::{inline_limit, Db};
 use crate::domain::TicketStatus;
 use crate::entities::{agent, message, ticket};
 use crate::services::{ServiceError, ServiceResult};
@@ -58,13 +58,12 @@ pub async fn my_tickets(
     if let Some(status) = status {
         select = select.filter(ticket::Column::Status.eq(status.key()));
     }
-    select
+    let page = select
         .order_by_desc(ticket::Column::UpdatedAt)
         .order_by_desc(ticket::Column::Id)
         .limit(MY_TICKETS_LIMIT)
-        .into_model::<TicketSummary>()
-        .all(&db.conn)
-        .await
+        .build(db.backend());
+    TicketSummary::find_by_statement(inline_limit(page)).all(&db.conn).await
 }
 
 /// A ticket with its public thread.

@@ -5,10 +5,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::DbBackend;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 
 use super::help_center::message_author;
-use crate::db::Db;
+use crate::db::{inline_limit, Db};
 use crate::domain::{FieldRules, PersonName, TicketStatus};
 use crate::entities::{agent, contact, message, ticket};
 use crate::services::{ServiceError, ServiceResult};
@@ -153,13 +155,12 @@ pub async fn list(
                 .add(Condition::all().add(ticket::Column::UpdatedAt.eq(at)).add(ticket::Column::Id.lt(id))),
         );
     }
-    let mut rows = select
+    let page = select
         .order_by_desc(ticket::Column::UpdatedAt)
         .order_by_desc(ticket::Column::Id)
         .limit(PAGE_SIZE + 1)
-        .into_model::<TicketRow>()
-        .all(&db.conn)
-        .await?;
+        .build(db.backend());
+    let mut rows = TicketRow::find_by_statement(inline_limit(page)).all(&db.conn).await?;
     let next = if rows.len() as u64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|r| (r.updated_at, r.id))
