@@ -192,5 +192,13 @@ mod tests {
         }
         let plain = crate::entities::contact::Entity::find().build(DbBackend::Postgres);
         assert_eq!(inline_limit(plain.clone()).sql, plain.sql);
+        // LIMIT followed by OFFSET, or a statement whose last value is a number but not a
+        // LIMIT, is left alone.
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let paged = crate::entities::contact::Entity::find().limit(26).offset(50).build(backend);
+            assert_eq!(inline_limit(paged.clone()).sql, paged.sql);
+            let by_id = crate::entities::contact::Entity::find_by_id(7).build(backend);
+            assert_eq!(inline_limit(by_id.clone()).sql, by_id.sql);
+        }
     }
 }

@@ -159,6 +159,41 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     Ok(results)
 }
 
+/// Writes a batch in its own task, so that a panic fails that batch and not the writer. When
+/// the batch fails as a whole, each ticket is tried alone, so that one bad ticket (or a passing
+/// error) does not fail the others.
+async fn write_batch(db: &Db, openings: Vec<Opening>) -> Vec<ServiceResult<ticket::Model>> {
+    let count = openings.len();
+    match run(db, openings.clone()).await {
+        Ok(results) => results,
+        Err(e) if count > 1 => {
+            tracing::warn!(error = %e, tickets = count, "a batch of tickets failed; writing them one by one");
+            let mut results = Vec::with_capacity(count);
+            for opening in openings {
+                results.push(match run(db, vec![opening]).await {
+                    Ok(mut one) => one.pop().unwrap_or(Err(ServiceError::NotFound)),
+                    Err(e) => Err(e),
+                });
+            }
+            results
+        }
+        Err(e) => vec![Err(e)],
+    }
+}
+
+/// [`open_many`] in a task of its own: a panic comes back as an error.
+async fn run(db: &Db, openings: Vec<Opening>) -> ServiceResult<Vec<ServiceResult<ticket::Model>>> {
+    let db = db.clone();
+    match tokio::spawn(async move { open_many(&db, &openings).await }).await {
+        Ok(Ok(results)) => Ok(results),
+        Ok(Err(e)) => Err(ServiceError::Db(e)),
+        Err(join) => {
+            tracing::error!(error = %join, "writing a batch of tickets panicked");
+            Err(ServiceError::Other(anyhow::anyhow!("writing the ticket failed")))
+        }
+    }
+}
+
 struct Job {
     opening: Opening,
     reply: oneshot::Sender<ServiceResult<ticket::Model>>,
@@ -186,18 +221,9 @@ impl TicketWriter {
                     }
                 }
                 let openings: Vec<Opening> = batch.iter().map(|j| j.opening.clone()).collect();
-                match open_many(&db, &openings).await {
-                    Ok(results) => {
-                        for (job, result) in batch.into_iter().zip(results) {
-                            let _ = job.reply.send(result);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, tickets = openings.len(), "opening a batch of tickets failed");
-                        for job in batch {
-                            let _ = job.reply.send(Err(ServiceError::Other(anyhow::anyhow!("{e}"))));
-                        }
-                    }
+                let results = write_batch(&db, openings).await;
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
                 }
             }
         });
