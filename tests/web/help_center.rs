@@ -414,6 +414,8 @@ async fn the_help_center_lists_searches_and_shows_articles_only_to_whom_they_are
         .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("articles WHERE helpful_yes = 1").await, 1);
+    // Two page views (the article, then the form's page before voting); the votes count none.
+    assert_eq!(app.count(&format!("articles WHERE slug = '{public}' AND views = 2")).await, 1);
 
     // A logged-in Help Center user reads and finds the registered-only article.
     let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "m@example.com")]).await;

@@ -111,8 +111,10 @@ pub async fn vote(
         "no" => false,
         _ => return Err(AppError::BadRequest("Answer yes or no.".into())),
     };
-    let article = articles::published_by_slug(&state.db, &slug, contact.is_some()).await?.ok_or(AppError::NotFound)?;
-    let key = vote_key(article.id);
+    // `vote` itself refuses (404) an article this visitor may not read; reading the article
+    // first would count a view for every vote.
+    let id = articles::vote_target(&state.db, &slug, contact.is_some()).await?.ok_or(AppError::NotFound)?;
+    let key = vote_key(id);
     if !session.get::<bool>(&key).ok().flatten().unwrap_or(false) {
         articles::vote(&state.db, &slug, contact.is_some(), helpful).await?;
         let _ = session.insert(&key, true);

@@ -254,3 +254,19 @@ pub async fn vote(db: &Db, slug: &str, registered: bool, helpful: bool) -> Servi
     }
     Ok(())
 }
+
+/// The id of the article `slug` when this viewer may read it, without counting a view (what a
+/// vote needs to remember that it was cast).
+///
+/// # Errors
+/// Database errors.
+pub async fn vote_target(db: &Db, slug: &str, registered: bool) -> ServiceResult<Option<i64>> {
+    let id: Option<i64> = readable(article::Entity::find(), registered)
+        .filter(article::Column::Slug.eq(slug))
+        .select_only()
+        .column(article::Column::Id)
+        .into_tuple()
+        .one(&db.conn)
+        .await?;
+    Ok(id)
+}

@@ -21,8 +21,8 @@ use sea_orm::{
 
 pub use categories::{categories, category, create_category, delete_category, update_category, CategoryRow};
 pub use help_center::{
-    home, in_category, published_by_slug, vote, ArticleSummary, CategoryRef, CategorySummary, HomeArticles,
-    PublishedArticle,
+    home, in_category, published_by_slug, vote, vote_target, ArticleSummary, CategoryRef, CategorySummary,
+    HomeArticles, PublishedArticle,
 };
 pub use search::{search, SearchHit};
 pub use write::{create, delete, update};
