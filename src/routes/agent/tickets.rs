@@ -16,7 +16,7 @@ use crate::error::AppResult;
 use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
 use crate::services::contacts::{self, ContactRow};
-use crate::services::tickets::list::{self, AgentTicket, TicketRow, View};
+use crate::services::tickets::list::{self, TicketRow, TicketThread, View};
 use crate::services::tickets::{thread, Author};
 use crate::services::{agents, ServiceError};
 use crate::startup::AppState;
@@ -81,7 +81,7 @@ pub async fn index(
 #[template(path = "agent/tickets/show.html")]
 struct ShowPage {
     layout: Layout,
-    t: AgentTicket,
+    t: TicketThread,
     contact: Option<ContactRow>,
     rules: FieldRules,
     agents: Vec<agent::Model>,

@@ -11,7 +11,7 @@ use crate::auth::{keys, CsrfForm, CurrentContact};
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::{client_address, NextQuery};
 use crate::routes::page;
-use crate::services::help_center::login;
+use crate::services::help_center::{login, LinkError};
 use crate::services::login::LoginError;
 use crate::startup::AppState;
 
@@ -105,4 +105,27 @@ pub async fn link_invalid(state: &AppState, session: &Session, refused: bool) ->
     };
     let layout = HelpLayout::new(state, session, None, "", "Link not valid", false).await?;
     page::render(status, &LinkInvalidPage { layout, message: message.into() })
+}
+
+/// The answer to following a mailed link: logged in with `welcome` on My Tickets, or the page
+/// for a dead or refused link.
+///
+/// # Errors
+/// Database errors, and link failures that are not the visitor's.
+pub async fn land(
+    state: &AppState,
+    session: &Session,
+    outcome: Result<i64, LinkError>,
+    welcome: &str,
+) -> AppResult<HttpResponse> {
+    match outcome {
+        Ok(contact_id) => {
+            log_in(session, contact_id)?;
+            super::page::flash(session, welcome);
+            Ok(page::see_other("/help/tickets"))
+        }
+        Err(LinkError::Invalid) => link_invalid(state, session, false).await,
+        Err(LinkError::Refused) => link_invalid(state, session, true).await,
+        Err(e) => Err(super::signup::link_error(e)),
+    }
 }

@@ -5,14 +5,13 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::account::{link_invalid, log_in};
+use super::account::{land, link_invalid};
 use super::page::HelpLayout;
-use super::signup::link_error;
 use crate::auth::{password, CsrfForm};
 use crate::domain::FieldErrors;
 use crate::error::AppResult;
 use crate::routes::page;
-use crate::services::help_center::{access, LinkError};
+use crate::services::help_center::access;
 use crate::startup::AppState;
 
 /// A new password, twice.
@@ -83,14 +82,11 @@ pub async fn submit(
         }
     };
     let hash = password::hash(new_password).await?;
-    match access::accept(&state.db, &token, hash, now).await {
-        Ok(contact_id) => {
-            log_in(&session, contact_id)?;
-            super::page::flash(&session, "Your password is set. Welcome to the Help Center!");
-            Ok(page::see_other("/help/tickets"))
-        }
-        Err(LinkError::Invalid) => link_invalid(&state, &session, false).await,
-        Err(LinkError::Refused) => link_invalid(&state, &session, true).await,
-        Err(e) => Err(link_error(e)),
-    }
+    land(
+        &state,
+        &session,
+        access::accept(&state.db, &token, hash, now).await,
+        "Your password is set. Welcome to the Help Center!",
+    )
+    .await
 }

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::account::{link_invalid, log_in};
+use super::account::{land, link_invalid};
 use super::invitation::{PasswordForm, SetPasswordPage};
 use super::page::{company_name, mail_context, HelpLayout};
 use super::signup::link_error;
@@ -15,7 +15,7 @@ use crate::domain::{Email, FieldErrors};
 use crate::error::AppResult;
 use crate::routes::agent::login::client_address;
 use crate::routes::page;
-use crate::services::help_center::{password_reset, LinkError};
+use crate::services::help_center::password_reset;
 use crate::startup::AppState;
 
 /// The address as typed.
@@ -105,14 +105,6 @@ pub async fn submit(
         }
     };
     let hash = password::hash(new_password).await?;
-    match password_reset::reset(&state.db, &token, hash, now).await {
-        Ok(contact_id) => {
-            log_in(&session, contact_id)?;
-            super::page::flash(&session, "Your password has been changed.");
-            Ok(page::see_other("/help/tickets"))
-        }
-        Err(LinkError::Invalid) => link_invalid(&state, &session, false).await,
-        Err(LinkError::Refused) => link_invalid(&state, &session, true).await,
-        Err(e) => Err(link_error(e)),
-    }
+    land(&state, &session, password_reset::reset(&state.db, &token, hash, now).await, "Your password has been changed.")
+        .await
 }

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::account::{link_invalid, log_in};
+use super::account::{land, link_invalid};
 use super::page::{company_name, mail_context, HelpLayout};
 use crate::auth::{password, CsrfForm};
 use crate::domain::{FieldErrors, SignupForm};
@@ -132,19 +132,12 @@ pub async fn activate(
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Confirm your email").await?;
     match signup::verify(&state.db, &token, form.password, chrono::Utc::now()).await {
-        Ok(contact_id) => {
-            log_in(&session, contact_id)?;
-            super::page::flash(&session, "Your email is confirmed. Welcome!");
-            Ok(page::see_other("/help/tickets"))
-        }
         Err(LinkError::WrongPassword) => page::invalid(&ActivatePage {
             layout,
             token: token.into_inner(),
             error: "This is not the password you chose when you signed up.".into(),
         }),
-        Err(LinkError::Invalid) => link_invalid(&state, &session, false).await,
-        Err(LinkError::Refused) => link_invalid(&state, &session, true).await,
-        Err(e) => Err(link_error(e)),
+        outcome => land(&state, &session, outcome, "Your email is confirmed. Welcome!").await,
     }
 }
 

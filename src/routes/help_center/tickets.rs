@@ -12,7 +12,8 @@ use crate::domain::ticket::parse_body;
 use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
 use crate::error::AppResult;
 use crate::routes::page;
-use crate::services::tickets::help_center::{self as my, PublicTicket, TicketSummary};
+use crate::services::tickets::help_center::{self as my, TicketSummary};
+use crate::services::tickets::list::TicketThread;
 use crate::services::tickets::{thread, Author};
 use crate::startup::AppState;
 
@@ -85,7 +86,7 @@ pub async fn create(
 #[template(path = "help_center/tickets/show.html")]
 struct ShowPage {
     layout: HelpLayout,
-    t: PublicTicket,
+    t: TicketThread,
     reply: String,
     errors: FieldErrors,
 }

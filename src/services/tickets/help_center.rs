@@ -1,12 +1,12 @@
 //! One contact's tickets as the Help Center shows them: only its own, only public messages.
 
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
-use super::list::ThreadMessage;
+use super::list::TicketThread;
 use crate::db::{inline_limit, Db};
 use crate::domain::TicketStatus;
-use crate::entities::{agent, message, ticket};
-use crate::services::{ServiceError, ServiceResult};
+use crate::entities::ticket;
+use crate::services::ServiceResult;
 
 /// How many tickets My Tickets lists.
 pub const MY_TICKETS_LIMIT: u64 = 100;
@@ -66,46 +66,10 @@ pub async fn my_tickets(
     TicketSummary::find_by_statement(inline_limit(page)).all(&db.conn).await
 }
 
-/// A ticket with its public thread.
-#[derive(Debug)]
-pub struct PublicTicket {
-    pub ticket: ticket::Model,
-    pub messages: Vec<ThreadMessage>,
-}
-
 /// The contact's ticket `number` with its public messages (two queries).
 ///
 /// # Errors
 /// `NotFound` when there is no such ticket or it is not the contact's.
-pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<PublicTicket> {
-    let t = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(number))
-        .filter(ticket::Column::ContactId.eq(contact_id))
-        .filter(ticket::Column::Trashed.eq(false))
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let messages = message::Entity::find()
-        .select_only()
-        .columns([
-            message::Column::AuthorKind,
-            message::Column::Body,
-            message::Column::Internal,
-            message::Column::CreatedAt,
-        ])
-        .column_as(agent::Column::Name, "agent_name")
-        .join(JoinType::LeftJoin, message_author())
-        .filter(message::Column::TicketId.eq(t.id))
-        .filter(message::Column::Internal.eq(false))
-        .order_by_asc(message::Column::CreatedAt)
-        .order_by_asc(message::Column::Id)
-        .into_model::<ThreadMessage>()
-        .all(&db.conn)
-        .await?;
-    Ok(PublicTicket { ticket: t, messages })
-}
-
-/// messages → agents (the author), for the author's name.
-pub(super) fn message_author() -> sea_orm::RelationDef {
-    message::Entity::belongs_to(agent::Entity).from(message::Column::AuthorAgentId).to(agent::Column::Id).into()
+pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<TicketThread> {
+    super::list::load(db, number, Some(contact_id)).await
 }

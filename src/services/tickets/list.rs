@@ -9,11 +9,10 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::help_center::message_author;
 use crate::db::{inline_limit, Db};
 use crate::domain::{FieldRules, PersonName, TicketStatus};
 use crate::entities::{agent, contact, message, ticket};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::ServiceResult;
 
 /// Rows per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -227,25 +226,29 @@ impl ThreadMessage {
     }
 }
 
-/// A ticket with its whole thread, for agents.
+/// A ticket with its thread.
 #[derive(Debug)]
-pub struct AgentTicket {
+pub struct TicketThread {
     pub ticket: ticket::Model,
     pub messages: Vec<ThreadMessage>,
 }
 
-/// Ticket `number` with every message, internal notes included (two queries).
+/// Ticket `number` with every message, internal notes included, for agents (two queries).
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted ticket.
-pub async fn ticket(db: &Db, number: i64) -> ServiceResult<AgentTicket> {
-    let t = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(number))
-        .filter(ticket::Column::Trashed.eq(false))
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let messages = message::Entity::find()
+pub async fn ticket(db: &Db, number: i64) -> ServiceResult<TicketThread> {
+    load(db, number, None).await
+}
+
+/// Ticket `number` with its thread; for a contact (`owner`) only its own ticket and only the
+/// public messages, for an agent (`None`) any ticket and every message.
+///
+/// # Errors
+/// `NotFound` when there is no such ticket or it is not the owner's.
+pub(super) async fn load(db: &Db, number: i64, owner: Option<i64>) -> ServiceResult<TicketThread> {
+    let t = super::find_live(&db.conn, number, owner).await?;
+    let mut select = message::Entity::find()
         .select_only()
         .columns([
             message::Column::AuthorKind,
@@ -255,11 +258,20 @@ pub async fn ticket(db: &Db, number: i64) -> ServiceResult<AgentTicket> {
         ])
         .column_as(agent::Column::Name, "agent_name")
         .join(JoinType::LeftJoin, message_author())
-        .filter(message::Column::TicketId.eq(t.id))
+        .filter(message::Column::TicketId.eq(t.id));
+    if owner.is_some() {
+        select = select.filter(message::Column::Internal.eq(false));
+    }
+    let messages = select
         .order_by_asc(message::Column::CreatedAt)
         .order_by_asc(message::Column::Id)
         .into_model::<ThreadMessage>()
         .all(&db.conn)
         .await?;
-    Ok(AgentTicket { ticket: t, messages })
+    Ok(TicketThread { ticket: t, messages })
+}
+
+/// messages → agents (the author), for the author's name.
+fn message_author() -> sea_orm::RelationDef {
+    message::Entity::belongs_to(agent::Entity).from(message::Column::AuthorAgentId).to(agent::Column::Id).into()
 }

@@ -132,6 +132,23 @@ pub async fn create(db: &Db, new: NewTicket) -> ServiceResult<ticket::Model> {
     Ok(t)
 }
 
+/// A live ticket by number: for a contact (`owner`), only its own; for an agent (`None`), any.
+///
+/// # Errors
+/// `NotFound` when there is no such ticket or it is not the owner's.
+pub(crate) async fn find_live<C: ConnectionTrait>(
+    conn: &C,
+    number: i64,
+    owner: Option<i64>,
+) -> ServiceResult<ticket::Model> {
+    let mut select =
+        ticket::Entity::find().filter(ticket::Column::Number.eq(number)).filter(ticket::Column::Trashed.eq(false));
+    if let Some(contact_id) = owner {
+        select = select.filter(ticket::Column::ContactId.eq(contact_id));
+    }
+    select.one(conn).await?.ok_or(ServiceError::NotFound)
+}
+
 /// The Message-IDs of a ticket's thread, oldest first: mail we sent about it and mail stored
 /// in it (the last ten of each). Replies set In-Reply-To to the newest and References to all.
 async fn thread_ids<C: ConnectionTrait>(conn: &C, ticket_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
-use super::{thread_ids, Author};
+use super::{find_live, thread_ids, Author};
 use crate::db::Db;
 use crate::domain::{Email, PersonName, Priority, TicketStatus};
 use crate::email::{enqueue, messages, OutgoingMail};
@@ -13,16 +13,6 @@ use crate::entities::{agent, contact, message, ticket};
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;
 use crate::services::{ServiceError, ServiceResult};
-
-/// A live ticket by number, for a contact (its own only) or for an agent (any).
-async fn find(txn: &DatabaseTransaction, number: i64, owner: Option<i64>) -> ServiceResult<ticket::Model> {
-    let mut select =
-        ticket::Entity::find().filter(ticket::Column::Number.eq(number)).filter(ticket::Column::Trashed.eq(false));
-    if let Some(contact_id) = owner {
-        select = select.filter(ticket::Column::ContactId.eq(contact_id));
-    }
-    select.one(txn).await?.ok_or(ServiceError::NotFound)
-}
 
 async fn add_message(
     txn: &DatabaseTransaction,
@@ -78,7 +68,7 @@ async fn save(
 pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let t = find(&txn, number, Some(contact_id)).await?;
+    let t = find_live(&txn, number, Some(contact_id)).await?;
     add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
     record(&txn, contact_id, None, &field(&t), None, Some("Customer replied".into())).await?;
     let reopen = (t.status == TicketStatus::Closed.key()).then_some(TicketStatus::Open);
@@ -94,7 +84,7 @@ pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, no
 pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let t = find(&txn, number, Some(contact_id)).await?;
+    let t = find_live(&txn, number, Some(contact_id)).await?;
     save(&txn, t, Some(TicketStatus::Closed), None, now).await?;
     txn.commit().await?;
     Ok(())
@@ -115,7 +105,7 @@ pub async fn agent_reply(
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let t = find(&txn, number, None).await?;
+    let t = find_live(&txn, number, None).await?;
     let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let mut message_id = None;
     if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
@@ -147,7 +137,7 @@ pub async fn agent_reply(
 pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let t = find(&txn, number, None).await?;
+    let t = find_live(&txn, number, None).await?;
     add_message(&txn, t.id, Author::Agent(agent_id), body, true, None, now).await?;
     save(&txn, t, None, Some(agent_id), now).await?;
     txn.commit().await?;
@@ -175,7 +165,7 @@ pub async fn update_properties(
 ) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let t = find(&txn, number, None).await?;
+    let t = find_live(&txn, number, None).await?;
     let name = field(&t);
     if props.assignee_id != t.assignee_id {
         let new_name = match props.assignee_id {
