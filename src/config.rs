@@ -20,6 +20,10 @@ pub enum Command {
     Serve,
     /// Fill the database with demo or benchmark data.
     Seed(SeedArgs),
+    /// Read one RFC 5322 message from standard input and store it (a mail server's pipe
+    /// transport). Exit status 0 when stored (or quarantined, or already there), 75 when the
+    /// database is unavailable so the mail server tries again later.
+    IngestMail,
 }
 
 /// How much demo data `frontdesk seed` makes.
@@ -84,6 +88,18 @@ pub struct Settings {
     /// header (for login throttling). Only set this when every request comes through it.
     #[arg(long, global = true, env = "FRONTDESK_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Largest inbound mail accepted, in megabytes; a larger one is quarantined.
+    #[arg(long, global = true, env = "FRONTDESK_MAX_MAIL_MB", default_value_t = 25)]
+    pub max_mail_mb: u32,
+    /// Largest attachment accepted, in megabytes; a mail with a larger one is quarantined.
+    #[arg(long, global = true, env = "FRONTDESK_MAX_ATTACHMENT_MB", default_value_t = 10)]
+    pub max_attachment_mb: u32,
+    /// Most acknowledgements sent to one address in an hour (a brake on mail loops).
+    #[arg(long, global = true, env = "FRONTDESK_ACKS_PER_HOUR", default_value_t = 5)]
+    pub acks_per_hour: u32,
+    /// Email of the agent who owns contacts created from inbound mail [default: no owner].
+    #[arg(long, global = true, env = "FRONTDESK_EMAIL_CONTACT_OWNER")]
+    pub email_contact_owner: Option<String>,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -106,6 +122,10 @@ impl Settings {
             db_pool: 16,
             trust_proxy: false,
             outbox_interval: 5,
+            max_mail_mb: 25,
+            max_attachment_mb: 10,
+            acks_per_hour: 5,
+            email_contact_owner: None,
             log: "info".into(),
         }
     }

@@ -14,6 +14,8 @@ pub mod email;
 pub mod entities;
 /// The application error type and how it turns into an HTTP answer.
 pub mod error;
+/// `frontdesk ingest-mail`: a mail server's pipe transport.
+pub mod ingest_mail;
 /// The HTTP layer: thin handlers per area.
 pub mod routes;
 /// `frontdesk seed`: demo and benchmark data.

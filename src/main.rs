@@ -7,15 +7,25 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use frontdesk::config::{Cli, Command};
-use frontdesk::{seed, startup::Application, telemetry};
+use frontdesk::{ingest_mail, seed, startup::Application, telemetry};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
-    telemetry::init(&cli.settings.log);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(cli.settings).await?.run().await?,
-        Command::Seed(args) => seed::run(&cli.settings, &args).await?,
+        Command::Serve => {
+            telemetry::init(&cli.settings.log);
+            Application::build(cli.settings).await?.run().await?;
+        }
+        Command::Seed(args) => {
+            telemetry::init(&cli.settings.log);
+            seed::run(&cli.settings, &args).await?;
+        }
+        Command::IngestMail => {
+            // Quiet unless something is wrong: the outcome line is printed anyway.
+            telemetry::init_stderr("error");
+            return Ok(ingest_mail::run(&cli.settings).await);
+        }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

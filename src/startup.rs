@@ -206,7 +206,7 @@ async fn checkpointer(state: web::Data<AppState>) {
 
 /// `sqlite://frontdesk.db` style URLs name a file relative to the working directory; make sure a
 /// bare `sqlite:` with no path still means that file.
-fn sqlite_url_with_default_path(url: &str) -> String {
+pub(crate) fn sqlite_url_with_default_path(url: &str) -> String {
     match url {
         "sqlite:" | "sqlite://" => "sqlite://frontdesk.db".to_owned(),
         other => other.to_owned(),

@@ -23,6 +23,7 @@ mod m0016_help_center;
 mod m0018_article_categories;
 mod m0019_articles;
 mod m0020_ticket_search;
+mod m0021_email_channel;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_article_categories::Migration),
             Box::new(m0019_articles::Migration),
             Box::new(m0020_ticket_search::Migration),
+            Box::new(m0021_email_channel::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
-//! Outgoing mail: a durable outbox in the database and the worker that sends it over SMTP.
+//! Mail: reading what comes in (`inbound`); for what goes out, a durable outbox in the
+//! database and the worker that sends it over SMTP.
 
+pub mod inbound;
 pub mod messages;
 pub mod outbox;
 pub mod sender;

@@ -35,13 +35,27 @@ pub struct OutgoingMail {
     pub references: Option<String>,
     /// The ticket the message is about, so that a reply to it finds its way back.
     pub ticket_id: Option<i64>,
+    /// The From address, when not the default one: the support address a ticket came to.
+    pub from: Option<Email>,
+    /// Set on automatic answers (`acknowledgement`), which the mail-loop brake counts.
+    pub kind: Option<&'static str>,
 }
 
 impl OutgoingMail {
     /// A message that starts no thread and belongs to no ticket.
     #[must_use]
     pub fn new(to: Email, to_name: Option<String>, subject: String, body_text: String) -> Self {
-        Self { to, to_name, subject, body_text, in_reply_to: None, references: None, ticket_id: None }
+        Self {
+            to,
+            to_name,
+            subject,
+            body_text,
+            in_reply_to: None,
+            references: None,
+            ticket_id: None,
+            from: None,
+            kind: None,
+        }
     }
 }
 
@@ -90,6 +104,8 @@ fn row(mail: OutgoingMail, domain: &str, now: DateTime<Utc>) -> (outbox::ActiveM
         in_reply_to: Set(mail.in_reply_to),
         references: Set(mail.references),
         ticket_id: Set(mail.ticket_id),
+        from_address: Set(mail.from.map(|e| e.as_str().to_owned())),
+        kind: Set(mail.kind.map(str::to_owned)),
         status: Set("pending".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),

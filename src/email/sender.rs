@@ -43,6 +43,12 @@ impl Mailer {
         Ok(Self { transport, from, domain })
     }
 
+    /// The default From address, lowercased.
+    #[must_use]
+    pub fn from_address(&self) -> String {
+        self.from.email.to_string().to_lowercase()
+    }
+
     /// Whether mail can be sent at all.
     #[must_use]
     pub fn configured(&self) -> bool {
@@ -56,8 +62,12 @@ impl Mailer {
     pub async fn send(&self, row: &outbox::Model) -> anyhow::Result<()> {
         let Some(transport) = &self.transport else { anyhow::bail!("no SMTP server is configured") };
         let to = Mailbox::new(row.to_name.clone(), row.to_address.parse()?);
+        let from = match row.from_address.as_deref().map(str::parse) {
+            Some(Ok(address)) => Mailbox::new(self.from.name.clone(), address),
+            _ => self.from.clone(),
+        };
         let mut builder = Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(row.subject.clone())
             .message_id(Some(format!("<{}>", row.message_id)))

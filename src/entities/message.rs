@@ -14,6 +14,10 @@ pub struct Model {
     pub internal: bool,
     pub message_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The sender of an inbound mail.
+    pub from_address: Option<String>,
+    /// The mail's HTML part, sanitised when it was stored.
+    pub body_html: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     pub ticket_id: Option<i64>,
+    /// The From address when not the default one (the support address a ticket came to).
+    pub from_address: Option<String>,
+    /// `acknowledgement` for the automatic answers the loop brake counts; otherwise empty.
+    pub kind: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub trashed: bool,
     pub recycle_entry_id: Option<i64>,
+    /// The support address the customer wrote to; replies go out from it.
+    pub support_address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 //! table below is the one place that says which URL goes where.
 
 pub mod agent;
+pub mod attachment;
 pub mod health;
 pub mod help_center;
 pub mod page;

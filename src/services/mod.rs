@@ -8,6 +8,7 @@ pub mod articles;
 pub mod branding;
 pub mod contacts;
 pub mod help_center;
+pub mod inbound;
 pub mod login;
 pub mod profiles;
 pub mod recycle_bin;

@@ -6,15 +6,15 @@ use crate::helpers::spawn_app_with;
 use crate::smtp_sink::{free_port, SmtpSink};
 
 fn mail() -> OutgoingMail {
-    OutgoingMail {
-        to: Email::parse("melissa@example.com").expect("address"),
-        to_name: Some("Melissa Ortiz".into()),
-        subject: "Your request #1042".into(),
-        body_text: "We have received your request.\n.\nA line with a lone dot above.".into(),
-        in_reply_to: Some("abc@customer.example".into()),
-        references: Some("<abc@customer.example>".into()),
-        ticket_id: None,
-    }
+    let mut mail = OutgoingMail::new(
+        Email::parse("melissa@example.com").expect("address"),
+        Some("Melissa Ortiz".into()),
+        "Your request #1042".into(),
+        "We have received your request.\n.\nA line with a lone dot above.".into(),
+    );
+    mail.in_reply_to = Some("abc@customer.example".into());
+    mail.references = Some("<abc@customer.example>".into());
+    mail
 }
 
 #[tokio::test]

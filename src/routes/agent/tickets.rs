@@ -17,7 +17,7 @@ use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, TicketRow, TicketThread, View};
-use crate::services::tickets::{thread, Author};
+use crate::services::tickets::{files, thread, Author};
 use crate::services::{agents, ServiceError};
 use crate::startup::AppState;
 
@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tickets").route(web::get().to(index)).route(web::post().to(create)))
         .route("/tickets/new", web::get().to(new))
         .route("/tickets/{number}", web::get().to(show))
+        .route("/tickets/{number}/files/{id}", web::get().to(file))
         .route("/tickets/{number}/replies", web::post().to(reply))
         .route("/tickets/{number}/notes", web::post().to(note))
         .route("/tickets/{number}/properties", web::post().to(properties));
@@ -133,6 +134,17 @@ async fn show_page(
         errors,
         can_edit,
     })
+}
+
+/// `GET /agent/tickets/{number}/files/{id}`: a file of the thread, as a download.
+pub async fn file(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Tickets, Action::View)?;
+    let (number, id) = path.into_inner();
+    Ok(crate::routes::attachment::download(files::file(&state.db, number, id, None).await?))
 }
 
 /// `GET /agent/tickets/{number}`

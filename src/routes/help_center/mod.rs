@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/tickets").route(web::get().to(tickets::index)).route(web::post().to(tickets::create)))
         .route("/tickets/new", web::get().to(tickets::new))
         .route("/tickets/{number}", web::get().to(tickets::show))
+        .route("/tickets/{number}/files/{id}", web::get().to(tickets::file))
         .route("/tickets/{number}/replies", web::post().to(tickets::reply))
         .route("/tickets/{number}/close", web::post().to(tickets::close))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));

@@ -104,6 +104,17 @@ async fn show_page(
     Ok(ShowPage { layout, t, reply, errors })
 }
 
+/// `GET /help/tickets/{number}/files/{id}`: a file of the contact's own ticket.
+pub async fn file(
+    state: web::Data<AppState>,
+    contact: CurrentContact,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (number, id) = path.into_inner();
+    let file = crate::services::tickets::files::file(&state.db, number, id, Some(contact.id)).await?;
+    Ok(crate::routes::attachment::download(file))
+}
+
 /// The ticket page's query string.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

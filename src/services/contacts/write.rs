@@ -343,6 +343,8 @@ pub struct ChannelContact<'a> {
     pub email: Option<&'a crate::domain::Email>,
     pub source: NewContactSource,
     pub help_center_status: &'static str,
+    /// The agent who owns contacts from this channel, if one is configured.
+    pub owner: Option<&'a crate::entities::agent::Model>,
 }
 
 /// Creates a contact for a channel inside the caller's transaction. A concurrent creation of
@@ -365,6 +367,8 @@ pub async fn create_from_channel<C: ConnectionTrait>(
         email: Set(email),
         source: Set(new.source.key().to_owned()),
         help_center_status: Set(new.help_center_status.to_owned()),
+        owner_id: Set(new.owner.map(|a| a.id)),
+        owner_sort: Set(new.owner.map(|a| a.name_sort.clone()).unwrap_or_default()),
         created_at: Set(now),
         updated_at: Set(now),
         trashed: Set(false),

@@ -175,6 +175,7 @@ async fn create(txn: &DatabaseTransaction, pending: &signup::Model) -> Result<i6
             email: Some(&email),
             source: NewContactSource::HelpCenter,
             help_center_status: "active",
+            owner: None,
         },
         Some(pending.password_hash.clone()),
     )

@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use crate::db::{inline_limit, Db};
-use crate::domain::{FieldRules, PersonName, TicketStatus};
-use crate::entities::{agent, contact, message, ticket};
+use crate::domain::{mail_html, FieldRules, PersonName, TicketStatus};
+use crate::entities::{agent, attachment, contact, message, ticket};
 use crate::services::ServiceResult;
 
 /// Rows per page.
@@ -211,9 +211,14 @@ fn ticket_assignee() -> sea_orm::RelationDef {
 /// One message of a thread, with its author's name when an agent wrote it.
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct ThreadMessage {
+    pub id: i64,
     pub author_kind: String,
     pub agent_name: Option<String>,
     pub body: String,
+    /// Sanitised when the mail was stored (see `domain::mail_html`).
+    pub body_html: Option<String>,
+    /// Who sent it, for mail.
+    pub from_address: Option<String>,
     pub internal: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -224,6 +229,39 @@ impl ThreadMessage {
     pub fn when(&self) -> String {
         self.created_at.format("%b %-d, %Y %H:%M UTC").to_string()
     }
+
+    /// The text the author wrote, without the quoted history below it.
+    #[must_use]
+    pub fn written(&self) -> &str {
+        mail_html::split_quoted(&self.body).0
+    }
+
+    /// The quoted history of a reply by mail, folded away on the page.
+    #[must_use]
+    pub fn quoted(&self) -> Option<&str> {
+        mail_html::split_quoted(&self.body).1
+    }
+}
+
+/// A file of a thread, without its bytes.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct FileLink {
+    pub id: i64,
+    pub message_id: i64,
+    pub filename: String,
+    pub size_bytes: i64,
+}
+
+impl FileLink {
+    /// The size for people: "12 KB".
+    #[must_use]
+    pub fn size(&self) -> String {
+        match self.size_bytes {
+            n if n < 1024 => format!("{n} bytes"),
+            n if n < 1024 * 1024 => format!("{} KB", n / 1024),
+            n => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
+        }
+    }
 }
 
 /// A ticket with its thread.
@@ -231,9 +269,18 @@ impl ThreadMessage {
 pub struct TicketThread {
     pub ticket: ticket::Model,
     pub messages: Vec<ThreadMessage>,
+    pub files: Vec<FileLink>,
 }
 
-/// Ticket `number` with every message, internal notes included, for agents (two queries).
+impl TicketThread {
+    /// The files that came with message `id`.
+    pub fn files_of(&self, id: &i64) -> impl Iterator<Item = &FileLink> {
+        let id = *id;
+        self.files.iter().filter(move |f| f.message_id == id)
+    }
+}
+
+/// Ticket `number` with every message, internal notes included, for agents (three queries).
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted ticket.
@@ -251,8 +298,11 @@ pub(super) async fn load(db: &Db, number: i64, owner: Option<i64>) -> ServiceRes
     let mut select = message::Entity::find()
         .select_only()
         .columns([
+            message::Column::Id,
             message::Column::AuthorKind,
             message::Column::Body,
+            message::Column::BodyHtml,
+            message::Column::FromAddress,
             message::Column::Internal,
             message::Column::CreatedAt,
         ])
@@ -268,7 +318,25 @@ pub(super) async fn load(db: &Db, number: i64, owner: Option<i64>) -> ServiceRes
         .into_model::<ThreadMessage>()
         .all(&db.conn)
         .await?;
-    Ok(TicketThread { ticket: t, messages })
+    let files = if messages.is_empty() {
+        Vec::new()
+    } else {
+        attachment::Entity::find()
+            .select_only()
+            .columns([
+                attachment::Column::Id,
+                attachment::Column::MessageId,
+                attachment::Column::Filename,
+                attachment::Column::SizeBytes,
+            ])
+            .filter(attachment::Column::TicketId.eq(t.id))
+            .filter(attachment::Column::MessageId.is_in(messages.iter().map(|m| m.id)))
+            .order_by_asc(attachment::Column::Id)
+            .into_model::<FileLink>()
+            .all(&db.conn)
+            .await?
+    };
+    Ok(TicketThread { ticket: t, messages, files })
 }
 
 /// messages → agents (the author), for the author's name.

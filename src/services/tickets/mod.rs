@@ -3,6 +3,7 @@
 //! tickets (`help_center`). Numbers are sequential and human-friendly, handed out by a counter
 //! row, and distinct from ids.
 
+pub mod files;
 pub mod help_center;
 pub mod list;
 pub mod opening;

@@ -39,7 +39,7 @@ pub struct Opening {
 
 /// Reserves `count` consecutive ticket numbers (SQLite's counter row) or `count` numbers from
 /// the sequence (PostgreSQL).
-async fn reserve_numbers<C: ConnectionTrait>(conn: &C, count: usize) -> Result<Vec<i64>, sea_orm::DbErr> {
+pub(crate) async fn reserve_numbers<C: ConnectionTrait>(conn: &C, count: usize) -> Result<Vec<i64>, sea_orm::DbErr> {
     let backend = conn.get_database_backend();
     if backend == DbBackend::Postgres {
         let rows = conn

@@ -43,7 +43,7 @@ fn field(t: &ticket::Model) -> String {
 }
 
 /// Sets the status (recording it in the contact's history) and touches the ticket.
-async fn save(
+pub(crate) async fn save(
     txn: &DatabaseTransaction,
     t: ticket::Model,
     status: Option<TicketStatus>,
@@ -121,6 +121,8 @@ pub async fn agent_reply(
         out.references =
             (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
         out.ticket_id = Some(t.id);
+        // From the support address the customer wrote to, so the reply threads in their client.
+        out.from = t.support_address.as_deref().and_then(|a| Email::parse(a).ok());
         message_id = Some(enqueue(&txn, out, mail.domain, now).await?);
     }
     add_message(&txn, t.id, Author::Agent(agent_id), body, false, message_id, now).await?;

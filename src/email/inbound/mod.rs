@@ -1,0 +1,235 @@
+//! Reading one inbound mail: who sent it, what it answers, its text, HTML and files, and
+//! whether it is an automatic message that must never be answered. Parsing is mail-parser's,
+//! which reads whatever a real client sends (encoded words, any charset, broken MIME); what
+//! comes out is checked here into types the rest of Frontdesk can trust.
+
+mod names;
+mod noise;
+
+pub use names::sender_name;
+pub use noise::Noise;
+
+use mail_parser::{MessageParser, MimeHeaders};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{Email, MAX_SUBJECT};
+
+/// Longest Message-ID kept as it is; longer ones are replaced by a digest.
+const MAX_MESSAGE_ID: usize = 200;
+/// Most Message-IDs of In-Reply-To and References looked at for threading.
+const MAX_THREAD_IDS: usize = 50;
+
+/// A file that came with the mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// An inbound mail, read.
+#[derive(Clone, Debug)]
+pub struct InboundMail {
+    /// Its Message-ID without angle brackets; made from a digest of the raw bytes when the
+    /// mail has none, so that the same bytes delivered twice are still one message.
+    pub message_id: String,
+    pub from: Email,
+    /// The display name of the From address, if any.
+    pub from_name: Option<String>,
+    /// Every address in To, Cc, Delivered-To and X-Original-To.
+    pub recipients: Vec<Email>,
+    /// The addresses in Cc (people to keep in the loop).
+    pub cc: Vec<Email>,
+    /// One line, at most [`MAX_SUBJECT`] characters; empty when there was none.
+    pub subject: String,
+    /// In-Reply-To then References, newest first, without angle brackets.
+    pub thread_ids: Vec<String>,
+    pub text: String,
+    /// The raw HTML part, when there is one (sanitise before showing it).
+    pub html: Option<String>,
+    pub files: Vec<InboundFile>,
+    pub noise: Option<Noise>,
+}
+
+/// Why a mail cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    #[error("It is not an email message: no header could be read.")]
+    NotMail,
+    #[error("It has no sender: the From header is missing or holds no valid address.")]
+    NoSender,
+}
+
+/// Reads `raw`, an RFC 5322 message.
+///
+/// # Errors
+/// When there is nothing that can become a ticket: no headers, or no sender address.
+pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
+    let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotMail)?;
+    if msg.headers().is_empty() {
+        return Err(Unreadable::NotMail);
+    }
+    let sender = msg.from().and_then(|a| a.iter().find_map(|addr| Some((addr, Email::parse(addr.address()?).ok()?))));
+    let (addr, from) = sender.ok_or(Unreadable::NoSender)?;
+    let from_name = addr.name().map(clean_line).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(from.as_str()));
+    let cc: Vec<Email> = msg.cc().map(addresses).unwrap_or_default();
+    let mut recipients: Vec<Email> = msg.to().map(addresses).unwrap_or_default();
+    recipients.extend(cc.iter().cloned());
+    for name in ["Delivered-To", "X-Original-To"] {
+        for value in msg.header_values(name) {
+            if let Some(e) = value.as_text().and_then(|t| Email::parse(t.trim_matches(['<', '>', ' '])).ok()) {
+                recipients.push(e);
+            }
+        }
+    }
+    let message_id = msg
+        .message_id()
+        .map(|id| id.trim().trim_matches(['<', '>']).to_owned())
+        .filter(|id| !id.is_empty())
+        .map_or_else(|| format!("{}@frontdesk.invalid", hex(&Sha256::digest(raw))), |id| bounded_id(&id));
+    let mut thread_ids: Vec<String> = Vec::new();
+    for header in [msg.in_reply_to(), msg.references()] {
+        let mut ids: Vec<String> = match (header.as_text_list(), header.as_text()) {
+            (Some(list), _) => list.iter().map(ToString::to_string).collect(),
+            (None, Some(one)) => vec![one.to_owned()],
+            _ => Vec::new(),
+        };
+        // References lists the oldest first; the newest is the best guess.
+        ids.reverse();
+        for id in ids {
+            let id = bounded_id(id.trim().trim_matches(['<', '>']));
+            if !id.is_empty() && !thread_ids.contains(&id) && thread_ids.len() < MAX_THREAD_IDS {
+                thread_ids.push(id);
+            }
+        }
+    }
+    let subject: String = clean_line(msg.subject().unwrap_or_default()).chars().take(MAX_SUBJECT).collect();
+    let html = msg.html_part(0).filter(|p| p.is_text_html()).and_then(|p| p.text_contents()).map(str::to_owned);
+    let text = msg.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default();
+    let files =
+        msg.attachments()
+            .enumerate()
+            .map(|(i, part)| {
+                let content_type = part.content_type().map_or_else(
+                    || "application/octet-stream".to_owned(),
+                    |ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                        None => ct.ctype().to_owned(),
+                    },
+                );
+                let filename =
+                    part.attachment_name().map(clean_filename).filter(|n| !n.is_empty()).unwrap_or_else(|| {
+                        format!("attachment-{}{}", i + 1, if part.is_message() { ".eml" } else { "" })
+                    });
+                InboundFile { filename, content_type: content_type.to_lowercase(), data: part.contents().to_vec() }
+            })
+            .collect();
+    let noise = noise::classify(&msg, &from);
+    Ok(InboundMail { message_id, from, from_name, recipients, cc, subject, thread_ids, text, html, files, noise })
+}
+
+fn addresses(list: &mail_parser::Address<'_>) -> Vec<Email> {
+    list.iter().filter_map(|a| Email::parse(a.address()?).ok()).collect()
+}
+
+/// One line of printable text: control characters (a folded header's line breaks among
+/// them) become spaces, runs of spaces one.
+fn clean_line(raw: &str) -> String {
+    raw.split(|c: char| c.is_control() || c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// A file name without a path, control characters or quotes, at most 150 characters.
+fn clean_filename(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    clean_line(base).chars().filter(|c| !matches!(c, '"' | '\'' | ';')).take(150).collect::<String>().trim().to_owned()
+}
+
+fn bounded_id(id: &str) -> String {
+    if id.len() <= MAX_MESSAGE_ID && !id.chars().any(char::is_control) {
+        id.to_owned()
+    } else {
+        format!("{}@frontdesk.invalid", hex(&Sha256::digest(id.as_bytes())))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The ticket number a subject carries as `[#1042]`, if any.
+#[must_use]
+pub fn ticket_token(subject: &str) -> Option<i64> {
+    let mut rest = subject;
+    while let Some(start) = rest.find("[#") {
+        let after = &rest[start + 2..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() && after[digits.len()..].starts_with(']') {
+            return digits.parse().ok();
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(headers: &str, body: &str) -> Vec<u8> {
+        format!("{headers}\r\n\r\n{body}").replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+    }
+
+    #[test]
+    fn reads_sender_subject_and_text() {
+        let m = read(&mail(
+            "From: \"Melissa Ortiz\" <M.Ortiz@Example.com>\nTo: support@acme.test\nSubject: Printer\n on fire\nMessage-ID: <abc@mail.example.com>",
+            "Help!\n",
+        ))
+        .unwrap();
+        assert_eq!(m.from.as_str(), "m.ortiz@example.com");
+        assert_eq!(m.from_name.as_deref(), Some("Melissa Ortiz"));
+        assert_eq!(m.subject, "Printer on fire");
+        assert_eq!(m.message_id, "abc@mail.example.com");
+        assert_eq!(m.text.trim(), "Help!");
+        assert!(m.noise.is_none());
+    }
+
+    #[test]
+    fn a_mail_without_message_id_gets_one_from_its_bytes() {
+        let raw = mail("From: a@example.com\nSubject: x", "y");
+        let (one, two) = (read(&raw).unwrap(), read(&raw).unwrap());
+        assert_eq!(one.message_id, two.message_id);
+        assert!(one.message_id.ends_with("@frontdesk.invalid"));
+        assert_ne!(one.message_id, read(&mail("From: a@example.com\nSubject: x", "z")).unwrap().message_id);
+    }
+
+    #[test]
+    fn thread_ids_put_in_reply_to_first_and_newest_reference_next() {
+        let m =
+            read(&mail("From: a@example.com\nIn-Reply-To: <c@x>\nReferences: <a@x> <b@x> <c@x>\nSubject: Re: x", "y"))
+                .unwrap();
+        assert_eq!(m.thread_ids, ["c@x", "b@x", "a@x"]);
+    }
+
+    #[test]
+    fn no_sender_and_no_headers_are_unreadable() {
+        assert_eq!(read(&mail("Subject: x", "y")).unwrap_err(), Unreadable::NoSender);
+        assert_eq!(read(&mail("From: not an address\nSubject: x", "y")).unwrap_err(), Unreadable::NoSender);
+        assert!(read(b"").is_err());
+    }
+
+    #[test]
+    fn encoded_subjects_in_other_charsets_are_decoded() {
+        let latin = read(&mail("From: a@example.com\nSubject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?=", "x")).unwrap();
+        assert_eq!(latin.subject, "Café crème");
+        let japanese = read(&mail("From: a@example.com\nSubject: =?Shift_JIS?B?k/qWe4zq?=", "x")).unwrap();
+        assert_eq!(japanese.subject, "日本語");
+    }
+
+    #[test]
+    fn finds_the_ticket_token() {
+        assert_eq!(ticket_token("Re: [#1042] Printer"), Some(1042));
+        assert_eq!(ticket_token("[#] [#12x] [#77]"), Some(77));
+        assert_eq!(ticket_token("Order #1042"), None);
+    }
+}

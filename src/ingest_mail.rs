@@ -1,0 +1,60 @@
+//! `frontdesk ingest-mail`: one message on standard input, for a mail server's pipe transport
+//! (Postfix's `pipe`, Exim's `pipe` transport, a `.forward`), as Request Tracker's mail gateway
+//! does. The exit status is what the mail server acts on: 0 when the message is taken care of
+//! (stored, quarantined, or already there), 75 (EX_TEMPFAIL) when it should try again later.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::email::Mailer;
+use crate::services::branding;
+use crate::services::inbound::{ingest, IngestContext, Source};
+
+/// sysexits.h: a temporary failure; the mail server keeps the message and retries.
+const EX_TEMPFAIL: u8 = 75;
+/// sysexits.h: a local input/output error (standard input could not be read).
+const EX_IOERR: u8 = 74;
+/// sysexits.h: a configuration error.
+const EX_CONFIG: u8 = 78;
+
+/// Reads the message and stores it. Everything it says goes to standard error, which the mail
+/// server logs (and may quote in a bounce on a permanent failure).
+pub async fn run(settings: &Settings) -> ExitCode {
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut raw) {
+        eprintln!("frontdesk ingest-mail: cannot read the message from standard input: {e}");
+        return ExitCode::from(EX_IOERR);
+    }
+    let mailer = match Mailer::from_settings(settings) {
+        Ok(mailer) => mailer,
+        Err(e) => {
+            eprintln!("frontdesk ingest-mail: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let url = crate::startup::sqlite_url_with_default_path(&settings.database_url);
+    let db = match Db::connect(&url, 2).await {
+        Ok(db) => db,
+        Err(e) => return unavailable(&e),
+    };
+    let company = match branding::load(&db.conn).await {
+        Ok(b) => b.company_name,
+        Err(e) => return unavailable(&e),
+    };
+    let public_url = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
+    let ctx = IngestContext::new(settings, &mailer, &public_url, company);
+    match ingest(&db, &ctx, &raw, Source::Pipe, chrono::Utc::now()).await {
+        Ok(outcome) => {
+            eprintln!("frontdesk ingest-mail: {}", outcome.describe());
+            ExitCode::SUCCESS
+        }
+        Err(e) => unavailable(&e),
+    }
+}
+
+fn unavailable(e: &sea_orm::DbErr) -> ExitCode {
+    eprintln!("frontdesk ingest-mail: the database is unavailable, try again later: {e}");
+    ExitCode::from(EX_TEMPFAIL)
+}

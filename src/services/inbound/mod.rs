@@ -1,0 +1,274 @@
+//! Inbound mail becomes tickets and contacts. One function, [`ingest`], whatever the way in
+//! (IMAP polling or the `ingest-mail` pipe):
+//!
+//! - the sender becomes a contact on its first mail (found again by address, any case);
+//! - a mail that answers one we stored or sent (In-Reply-To / References), or whose subject
+//!   carries `[#1042]` from the ticket's contact or a participant, joins that ticket's thread
+//!   and reopens it; anything else opens a ticket and is acknowledged;
+//! - the same Message-ID is stored once however often it arrives;
+//! - bounces, auto-replies and bulk mail are never acknowledged, and no address gets more than
+//!   a set number of acknowledgements an hour;
+//! - whatever cannot become a ticket is quarantined whole with the reason (`quarantine`).
+//!
+//! Everything a mail changes is written in one transaction.
+
+pub mod quarantine;
+mod store;
+mod threading;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::Email;
+use crate::email::inbound::{read, InboundMail, Noise};
+use crate::entities::{agent, mailbox, message, outbox};
+use crate::services::is_unique_violation;
+
+const MB: usize = 1024 * 1024;
+
+/// Size limits and the acknowledgement brake.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_mail_bytes: usize,
+    pub max_file_bytes: usize,
+    pub acks_per_hour: u64,
+}
+
+impl Limits {
+    /// The limits the settings give.
+    #[must_use]
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            max_mail_bytes: settings.max_mail_mb as usize * MB,
+            max_file_bytes: settings.max_attachment_mb as usize * MB,
+            acks_per_hour: u64::from(settings.acks_per_hour),
+        }
+    }
+}
+
+/// What ingestion needs besides the mail.
+#[derive(Clone, Debug)]
+pub struct IngestContext {
+    /// Where links in acknowledgements point.
+    pub base_url: String,
+    /// The domain of our Message-IDs.
+    pub domain: String,
+    /// The company name acknowledgements are signed with.
+    pub company: String,
+    /// The default From address; mail from it is a loop.
+    pub default_from: String,
+    pub limits: Limits,
+    /// Email of the agent who owns contacts made from mail.
+    pub contact_owner: Option<String>,
+}
+
+/// Which way a mail came in.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// `frontdesk ingest-mail`.
+    Pipe,
+    /// The IMAP folder of this support address.
+    Mailbox(&'a str),
+}
+
+impl Source<'_> {
+    /// How the quarantine list names it.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Self::Pipe => "pipe".into(),
+            Self::Mailbox(address) => format!("imap:{address}"),
+        }
+    }
+}
+
+/// What became of a mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new ticket.
+    Opened { number: i64, contact_created: bool, acknowledged: bool },
+    /// Added to the thread of an existing ticket.
+    Added { number: i64 },
+    /// Its Message-ID was stored (or sent by us) already: nothing changed.
+    Duplicate,
+    /// Kept aside for an administrator, with the reason.
+    Quarantined { id: i64, reason: String },
+}
+
+impl Outcome {
+    /// One line for logs and for `ingest-mail`'s output.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Opened { number, contact_created, acknowledged } => format!(
+                "opened ticket #{number}{}{}",
+                if *contact_created { " for a new contact" } else { "" },
+                if *acknowledged { ", acknowledgement queued" } else { ", not acknowledged" }
+            ),
+            Self::Added { number } => format!("added to ticket #{number}"),
+            Self::Duplicate => "already stored; nothing to do".into(),
+            Self::Quarantined { id, reason } => format!("quarantined (#{id}): {reason}"),
+        }
+    }
+}
+
+/// Stores `raw`: as a ticket or thread entry, or in the quarantine with the reason.
+///
+/// # Errors
+/// Database errors only (the mail server should try again later); a mail that cannot be
+/// ingested is quarantined, never an error.
+pub async fn ingest(
+    db: &Db,
+    ctx: &IngestContext,
+    raw: &[u8],
+    source: Source<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, sea_orm::DbErr> {
+    match accept(db, ctx, raw, source, now).await? {
+        Ok(outcome) => Ok(outcome),
+        Err(reason) => {
+            let id = quarantine::store(db, raw, &reason, &source.label(), now).await?;
+            tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
+            Ok(Outcome::Quarantined { id, reason })
+        }
+    }
+}
+
+/// The reason a mail is quarantined.
+type Rejection = String;
+
+/// Ingests `raw`, or says why it cannot be.
+pub(crate) async fn accept(
+    db: &Db,
+    ctx: &IngestContext,
+    raw: &[u8],
+    source: Source<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
+    if raw.len() > ctx.limits.max_mail_bytes {
+        return Ok(Err(format!(
+            "The message is {} and the limit is {} (FRONTDESK_MAX_MAIL_MB).",
+            megabytes(raw.len()),
+            megabytes(ctx.limits.max_mail_bytes)
+        )));
+    }
+    let mail = match read(raw) {
+        Ok(mail) => mail,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if mail.noise == Some(Noise::Bounce) {
+        return Ok(Err(format!("It is {} from {}; it does not become a ticket.", Noise::Bounce.label(), mail.from)));
+    }
+    if let Some(file) = mail.files.iter().find(|f| f.data.len() > ctx.limits.max_file_bytes) {
+        return Ok(Err(format!(
+            "The attachment \"{}\" is {} and the limit per file is {} (FRONTDESK_MAX_ATTACHMENT_MB).",
+            file.filename,
+            megabytes(file.data.len()),
+            megabytes(ctx.limits.max_file_bytes)
+        )));
+    }
+    let support = support_addresses(&db.conn, ctx).await?;
+    if support.iter().any(|a| a == mail.from.as_str()) {
+        return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
+    }
+    let support_address = match source {
+        Source::Mailbox(address) => Some(address.to_owned()),
+        Source::Pipe => {
+            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
+        }
+    };
+    let owner = match &ctx.contact_owner {
+        Some(email) => {
+            agent::Entity::find().filter(agent::Column::Email.eq(email.to_lowercase())).one(&db.conn).await?
+        }
+        None => None,
+    };
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    if already_stored(&txn, &mail.message_id).await? {
+        return Ok(Ok(Outcome::Duplicate));
+    }
+    let written = write(&txn, ctx, &mail, &support, support_address, owner.as_ref(), now).await;
+    let outcome = match written {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(reason)) => return Ok(Err(reason)),
+        // The same Message-ID stored by a concurrent delivery a moment ago.
+        Err(e) if is_unique_violation(&e) => return Ok(Ok(Outcome::Duplicate)),
+        Err(e) => return Err(e),
+    };
+    match txn.commit().await {
+        Ok(()) => Ok(Ok(outcome)),
+        Err(e) if is_unique_violation(&e) => Ok(Ok(Outcome::Duplicate)),
+        Err(e) => Err(e),
+    }
+}
+
+async fn write(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &IngestContext,
+    mail: &InboundMail,
+    support: &[String],
+    support_address: Option<String>,
+    owner: Option<&agent::Model>,
+    now: DateTime<Utc>,
+) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
+    if let Some(ticket) = threading::find_ticket(txn, mail).await? {
+        return store::add_to_thread(txn, ticket, mail, support, now).await.map(Ok);
+    }
+    store::open_ticket(txn, ctx, mail, support, support_address, owner, now).await
+}
+
+/// Every address that is ours: the mailboxes' and the default From.
+async fn support_addresses<C: ConnectionTrait>(conn: &C, ctx: &IngestContext) -> Result<Vec<String>, sea_orm::DbErr> {
+    let mut addresses: Vec<String> =
+        mailbox::Entity::find().select_only().column(mailbox::Column::Address).into_tuple().all(conn).await?;
+    addresses.push(ctx.default_from.to_lowercase());
+    Ok(addresses)
+}
+
+/// Whether the Message-ID is stored already, or is one of ours (our own mail coming back).
+async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
+    let stored = message::Entity::find()
+        .select_only()
+        .column(message::Column::Id)
+        .filter(message::Column::MessageId.eq(message_id))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .is_some();
+    if stored {
+        return Ok(true);
+    }
+    Ok(outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::MessageId.eq(message_id))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+fn megabytes(bytes: usize) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let mb = bytes as f64 / MB as f64;
+    format!("{mb:.1} MB")
+}
+
+impl IngestContext {
+    /// The context for this instance: links to `public_url`, Message-IDs and the loop check
+    /// from the mailer, limits from the settings.
+    #[must_use]
+    pub fn new(settings: &Settings, mailer: &crate::email::Mailer, public_url: &str, company: String) -> Self {
+        Self {
+            base_url: public_url.trim_end_matches('/').to_owned(),
+            domain: mailer.domain.clone(),
+            company,
+            default_from: mailer.from_address(),
+            limits: Limits::from_settings(settings),
+            contact_owner: settings.email_contact_owner.clone(),
+        }
+    }
+}

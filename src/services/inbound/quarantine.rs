@@ -1,0 +1,129 @@
+//! The quarantine: mail that could not be ingested, kept whole with the reason, until an
+//! administrator retries it (after restoring a contact or raising a limit, say) or discards it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{accept, IngestContext, Outcome, Source};
+use crate::db::Db;
+use crate::entities::quarantine;
+use crate::services::{ServiceError, ServiceResult};
+
+/// A quarantined mail as the list shows it (without its bytes).
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Held {
+    pub id: i64,
+    pub reason: String,
+    pub source: String,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub size_bytes: i64,
+    pub attempts: i32,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Keeps `raw` with `reason`; what can be read of its sender and subject is kept for the list.
+///
+/// # Errors
+/// Database errors.
+pub async fn store(db: &Db, raw: &[u8], reason: &str, source: &str, now: DateTime<Utc>) -> Result<i64, sea_orm::DbErr> {
+    let (sender, subject) = glance(raw);
+    let _gate = db.write_gate().await;
+    let row = quarantine::ActiveModel {
+        reason: Set(reason.to_owned()),
+        source: Set(source.to_owned()),
+        sender: Set(sender),
+        subject: Set(subject),
+        size_bytes: Set(i64::try_from(raw.len()).unwrap_or(i64::MAX)),
+        raw: Set(raw.to_vec()),
+        attempts: Set(1),
+        received_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db.conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// The From and Subject headers as far as they can be read, for the list.
+fn glance(raw: &[u8]) -> (Option<String>, Option<String>) {
+    let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else { return (None, None) };
+    let sender = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(|a| a.chars().take(200).collect());
+    let subject = msg.subject().map(|s| s.chars().filter(|c| !c.is_control()).take(200).collect());
+    (sender, subject)
+}
+
+/// The newest quarantined mail first, at most `limit`.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(db: &Db, limit: u64) -> Result<Vec<Held>, sea_orm::DbErr> {
+    quarantine::Entity::find()
+        .select_only()
+        .columns([
+            quarantine::Column::Id,
+            quarantine::Column::Reason,
+            quarantine::Column::Source,
+            quarantine::Column::Sender,
+            quarantine::Column::Subject,
+            quarantine::Column::SizeBytes,
+            quarantine::Column::Attempts,
+            quarantine::Column::ReceivedAt,
+        ])
+        .order_by_desc(quarantine::Column::ReceivedAt)
+        .order_by_desc(quarantine::Column::Id)
+        .limit(limit)
+        .into_model::<Held>()
+        .all(&db.conn)
+        .await
+}
+
+/// The raw message, for downloading.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn raw(db: &Db, id: i64) -> ServiceResult<Vec<u8>> {
+    Ok(quarantine::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?.raw)
+}
+
+/// Ingests a quarantined mail again. When it goes through it leaves the quarantine; when it
+/// does not, the reason is brought up to date.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn retry(db: &Db, ctx: &IngestContext, id: i64, now: DateTime<Utc>) -> ServiceResult<Outcome> {
+    let held = quarantine::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?;
+    let address = held.source.strip_prefix("imap:").map(str::to_owned);
+    let source = address.as_deref().map_or(Source::Pipe, Source::Mailbox);
+    let result = accept(db, ctx, &held.raw, source, now).await?;
+    let _gate = db.write_gate().await;
+    match result {
+        Ok(outcome) => {
+            quarantine::Entity::delete_by_id(id).exec(&db.conn).await?;
+            Ok(outcome)
+        }
+        Err(reason) => {
+            let attempts = held.attempts + 1;
+            let mut row: quarantine::ActiveModel = held.into();
+            row.reason = Set(reason.clone());
+            row.attempts = Set(attempts);
+            row.update(&db.conn).await?;
+            Ok(Outcome::Quarantined { id, reason })
+        }
+    }
+}
+
+/// Deletes a quarantined mail for good.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn discard(db: &Db, id: i64) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let done = quarantine::Entity::delete_many().filter(quarantine::Column::Id.eq(id)).exec(&db.conn).await?;
+    if done.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}

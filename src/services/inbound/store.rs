@@ -1,0 +1,222 @@
+//! Writing an inbound mail: a new ticket (and contact), or one more entry in a thread.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
+
+use super::{IngestContext, Outcome, Rejection};
+use crate::domain::{mail_html, Channel, Email, PersonName, Priority, TicketStatus};
+use crate::email::inbound::{sender_name, InboundMail};
+use crate::email::{enqueue, messages, OutgoingMail};
+use crate::entities::{agent, attachment, contact, message, outbox, ticket, ticket_participant};
+use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
+use crate::services::is_unique_violation;
+use crate::services::tickets::opening::reserve_numbers;
+use crate::services::tickets::thread::save;
+
+/// What an acknowledgement is marked with in the outbox, for the hourly brake.
+const ACKNOWLEDGEMENT: &str = "acknowledgement";
+
+/// Adds `mail` to `t`'s thread; a closed ticket opens again unless the mail is automatic (an
+/// out-of-office answer must not reopen what an agent closed).
+pub(super) async fn add_to_thread(
+    txn: &DatabaseTransaction,
+    t: ticket::Model,
+    mail: &InboundMail,
+    support: &[String],
+    now: DateTime<Utc>,
+) -> Result<Outcome, sea_orm::DbErr> {
+    let number = t.number;
+    insert_message(txn, t.id, mail, now).await?;
+    let contact_email = contact::Entity::find_by_id(t.contact_id).one(txn).await?.and_then(|c| c.email);
+    add_participants(txn, t.id, mail, contact_email.as_deref(), support).await?;
+    record(txn, t.contact_id, None, &format!("Ticket #{number}"), None, Some(format!("Email from {}", mail.from)))
+        .await?;
+    let reopen = (t.status == TicketStatus::Closed.key() && mail.noise.is_none()).then_some(TicketStatus::Open);
+    save(txn, t, reopen, None, now).await?;
+    Ok(Outcome::Added { number })
+}
+
+/// Opens a ticket for `mail`'s sender, creating the contact on its first mail, and queues the
+/// acknowledgement unless the mail is automatic or the sender had enough of them this hour.
+pub(super) async fn open_ticket(
+    txn: &DatabaseTransaction,
+    ctx: &IngestContext,
+    mail: &InboundMail,
+    support: &[String],
+    support_address: Option<String>,
+    owner: Option<&agent::Model>,
+    now: DateTime<Utc>,
+) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
+    let (c, contact_created) = match find_contact(txn, &mail.from).await? {
+        Some(c) if c.trashed => {
+            return Ok(Err(format!(
+                "The sender {} is a contact in the Recycle Bin. Restore the contact, then retry.",
+                mail.from
+            )))
+        }
+        Some(c) => (c, false),
+        None => create_contact(txn, mail, owner).await?,
+    };
+    let number = reserve_numbers(txn, 1).await?.pop().unwrap_or_default();
+    let subject = if mail.subject.is_empty() { "(no subject)".to_owned() } else { mail.subject.clone() };
+    let t = ticket::ActiveModel {
+        number: Set(number),
+        contact_id: Set(c.id),
+        account_id: Set(c.account_id),
+        subject: Set(subject),
+        status: Set(TicketStatus::Open.key().to_owned()),
+        channel: Set(Channel::Email.key().to_owned()),
+        priority: Set(Priority::Medium.key().to_owned()),
+        assignee_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        support_address: Set(support_address.clone()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    insert_message(txn, t.id, mail, now).await?;
+    add_participants(txn, t.id, mail, c.email.as_deref(), support).await?;
+    record(txn, c.id, None, &format!("Ticket #{number}"), None, Some(format!("Created ({})", Channel::Email.label())))
+        .await?;
+    let acknowledged =
+        mail.noise.is_none() && acknowledgements_this_hour(txn, &mail.from, now).await? < ctx.limits.acks_per_hour;
+    if acknowledged {
+        let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+        let link = format!("{}/help/tickets/{number}", ctx.base_url);
+        let text = messages::acknowledgement(&name, &ctx.company, number, &t.subject, &link)
+            .map_err(|e| sea_orm::DbErr::Custom(format!("rendering the acknowledgement: {e}")))?;
+        let mut out = OutgoingMail::new(mail.from.clone(), Some(name), text.subject, text.body);
+        out.ticket_id = Some(t.id);
+        out.in_reply_to = Some(mail.message_id.clone());
+        out.references = Some(format!("<{}>", mail.message_id));
+        out.from = support_address.as_deref().and_then(|a| Email::parse(a).ok());
+        out.kind = Some(ACKNOWLEDGEMENT);
+        enqueue(txn, out, &ctx.domain, now).await?;
+    }
+    Ok(Ok(Outcome::Opened { number, contact_created, acknowledged }))
+}
+
+async fn find_contact(txn: &DatabaseTransaction, email: &Email) -> Result<Option<contact::Model>, sea_orm::DbErr> {
+    contact::Entity::find().filter(contact::Column::Email.eq(email.as_str())).one(txn).await
+}
+
+/// Creates the sender's contact. Two first mails from one address at the same moment race for
+/// the unique email; the loser's insert fails inside its savepoint and it takes the winner's.
+async fn create_contact(
+    txn: &DatabaseTransaction,
+    mail: &InboundMail,
+    owner: Option<&agent::Model>,
+) -> Result<(contact::Model, bool), sea_orm::DbErr> {
+    let (first, last) = sender_name(mail.from_name.as_deref(), &mail.from);
+    let savepoint = txn.begin().await?;
+    let new = ChannelContact {
+        first_name: first.as_deref(),
+        last_name: &last,
+        email: Some(&mail.from),
+        source: NewContactSource::Email,
+        help_center_status: "not_invited",
+        owner,
+    };
+    match create_from_channel(&savepoint, new, None).await {
+        Ok(c) => {
+            savepoint.commit().await?;
+            Ok((c, true))
+        }
+        Err(e) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            let c = find_contact(txn, &mail.from)
+                .await?
+                .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("the contact {}", mail.from)))?;
+            Ok((c, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn insert_message(
+    txn: &DatabaseTransaction,
+    ticket_id: i64,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let entry = message::ActiveModel {
+        ticket_id: Set(ticket_id),
+        author_kind: Set("contact".into()),
+        author_agent_id: Set(None),
+        body: Set(mail.text.clone()),
+        internal: Set(false),
+        message_id: Set(Some(mail.message_id.clone())),
+        created_at: Set(now),
+        from_address: Set(Some(mail.from.as_str().to_owned())),
+        body_html: Set(mail.html.as_deref().map(mail_html::sanitise)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if mail.files.is_empty() {
+        return Ok(());
+    }
+    let files = mail.files.iter().map(|f| attachment::ActiveModel {
+        ticket_id: Set(ticket_id),
+        message_id: Set(entry.id),
+        filename: Set(f.filename.clone()),
+        content_type: Set(f.content_type.clone()),
+        size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
+        data: Set(f.data.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    attachment::Entity::insert_many(files).exec(txn).await?;
+    Ok(())
+}
+
+/// Remembers the sender (when not the contact) and the people copied, so that their replies
+/// with the ticket's token thread too. Support addresses are never participants.
+async fn add_participants(
+    txn: &DatabaseTransaction,
+    ticket_id: i64,
+    mail: &InboundMail,
+    contact_email: Option<&str>,
+    support: &[String],
+) -> Result<(), sea_orm::DbErr> {
+    let mut emails: Vec<&str> = std::iter::once(&mail.from).chain(&mail.cc).map(Email::as_str).collect();
+    emails.sort_unstable();
+    emails.dedup();
+    emails.retain(|e| Some(*e) != contact_email && !support.iter().any(|s| s == e));
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let rows = emails
+        .into_iter()
+        .map(|e| ticket_participant::ActiveModel { ticket_id: Set(ticket_id), email: Set(e.to_owned()) });
+    ticket_participant::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([ticket_participant::Column::TicketId, ticket_participant::Column::Email])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn acknowledgements_this_hour(
+    txn: &DatabaseTransaction,
+    to: &Email,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::ToAddress.eq(to.as_str()))
+        .filter(outbox::Column::Kind.eq(ACKNOWLEDGEMENT))
+        .filter(outbox::Column::CreatedAt.gt(now - Duration::hours(1)))
+        .count(txn)
+        .await
+}

@@ -1,0 +1,489 @@
+//! The email channel, through `frontdesk ingest-mail` (a mail server's pipe): first mail makes
+//! a contact and a ticket, later mail from the same address (any case) attaches to it, replies
+//! thread back, the same Message-ID is stored once, automatic mail is never acknowledged, and
+//! awkward real-world messages are stored or quarantined with a reason.
+
+use frontdesk::entities::{contact, message, outbox, ticket};
+use frontdesk::services::inbound::{ingest, IngestContext, Outcome, Source};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::helpers::TestApp;
+use crate::mail::{inbox, last_mail_to, spawn_app_with_mail};
+
+/// What `ingest-mail` did: its exit status and what it said on standard error.
+pub struct Piped {
+    pub status: i32,
+    pub stderr: String,
+}
+
+/// Runs `frontdesk ingest-mail` on the app's database with `raw` on standard input, as a mail
+/// server's pipe transport would, with extra environment `env`.
+pub async fn pipe_with(database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> Piped {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let raw = raw.to_vec();
+    let database_url = database_url.to_owned();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .arg("ingest-mail")
+            .env("DATABASE_URL", database_url)
+            .env("FRONTDESK_MAIL_FROM", "support@frontdesk.test")
+            .env("FRONTDESK_BASE_URL", "http://help.frontdesk.test")
+            .env_remove("RUST_LOG")
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start frontdesk ingest-mail");
+        child.stdin.take().expect("stdin").write_all(&raw).expect("write the message");
+        let out = child.wait_with_output().expect("ingest-mail ran");
+        Piped { status: out.status.code().unwrap_or(-1), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    })
+    .await
+    .expect("join")
+}
+
+/// [`pipe_with`] without extra settings; the message must be taken care of (exit status 0).
+pub async fn pipe(app: &TestApp, raw: &[u8]) -> String {
+    let out = pipe_with(&app.database_url, raw, &[]).await;
+    assert_eq!(out.status, 0, "ingest-mail failed: {}", out.stderr);
+    out.stderr
+}
+
+/// A plain-text message; `headers` are added as they are (one per line).
+pub fn message(from: &str, subject: &str, message_id: Option<&str>, headers: &str, body: &str) -> Vec<u8> {
+    let mut text = format!("From: {from}\r\nTo: Support <support@frontdesk.test>\r\nSubject: {subject}\r\n");
+    if let Some(id) = message_id {
+        text.push_str(&format!("Message-ID: <{id}>\r\n"));
+    }
+    text.push_str("Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n");
+    for line in headers.lines().filter(|l| !l.is_empty()) {
+        text.push_str(line);
+        text.push_str("\r\n");
+    }
+    if !headers.to_ascii_lowercase().contains("content-type:") {
+        text.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+    }
+    text.push_str("\r\n");
+    text.push_str(&body.replace('\n', "\r\n"));
+    text.into_bytes()
+}
+
+async fn contacts_with(app: &TestApp, email: &str) -> Vec<contact::Model> {
+    contact::Entity::find().filter(contact::Column::Email.eq(email)).all(&app.state.db.conn).await.expect("contacts")
+}
+
+async fn ticket_no(app: &TestApp, number: i64) -> ticket::Model {
+    ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(number))
+        .one(&app.state.db.conn)
+        .await
+        .expect("q")
+        .expect("ticket")
+}
+
+async fn thread_of(app: &TestApp, number: i64) -> Vec<message::Model> {
+    let t = ticket_no(app, number).await;
+    message::Entity::find()
+        .filter(message::Column::TicketId.eq(t.id))
+        .order_by_asc(message::Column::Id)
+        .all(&app.state.db.conn)
+        .await
+        .expect("thread")
+}
+
+#[tokio::test]
+async fn a_first_mail_makes_a_contact_and_a_ticket_and_the_reply_to_the_acknowledgement_threads_back() {
+    let (app, sink) = spawn_app_with_mail().await;
+    let said = pipe(
+        &app,
+        &message(
+            "\"Melissa Ortiz\" <melissa@example.com>",
+            "Printer on fire",
+            Some("m1@mail.example.com"),
+            "",
+            "It smokes.\n",
+        ),
+    )
+    .await;
+    assert!(said.contains("opened ticket #1001 for a new contact"), "{said}");
+    let melissa = contacts_with(&app, "melissa@example.com").await;
+    assert_eq!(melissa.len(), 1);
+    assert_eq!((melissa[0].first_name.as_deref(), melissa[0].last_name.as_str()), (Some("Melissa"), "Ortiz"));
+    assert_eq!(melissa[0].source, "email");
+    let first = ticket_no(&app, 1001).await;
+    assert_eq!(
+        (first.contact_id, first.channel.as_str(), first.subject.as_str()),
+        (melissa[0].id, "email", "Printer on fire")
+    );
+
+    // The acknowledgement goes out from the support address, threaded under her mail.
+    let ack = last_mail_to(&app, &sink, "melissa@example.com", "[#1001]").await;
+    assert!(ack.header("From").unwrap_or_default().contains("support@frontdesk.test"), "{:?}", ack.header("From"));
+    assert_eq!(ack.header("In-Reply-To").as_deref(), Some("<m1@mail.example.com>"));
+    assert!(ack.body().contains("http://help.frontdesk.test/help/tickets/1001"), "{}", ack.body());
+    let ack_id = ack.header("Message-ID").expect("Message-ID");
+
+    // A second mail from the same address, in other case: a new ticket, the same contact.
+    let said =
+        pipe(&app, &message("MELISSA@Example.COM", "Another question", Some("m2@mail.example.com"), "", "Hi\n")).await;
+    assert!(said.contains("opened ticket #1002,"), "{said}");
+    assert_eq!(contacts_with(&app, "melissa@example.com").await.len(), 1);
+    assert_eq!(ticket_no(&app, 1002).await.contact_id, melissa[0].id);
+
+    // Her reply to the acknowledgement lands in the first ticket's thread.
+    let reply = message(
+        "Melissa Ortiz <melissa@example.com>",
+        "Re: [#1001] Printer on fire",
+        Some("m3@mail.example.com"),
+        &format!("In-Reply-To: {ack_id}\nReferences: <m1@mail.example.com> {ack_id}"),
+        "Still burning.\n\nOn Tue, 24 Nov 2026, Support <support@frontdesk.test> wrote:\n> We have received your request.\n",
+    );
+    let said = pipe(&app, &reply).await;
+    assert!(said.contains("added to ticket #1001"), "{said}");
+    let thread = thread_of(&app, 1001).await;
+    assert_eq!(thread.len(), 2);
+    assert_eq!(thread[1].from_address.as_deref(), Some("melissa@example.com"));
+    assert_eq!(app.count("tickets").await, 2);
+
+    // The agent sees it, with the quoted history folded away.
+    app.set_up_admin().await;
+    let page = app.get("/agent/tickets/1001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Still burning."), "{}", page.text());
+    assert_eq!(page.texts("details.quoted summary"), ["Show quoted text"]);
+    assert!(page.texts(".message .meta").iter().any(|m| m.contains("melissa@example.com")));
+
+    // The agent's answer goes out from the support address with the thread's Message-IDs.
+    let form = app
+        .submit("/agent/tickets/1001", "/agent/tickets/1001/replies", &[("reply", "A technician is on the way.")])
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER);
+    let answer = inbox(&app, &sink)
+        .await
+        .into_iter()
+        .find(|m| m.to().contains("melissa@example.com") && m.body().contains("A technician is on the way."))
+        .expect("the agent's reply");
+    assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<m3@mail.example.com>"));
+    assert!(answer.header("References").unwrap_or_default().contains("<m1@mail.example.com>"));
+}
+
+#[tokio::test]
+async fn the_same_message_delivered_twice_is_stored_once() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let raw = message("ann@example.com", "Twice", Some("twice@mail.example.com"), "", "Once only.\n");
+    pipe(&app, &raw).await;
+    let said = pipe(&app, &raw).await;
+    assert!(said.contains("already stored"), "{said}");
+    assert_eq!(app.count("tickets").await, 1);
+    assert_eq!(app.count("messages").await, 1);
+    // Without a Message-ID the bytes themselves identify the message.
+    let anonymous = message("ann@example.com", "No id", None, "", "Same bytes.\n");
+    pipe(&app, &anonymous).await;
+    let said = pipe(&app, &anonymous).await;
+    assert!(said.contains("already stored"), "{said}");
+    assert_eq!(app.count("tickets").await, 2);
+}
+
+#[tokio::test]
+async fn fifty_first_mails_from_one_new_address_at_once_make_one_contact() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let ctx = IngestContext::new(&app.state.settings, &app.state.mailer, "http://help.frontdesk.test", "Acme".into());
+    let mut tasks = Vec::new();
+    for n in 0..50 {
+        let (db, ctx) = (app.state.db.clone(), ctx.clone());
+        tasks.push(tokio::spawn(async move {
+            let raw = message(
+                "Rush Hour <rush@example.com>",
+                &format!("Question {n}"),
+                Some(&format!("rush{n}@x.example.com")),
+                "",
+                "?\n",
+            );
+            ingest(&db, &ctx, &raw, Source::Pipe, chrono::Utc::now()).await.expect("ingest")
+        }));
+    }
+    let mut opened = 0;
+    for task in tasks {
+        if matches!(task.await.expect("join"), Outcome::Opened { .. }) {
+            opened += 1;
+        }
+    }
+    assert_eq!(opened, 50);
+    assert_eq!(contacts_with(&app, "rush@example.com").await.len(), 1);
+    assert_eq!(app.count("contacts").await, 1);
+    assert_eq!(app.count("tickets").await, 50);
+}
+
+#[tokio::test]
+async fn a_ticket_token_counts_only_from_the_contact_or_a_participant() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    pipe(
+        &app,
+        &message(
+            "Pat <pat@example.com>",
+            "Invoice wrong",
+            Some("p1@x.example.com"),
+            "Cc: Cory <cory@example.com>",
+            "See attached.\n",
+        ),
+    )
+    .await;
+    // A stranger cannot write into Pat's ticket by quoting its number.
+    let said =
+        pipe(&app, &message("mallory@evil.example.com", "[#1001] let me in", Some("e1@x.example.com"), "", "hi\n"))
+            .await;
+    assert!(said.contains("opened ticket #1002"), "{said}");
+    // The colleague Pat copied can.
+    let said = pipe(
+        &app,
+        &message("cory@example.com", "Re: [#1001] Invoice wrong", Some("c1@x.example.com"), "", "Adding the PO.\n"),
+    )
+    .await;
+    assert!(said.contains("added to ticket #1001"), "{said}");
+    // And Pat, from a client that dropped the threading headers.
+    let said = pipe(
+        &app,
+        &message("pat@example.com", "Re: [#1001] Invoice wrong", Some("p2@x.example.com"), "", "Any news?\n"),
+    )
+    .await;
+    assert!(said.contains("added to ticket #1001"), "{said}");
+    assert_eq!(thread_of(&app, 1001).await.len(), 3);
+    assert_eq!(thread_of(&app, 1002).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_reopens_a_closed_ticket_and_an_auto_reply_does_not() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    pipe(&app, &message("olga@example.com", "Login", Some("o1@x.example.com"), "", "Cannot log in.\n")).await;
+    let t = ticket_no(&app, 1001).await;
+    frontdesk::services::tickets::thread::contact_close(&app.state.db, t.contact_id, 1001, chrono::Utc::now())
+        .await
+        .expect("close");
+    let auto = message(
+        "olga@example.com",
+        "Out of office",
+        Some("o2@x.example.com"),
+        "Auto-Submitted: auto-replied\nIn-Reply-To: <o1@x.example.com>",
+        "Back Monday.\n",
+    );
+    assert!(pipe(&app, &auto).await.contains("added to ticket #1001"));
+    assert_eq!(ticket_no(&app, 1001).await.status, "Closed");
+    let human = message(
+        "olga@example.com",
+        "Re: Login",
+        Some("o3@x.example.com"),
+        "In-Reply-To: <o1@x.example.com>",
+        "It broke again.\n",
+    );
+    assert!(pipe(&app, &human).await.contains("added to ticket #1001"));
+    assert_eq!(ticket_no(&app, 1001).await.status, "Open");
+}
+
+#[tokio::test]
+async fn automatic_mail_is_never_acknowledged_and_acknowledgements_per_sender_are_limited() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let two = [("FRONTDESK_ACKS_PER_HOUR", "2")];
+    for n in 1..=3 {
+        let raw =
+            message("eager@example.com", &format!("Question {n}"), Some(&format!("q{n}@x.example.com")), "", "?\n");
+        assert_eq!(pipe_with(&app.database_url, &raw, &two).await.status, 0);
+    }
+    let acks = |to: &'static str| {
+        outbox::Entity::find()
+            .filter(outbox::Column::ToAddress.eq(to))
+            .filter(outbox::Column::Kind.eq("acknowledgement"))
+            .count(&app.state.db.conn)
+    };
+    assert_eq!(acks("eager@example.com").await.expect("count"), 2);
+    assert_eq!(app.count("tickets").await, 3);
+    for (from, header) in [
+        ("ooo@example.com", "Auto-Submitted: auto-replied"),
+        ("news@example.com", "Precedence: bulk\nList-Id: <news.example.com>"),
+        ("no-reply@shop.example.com", ""),
+    ] {
+        let said = pipe(&app, &message(from, "Automatic", Some(&format!("{from}.1@x")), header, "Robot text.\n")).await;
+        assert!(said.contains("not acknowledged"), "{from}: {said}");
+    }
+    assert_eq!(outbox::Entity::find().count(&app.state.db.conn).await.expect("count"), 2);
+}
+
+#[tokio::test]
+async fn ingest_mail_asks_the_mail_server_to_retry_when_the_database_is_down() {
+    let raw = message("late@example.com", "Hello", Some("late@x.example.com"), "", "Anyone?\n");
+    let out = pipe_with("postgres://postgres@127.0.0.1:1/nowhere", &raw, &[]).await;
+    assert_eq!(out.status, 75, "{}", out.stderr);
+    assert!(out.stderr.contains("database is unavailable, try again later"), "{}", out.stderr);
+}
+
+/// A MIME message from its raw lines (`\n` becomes CRLF).
+fn raw(text: &str) -> Vec<u8> {
+    text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    encoded.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
+async fn quarantined(app: &TestApp) -> Vec<frontdesk::entities::quarantine::Model> {
+    frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("quarantine")
+}
+
+#[tokio::test]
+async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let pdf = b"%PDF-1.4\n% a tiny file\n".repeat(10);
+    let corpus: Vec<(&str, Vec<u8>)> = vec![
+        ("alternative", raw(
+            "From: Alt Person <alt@example.com>\nSubject: Alternative\nMessage-ID: <alt@x>\nMIME-Version: 1.0\n\
+             Content-Type: multipart/alternative; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=utf-8\n\n\
+             The plain part.\n--b1\nContent-Type: text/html; charset=utf-8\n\n<p>The <b>HTML</b> part.</p>\n--b1--\n",
+        )),
+        ("html only, hostile", raw(
+            "From: html@example.com\nSubject: Only HTML\nMessage-ID: <html@x>\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n\
+             <html><head><style>.x{display:none}</style><script>alert('mail')</script></head><body>\
+             <p onclick=\"alert('click')\">Visible words</p><div style=\"display:none\">hidden words</div>\
+             <img src=\"https://tracker.example.com/pixel.gif\" onerror=\"alert('img')\" alt=\"pixel\">\
+             <a href=\"javascript:alert('link')\">bad link</a></body></html>\n",
+        )),
+        ("base64 body", raw(&format!(
+            "From: b64@example.com\nSubject: Base64\nMessage-ID: <b64@x>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\
+             Content-Transfer-Encoding: base64\n\n{}\n",
+            b64("Grüße aus Köln".as_bytes())
+        ))),
+        ("quoted-printable latin-1 body", raw(
+            "From: qp@example.com\nSubject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?=\nMessage-ID: <qp@x>\nMIME-Version: 1.0\n\
+             Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nUn caf=E9 s'il vous pla=EEt.\n",
+        )),
+        ("shift_jis subject", raw(
+            "From: =?Shift_JIS?B?k/qWe4zq?= <jp@example.com>\nSubject: =?Shift_JIS?B?k/qWe4zq?=\nMessage-ID: <jp@x>\n\nkonnichiwa\n",
+        )),
+        ("no display name", raw("From: kim.lee@example.com\nSubject: Bare address\nMessage-ID: <bare@x>\n\nHello\n")),
+        ("attachment", raw(&format!(
+            "From: files@example.com\nSubject: With a file\nMessage-ID: <file@x>\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"m\"\n\n--m\nContent-Type: text/plain\n\nSee the invoice.\n\
+             --m\nContent-Type: application/pdf; name=\"invoice.pdf\"\nContent-Disposition: attachment; filename=\"invoice.pdf\"\n\
+             Content-Transfer-Encoding: base64\n\n{}\n--m--\n",
+            b64(&pdf)
+        ))),
+        ("no message id", raw("From: noid@example.com\nSubject: No id\n\nBody\n")),
+        ("auto-reply", raw("From: away@example.com\nSubject: Automatic reply: hi\nAuto-Submitted: auto-replied\nMessage-ID: <away@x>\n\nI am away.\n")),
+    ];
+    for (name, bytes) in &corpus {
+        let said = pipe(&app, bytes).await;
+        assert!(said.contains("opened ticket"), "{name}: {said}");
+    }
+    let subjects: Vec<String> = ticket::Entity::find()
+        .order_by_asc(ticket::Column::Number)
+        .all(&app.state.db.conn)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .map(|t| t.subject)
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Alternative",
+            "Only HTML",
+            "Base64",
+            "Café crème",
+            "日本語",
+            "Bare address",
+            "With a file",
+            "No id",
+            "Automatic reply: hi"
+        ]
+    );
+    let bodies: Vec<String> = message::Entity::find()
+        .order_by_asc(message::Column::Id)
+        .all(&app.state.db.conn)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies[0].trim(), "The plain part.");
+    assert!(bodies[1].contains("Visible words"), "{}", bodies[1]);
+    assert_eq!(bodies[2].trim(), "Grüße aus Köln");
+    assert_eq!(bodies[3].trim(), "Un café s'il vous plaît.");
+    assert_eq!(contacts_with(&app, "kim.lee@example.com").await[0].last_name, "kim.lee");
+    assert_eq!(contacts_with(&app, "jp@example.com").await[0].last_name, "日本語");
+
+    // The hostile HTML reaches the page without a script, a handler, a hidden block or a pixel.
+    let page = app.get("/agent/tickets/1002").await;
+    let body = page.texts(".message .body.html").join(" ");
+    assert!(body.contains("Visible words"), "{}", page.html);
+    for bad in
+        ["alert(", "onerror", "onclick", "javascript:", "display:none", "tracker.example.com/pixel.gif\" alt", "<img"]
+    {
+        assert!(!page.html.contains(bad), "{bad} reached the page");
+    }
+    assert!(page.html.contains("href=\"https://tracker.example.com/pixel.gif\""), "the image is a link to click");
+    assert!(page.text().contains("Show image: pixel"));
+
+    // The file is listed and downloads as an attachment with its type.
+    let page = app.get("/agent/tickets/1007").await;
+    let link = page
+        .doc()
+        .select(&scraper::Selector::parse("ul.files a").expect("sel"))
+        .next()
+        .expect("file link")
+        .value()
+        .attr("href")
+        .expect("href")
+        .to_owned();
+    assert!(page.texts("ul.files li").join(" ").contains("invoice.pdf"));
+    let response = app.client.get(app.url(&link)).send().await.expect("download");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("attachment; filename=\"invoice.pdf\""));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), pdf.as_slice());
+    // Not to someone without a session.
+    let stranger = app.new_client();
+    assert_ne!(stranger.client.get(app.url(&link)).send().await.expect("get").status(), StatusCode::OK);
+
+    // What cannot become a ticket is kept with the reason; none of it stops the next mail.
+    let one_mb = [("FRONTDESK_MAX_ATTACHMENT_MB", "1"), ("FRONTDESK_MAX_MAIL_MB", "3")];
+    let big_file = raw(&format!(
+        "From: big@example.com\nSubject: Huge\nMessage-ID: <big@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m\"\n\n\
+         --m\nContent-Type: text/plain\n\nsee file\n--m\nContent-Type: application/octet-stream; name=\"disk.img\"\n\
+         Content-Transfer-Encoding: base64\n\n{}\n--m--\n",
+        b64(&vec![7u8; 1536 * 1024])
+    ));
+    let rejects: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("huge attachment", big_file, "the limit per file is 1.0 MB"),
+        ("too large", raw(&format!("From: big2@example.com\nSubject: Long\n\n{}\n", "x".repeat(4 * 1024 * 1024))), "the limit is 3.0 MB"),
+        ("bounce", raw(
+            "From: MAILER-DAEMON@mx.example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce@x>\nMIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\n\
+             Delivery failed.\n--r\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--r--\n",
+        ), "bounce"),
+        ("no sender", raw("Subject: Who am I\nMessage-ID: <nofrom@x>\n\nbody\n"), "no sender"),
+        ("garbage", vec![0u8, 159, 146, 150, 255, 0, 10, 13, 10], "not an email message"),
+        ("loop", raw("From: support@frontdesk.test\nSubject: Echo\nMessage-ID: <loop@x>\n\nbody\n"), "mail loop"),
+    ];
+    for (name, bytes, reason) in &rejects {
+        let out = pipe_with(&app.database_url, bytes, &one_mb).await;
+        assert_eq!(out.status, 0, "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("quarantined") && out.stderr.to_lowercase().contains(&reason.to_lowercase()),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+    let held = quarantined(&app).await;
+    assert_eq!(held.len(), rejects.len());
+    assert!(held.iter().all(|q| q.source == "pipe" && !q.raw.is_empty()));
+    assert_eq!(app.count("tickets").await, 9);
+}
