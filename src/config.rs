@@ -88,6 +88,12 @@ pub struct Settings {
     /// header (for login throttling). Only set this when every request comes through it.
     #[arg(long, global = true, env = "FRONTDESK_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Seconds between two rounds of the IMAP poller (each mailbox also has its own interval).
+    #[arg(long, global = true, env = "FRONTDESK_MAIL_POLL_INTERVAL", default_value_t = 5)]
+    pub mail_poll_interval: u64,
+    /// Extra certificate authorities (PEM) to trust for IMAP servers, besides the public ones.
+    #[arg(long, global = true, env = "FRONTDESK_IMAP_CA_FILE")]
+    pub imap_ca_file: Option<String>,
     /// Largest inbound mail accepted, in megabytes; a larger one is quarantined.
     #[arg(long, global = true, env = "FRONTDESK_MAX_MAIL_MB", default_value_t = 25)]
     pub max_mail_mb: u32,
@@ -122,6 +128,8 @@ impl Settings {
             db_pool: 16,
             trust_proxy: false,
             outbox_interval: 5,
+            mail_poll_interval: 5,
+            imap_ca_file: None,
             max_mail_mb: 25,
             max_attachment_mb: 10,
             acks_per_hour: 5,

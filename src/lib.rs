@@ -18,6 +18,8 @@ pub mod error;
 pub mod ingest_mail;
 /// The HTTP layer: thin handlers per area.
 pub mod routes;
+/// Secrets stored sealed (IMAP passwords).
+pub mod secrets;
 /// `frontdesk seed`: demo and benchmark data.
 pub mod seed;
 /// Use-cases: everything that reads or writes the database on behalf of someone.

@@ -142,7 +142,7 @@ async fn seed_articles(db: &Db, count: u64, author_id: i64, rng: &mut Rng) -> an
                 )),
                 category_id: Set(None),
                 status: Set("published".into()),
-                visibility: Set(if n % 10 == 0 { "registered" } else { "everyone" }.into()),
+                visibility: Set(if n.is_multiple_of(10) { "registered" } else { "everyone" }.into()),
                 author_id: Set(author_id),
                 helpful_yes: Set(0),
                 helpful_no: Set(0),
@@ -259,14 +259,14 @@ async fn seed_contacts(
                 owner_sort: owner.1.clone(),
                 title: None,
                 description: None,
-                source: if n % 3 == 0 { "email" } else { "agent" }.into(),
-                help_center_status: if n % 20 == 0 { "active" } else { "not_invited" }.into(),
+                source: if n.is_multiple_of(3) { "email" } else { "agent" }.into(),
+                help_center_status: if n.is_multiple_of(20) { "active" } else { "not_invited" }.into(),
                 created_by: Some(owner.0),
                 created_at: now - Duration::minutes((count - next) as i64),
                 updated_at: now,
                 trashed: false,
                 recycle_entry_id: None,
-                password_hash: (n % 20 == 0).then(|| help_hash.clone()),
+                password_hash: n.is_multiple_of(20).then(|| help_hash.clone()),
             };
             let mut active: contact::ActiveModel = model.clone().into();
             active.id = sea_orm::ActiveValue::NotSet;

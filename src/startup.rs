@@ -33,6 +33,10 @@ pub struct AppState {
     pub branding: crate::services::branding::BrandingCache,
     /// Opens tickets in batches (group commit).
     pub tickets: crate::services::tickets::TicketWriter,
+    /// Seals and opens stored secrets (IMAP passwords).
+    pub sealer: crate::secrets::Sealer,
+    /// Polls the support mailboxes.
+    pub poller: crate::services::mailboxes::poll::Poller,
     setup_done: AtomicBool,
 }
 
@@ -93,6 +97,12 @@ impl Application {
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
         let tickets = crate::services::tickets::TicketWriter::start(db.clone());
+        let sealer = crate::secrets::Sealer::new(&secret);
+        let poller = crate::services::mailboxes::poll::Poller {
+            sealer: sealer.clone(),
+            tls: crate::email::imap::tls_config(settings.imap_ca_file.as_deref())?,
+            holder: crate::auth::random_token(12),
+        };
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -101,6 +111,8 @@ impl Application {
             public_url,
             branding: crate::services::branding::BrandingCache::default(),
             tickets,
+            sealer,
+            poller,
             setup_done: AtomicBool::new(false),
         });
         let app_state = state.clone();
@@ -164,10 +176,12 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let outbox = tokio::spawn(outbox_worker(self.state.clone()));
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
+        let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
         let result = self.server.await;
         housekeeping.abort();
         outbox.abort();
         checkpointer.abort();
+        mail_poller.abort();
         result
     }
 }
@@ -185,6 +199,35 @@ async fn outbox_worker(state: web::Data<AppState>) {
         tick.tick().await;
         if let Err(e) = crate::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");
+        }
+    }
+}
+
+impl AppState {
+    /// What ingesting a mail needs from this instance.
+    ///
+    /// # Errors
+    /// Database errors (reading the company name).
+    pub async fn ingest_context(&self) -> Result<crate::services::inbound::IngestContext, sea_orm::DbErr> {
+        let company = self.branding.get(&self.db.conn).await?.company_name;
+        Ok(crate::services::inbound::IngestContext::new(&self.settings, &self.mailer, &self.public_url, company))
+    }
+}
+
+/// Polls the support mailboxes that are due, every few seconds. Safe on every instance at
+/// once: a mailbox is leased before it is polled.
+async fn mail_poller(state: web::Data<AppState>) {
+    let period = Duration::from_secs(state.settings.mail_poll_interval.max(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let round = async {
+            let ctx = state.ingest_context().await?;
+            state.poller.run_due(&state.db, &ctx, chrono::Utc::now()).await
+        };
+        if let Err(e) = round.await {
+            tracing::warn!(error = %e, "mail poller round failed");
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod email;
 pub mod field_rules;
 pub mod form;
 pub mod mail_html;
+pub mod mailbox;
 pub mod markdown;
 pub mod names;
 pub mod permissions;

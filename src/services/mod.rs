@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod help_center;
 pub mod inbound;
 pub mod login;
+pub mod mailboxes;
 pub mod profiles;
 pub mod recycle_bin;
 pub mod settings;

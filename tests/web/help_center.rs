@@ -18,7 +18,7 @@ async fn console() -> (TestApp, SmtpSink) {
 
 /// Invites the contact from its page, follows the link in the mail, sets a password; gives the
 /// contact's own browser, logged into the Help Center.
-async fn invite_and_join(app: &TestApp, sink: &SmtpSink, contact_id: i64, email: &str) -> TestApp {
+pub async fn invite_and_join(app: &TestApp, sink: &SmtpSink, contact_id: i64, email: &str) -> TestApp {
     let page = app
         .submit(
             &format!("/agent/contacts/{contact_id}"),

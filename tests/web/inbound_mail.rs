@@ -487,3 +487,124 @@ async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
     assert!(held.iter().all(|q| q.source == "pipe" && !q.raw.is_empty()));
     assert_eq!(app.count("tickets").await, 9);
 }
+
+#[tokio::test]
+async fn administrators_retry_discard_and_download_quarantined_mail() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let big = raw(&format!(
+        "From: big@example.com\nSubject: Disk image\nMessage-ID: <img@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m\"\n\n\
+         --m\nContent-Type: text/plain\n\nsee file\n--m\nContent-Type: application/octet-stream; name=\"disk.img\"\n\
+         Content-Transfer-Encoding: base64\n\n{}\n--m--\n",
+        b64(&vec![7u8; 1536 * 1024])
+    ));
+    // Quarantined by an instance with a 1 MB limit per file...
+    assert_eq!(pipe_with(&app.database_url, &big, &[("FRONTDESK_MAX_ATTACHMENT_MB", "1")]).await.status, 0);
+    let garbage = b"\x00\x01 not mail at all".to_vec();
+    pipe(&app, &garbage).await;
+    let page = app.get("/agent/settings/channels/email").await;
+    assert!(page.text().contains("2 messages could not be ingested"), "{}", page.text());
+    let page = app.get("/agent/settings/channels/email/quarantine").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let rows = page.texts("table.quarantine tbody tr");
+    assert_eq!(rows.len(), 2);
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("big@example.com") && r.contains("Disk image") && r.contains("limit per file")));
+    let held = quarantined(&app).await;
+    let (image, junk) = if held[0].sender.is_some() { (&held[0], &held[1]) } else { (&held[1], &held[0]) };
+
+    // Downloading gives the message exactly as it came.
+    let response = app
+        .client
+        .get(app.url(&format!("/agent/settings/channels/email/quarantine/{}/message.eml", junk.id)))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), garbage.as_slice());
+
+    // ...retried by this one, whose limit is 10 MB: it becomes a ticket and leaves the list.
+    let quarantine = "/agent/settings/channels/email/quarantine";
+    let page = app.submit(quarantine, &format!("{quarantine}/{}/retry", image.id), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(app.get(quarantine).await.text().contains("Ingested: opened ticket #1001"));
+    assert_eq!(app.count("tickets").await, 1);
+    assert_eq!(app.count("attachments").await, 1);
+    // The junk stays, with one more attempt, until it is discarded.
+    app.submit(quarantine, &format!("{quarantine}/{}/retry", junk.id), &[]).await;
+    assert!(app.get(quarantine).await.text().contains("Still cannot be ingested"));
+    assert_eq!(quarantined(&app).await[0].attempts, 2);
+    app.submit(quarantine, &format!("{quarantine}/{}/discard", junk.id), &[]).await;
+    assert!(quarantined(&app).await.is_empty());
+    assert!(app.get(quarantine).await.text().contains("No message is waiting"));
+
+    // Only administrators, and only with a session.
+    let stranger = app.new_client();
+    assert_eq!(stranger.get(quarantine).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_support_address_form_keeps_the_input_and_refuses_bad_values() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let page = app
+        .submit(
+            "/agent/settings/channels/email/new",
+            "/agent/settings/channels/email",
+            &[
+                ("address", "not an address"),
+                ("imap_host", "imap.example.com"),
+                ("imap_port", "99999"),
+                ("imap_security", "tls"),
+                ("imap_user", "help"),
+                ("imap_password", "hunter2"),
+                ("folder", "INBOX"),
+                ("poll_seconds", "5"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.field_error("address").is_some() && page.field_error("imap_port").is_some());
+    assert!(page.field_error("poll_seconds").is_some());
+    assert_eq!(page.value_of("imap_host").as_deref(), Some("imap.example.com"));
+    assert!(!page.html.contains("hunter2"), "a password is never sent back");
+    assert_eq!(app.count("mailboxes").await, 0);
+}
+
+#[tokio::test]
+async fn a_contact_sees_and_downloads_the_files_of_its_own_mail_only() {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let file = b"quarterly numbers".to_vec();
+    let with_file = raw(&format!(
+        "From: Dana <dana@example.com>\nSubject: Numbers\nMessage-ID: <dana1@x>\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"m\"\n\n--m\nContent-Type: text/plain\n\nAttached.\n\
+         --m\nContent-Type: text/csv; name=\"q3.csv\"\nContent-Disposition: attachment; filename=\"q3.csv\"\n\
+         Content-Transfer-Encoding: base64\n\n{}\n--m--\n",
+        b64(&file)
+    ));
+    pipe(&app, &with_file).await;
+    pipe(&app, &message("eve@example.com", "Mine", Some("eve1@x"), "", "Hello\n")).await;
+    let dana = contacts_with(&app, "dana@example.com").await[0].id;
+    let eve = contacts_with(&app, "eve@example.com").await[0].id;
+    let dana_browser = crate::help_center::invite_and_join(&app, &sink, dana, "dana@example.com").await;
+    let page = dana_browser.get("/help/tickets/1001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.texts("ul.files li").join(" ").contains("q3.csv"));
+    let sel = scraper::Selector::parse("ul.files a").expect("selector");
+    let link = page.doc().select(&sel).next().expect("a file link").value().attr("href").expect("href").to_owned();
+    assert!(link.starts_with("/help/tickets/1001/files/"), "{link}");
+    let response = dana_browser.client.get(app.url(&link)).send().await.expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-disposition"].to_str().expect("ascii").starts_with("attachment"));
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), file.as_slice());
+    // Another contact gets nothing, whatever the URL.
+    let eve_browser = crate::help_center::invite_and_join(&app, &sink, eve, "eve@example.com").await;
+    assert_eq!(eve_browser.client.get(app.url(&link)).send().await.expect("get").status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        eve_browser.client.get(app.url("/help/tickets/1002/files/1")).send().await.expect("get").status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -8,12 +8,19 @@ use crate::smtp_sink::{free_port, SmtpSink};
 
 /// An app whose mail goes to a real SMTP sink; the test sends queued mail with [`deliver`].
 pub async fn spawn_app_with_mail() -> (TestApp, SmtpSink) {
+    spawn_app_with_mail_and(|_| {}).await
+}
+
+/// [`spawn_app_with_mail`] with more settings changed by `tweak`.
+pub async fn spawn_app_with_mail_and(tweak: impl FnOnce(&mut frontdesk::config::Settings)) -> (TestApp, SmtpSink) {
     let port = free_port();
     let sink = SmtpSink::start(port).await;
     let app = spawn_app_with(|s| {
         s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         s.mail_from = Some("support@frontdesk.test".into());
         s.outbox_interval = 3600; // the test sends queued mail itself
+        s.mail_poll_interval = 3600; // and polls mailboxes itself
+        tweak(s);
     })
     .await;
     (app, sink)

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod articles;
+pub mod channels;
 pub mod contacts;
 pub mod help_center_access;
 pub mod help_center_settings;
@@ -31,5 +32,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(recycle_bin::configure)
         .configure(settings::configure)
         .configure(help_center_settings::configure)
+        .configure(channels::configure)
         .configure(tickets::configure);
 }

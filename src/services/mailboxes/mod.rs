@@ -1,0 +1,123 @@
+//! Support mailboxes (Settings → Channels → Email): setting them up, and the worker that polls
+//! each one's IMAP folder (`poll`). Passwords are stored sealed (see `crate::secrets`).
+
+pub mod poll;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::db::Db;
+use crate::domain::mailbox::{ImapSecurity, MailboxInput};
+use crate::email::imap::ImapAccount;
+use crate::entities::mailbox;
+use crate::secrets::{Sealer, Unreadable};
+use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+
+/// Every mailbox, by address.
+///
+/// # Errors
+/// Database errors.
+pub async fn all(db: &Db) -> Result<Vec<mailbox::Model>, sea_orm::DbErr> {
+    mailbox::Entity::find().order_by_asc(mailbox::Column::Address).all(&db.conn).await
+}
+
+/// Mailbox `id`.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn get(db: &Db, id: i64) -> ServiceResult<mailbox::Model> {
+    mailbox::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)
+}
+
+fn taken() -> ServiceError {
+    ServiceError::field("address", "This address is set up already.")
+}
+
+/// Adds a mailbox.
+///
+/// # Errors
+/// A field error when the address is set up already; database errors.
+pub async fn create(
+    db: &Db,
+    sealer: &Sealer,
+    input: MailboxInput,
+    now: DateTime<Utc>,
+) -> ServiceResult<mailbox::Model> {
+    let password = input.imap_password.as_deref().map(|p| sealer.seal(p)).unwrap_or_default();
+    let row = mailbox::ActiveModel {
+        address: Set(input.address.as_str().to_owned()),
+        imap_host: Set(input.imap_host),
+        imap_port: Set(i32::from(input.imap_port)),
+        imap_security: Set(input.imap_security.key().to_owned()),
+        imap_user: Set(input.imap_user),
+        imap_password: Set(password),
+        folder: Set(input.folder),
+        poll_seconds: Set(i32::try_from(input.poll_seconds).unwrap_or(i32::MAX)),
+        active: Set(input.active),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let _gate = db.write_gate().await;
+    row.insert(&db.conn).await.map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })
+}
+
+/// Changes mailbox `id`; a blank password keeps the stored one.
+///
+/// # Errors
+/// `NotFound`; a field error when another mailbox has the address; database errors.
+pub async fn update(
+    db: &Db,
+    sealer: &Sealer,
+    id: i64,
+    input: MailboxInput,
+    now: DateTime<Utc>,
+) -> ServiceResult<mailbox::Model> {
+    let current = get(db, id).await?;
+    let mut row: mailbox::ActiveModel = current.into();
+    row.address = Set(input.address.as_str().to_owned());
+    row.imap_host = Set(input.imap_host);
+    row.imap_port = Set(i32::from(input.imap_port));
+    row.imap_security = Set(input.imap_security.key().to_owned());
+    row.imap_user = Set(input.imap_user);
+    if let Some(password) = input.imap_password {
+        row.imap_password = Set(sealer.seal(&password));
+    }
+    row.folder = Set(input.folder);
+    row.poll_seconds = Set(i32::try_from(input.poll_seconds).unwrap_or(i32::MAX));
+    row.active = Set(input.active);
+    // Settings changed: poll at once with them, and forget the old error.
+    row.last_polled_at = Set(None);
+    row.last_error = Set(None);
+    row.updated_at = Set(now);
+    let _gate = db.write_gate().await;
+    row.update(&db.conn).await.map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })
+}
+
+/// Removes mailbox `id` (its tickets stay; replies then go out from the default address).
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn delete(db: &Db, id: i64) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    let done = mailbox::Entity::delete_many().filter(mailbox::Column::Id.eq(id)).exec(&db.conn).await?;
+    if done.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// What connecting to a mailbox needs, its password opened.
+///
+/// # Errors
+/// When the stored password cannot be opened (the secret key changed).
+pub fn account(m: &mailbox::Model, sealer: &Sealer) -> Result<ImapAccount, Unreadable> {
+    Ok(ImapAccount {
+        host: m.imap_host.clone(),
+        port: u16::try_from(m.imap_port).unwrap_or(993),
+        security: ImapSecurity::from_key(&m.imap_security).unwrap_or(ImapSecurity::Tls),
+        user: m.imap_user.clone(),
+        password: sealer.open(&m.imap_password)?,
+        folder: m.folder.clone(),
+    })
+}

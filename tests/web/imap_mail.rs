@@ -1,0 +1,271 @@
+//! The email channel through a real IMAP server (Dovecot, started by `.ci/imap-server`): a
+//! support address set up in Settings → Channels → Email, its folder polled, messages marked
+//! read once stored, one poller per mailbox however many instances run, and Test connection
+//! showing the server's own answer.
+//!
+//! On a developer's machine without an IMAP server these tests say so loudly and skip; CI sets
+//! `FRONTDESK_TEST_IMAP`, and then a missing server fails them.
+
+use frontdesk::domain::mailbox::ImapSecurity;
+use frontdesk::email::imap::{tls_config, Folder, ImapAccount};
+use frontdesk::entities::{contact, mailbox, message, ticket};
+use frontdesk::startup::Application;
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::TestApp;
+use crate::inbound_mail::message;
+use crate::mail::{last_mail_to, spawn_app_with_mail};
+
+/// The IMAP server to test against, or `None` (with a loud message) when there is none here.
+fn imap_server() -> Option<(String, u16)> {
+    let (configured, address) = match std::env::var("FRONTDESK_TEST_IMAP") {
+        Ok(a) => (true, a),
+        Err(_) => (false, "127.0.0.1:10143".to_owned()),
+    };
+    let reachable = std::net::TcpStream::connect_timeout(
+        &address.parse().expect("FRONTDESK_TEST_IMAP is host:port"),
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok();
+    if !reachable {
+        assert!(!configured, "FRONTDESK_TEST_IMAP={address} is set but no IMAP server answers there");
+        eprintln!(
+            "\n!!! SKIPPED: no IMAP server on {address}. Run .ci/imap-server (Dovecot) to test the email channel over IMAP. !!!\n"
+        );
+        return None;
+    }
+    let (host, port) = address.rsplit_once(':').expect("host:port");
+    Some((host.to_owned(), port.parse().expect("port")))
+}
+
+/// A fresh mailbox on the test server: every user name gets its own (password `secret`).
+fn account(host: &str, port: u16) -> ImapAccount {
+    ImapAccount {
+        host: host.to_owned(),
+        port,
+        security: ImapSecurity::None,
+        user: format!("fdt-{}", uuid::Uuid::new_v4().simple()),
+        password: "secret".into(),
+        folder: "INBOX".into(),
+    }
+}
+
+/// Delivers `raw` into the mailbox over IMAP, as a mail server would.
+async fn deliver_to(account: &ImapAccount, raw: &[u8]) {
+    let tls = tls_config(None).expect("tls");
+    let (mut folder, _) = Folder::open(account, &tls).await.expect("open the test mailbox");
+    folder.append("INBOX", raw).await.expect("append");
+    folder.close().await;
+}
+
+async fn unseen(account: &ImapAccount) -> usize {
+    let tls = tls_config(None).expect("tls");
+    let (mut folder, _) = Folder::open(account, &tls).await.expect("open the test mailbox");
+    let n = folder.unseen(usize::MAX).await.expect("search").len();
+    folder.close().await;
+    n
+}
+
+/// Sets up the support address through the console, as an administrator would.
+async fn add_support_address(app: &TestApp, address: &str, account: &ImapAccount) {
+    let port = account.port.to_string();
+    let page = app
+        .submit(
+            "/agent/settings/channels/email/new",
+            "/agent/settings/channels/email",
+            &[
+                ("address", address),
+                ("imap_host", &account.host),
+                ("imap_port", &port),
+                ("imap_security", account.security.key()),
+                ("imap_user", &account.user),
+                ("imap_password", &account.password),
+                ("folder", "INBOX"),
+                ("poll_seconds", "10"),
+                ("active", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+}
+
+/// Runs one round of this instance's poller, as the background worker would.
+async fn poll(app: &TestApp) -> frontdesk::services::mailboxes::poll::PollReport {
+    let ctx = app.state.ingest_context().await.expect("context");
+    app.state.poller.run_due(&app.state.db, &ctx, chrono::Utc::now()).await.expect("poll")
+}
+
+async fn contacts_with(app: &TestApp, email: &str) -> usize {
+    contact::Entity::find().filter(contact::Column::Email.eq(email)).all(&app.state.db.conn).await.expect("q").len()
+}
+
+#[tokio::test]
+async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_back() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    // The password is stored sealed, never as typed.
+    let stored = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
+    assert!(!stored.imap_password.contains("secret"));
+
+    deliver_to(
+        &account,
+        &message(
+            "\"Melissa Ortiz\" <melissa@example.com>",
+            "Printer on fire",
+            Some("i1@mail.example.com"),
+            "",
+            "It smokes.\n",
+        ),
+    )
+    .await;
+    let report = poll(&app).await;
+    assert_eq!((report.polled, report.ingested, report.failed), (1, 1, 0), "{report:?}");
+    assert_eq!(unseen(&account).await, 0, "stored messages are marked read");
+    assert_eq!(contacts_with(&app, "melissa@example.com").await, 1);
+    let first = ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(1001))
+        .one(&app.state.db.conn)
+        .await
+        .expect("q")
+        .expect("#1001");
+    assert_eq!(first.support_address.as_deref(), Some("help@acme.example"));
+
+    // The acknowledgement goes out from the support address the customer wrote to.
+    let ack = last_mail_to(&app, &sink, "melissa@example.com", "[#1001]").await;
+    assert!(ack.header("From").unwrap_or_default().contains("help@acme.example"), "{:?}", ack.header("From"));
+    let ack_id = ack.header("Message-ID").expect("Message-ID");
+
+    // The same address in other case: a new ticket for the same contact; a reply threads back.
+    deliver_to(&account, &message("Melissa@EXAMPLE.com", "Second question", Some("i2@mail.example.com"), "", "Hi\n"))
+        .await;
+    deliver_to(
+        &account,
+        &message(
+            "melissa@example.com",
+            "Re: [#1001] Printer on fire",
+            Some("i3@mail.example.com"),
+            &format!("In-Reply-To: {ack_id}"),
+            "Still burning.\n",
+        ),
+    )
+    .await;
+    let report = poll_when_due(&app).await;
+    assert_eq!(report.ingested, 2, "{report:?}");
+    assert_eq!(contacts_with(&app, "melissa@example.com").await, 1);
+    assert_eq!(app.count("tickets").await, 2);
+    let thread = message::Entity::find()
+        .filter(message::Column::TicketId.eq(first.id))
+        .all(&app.state.db.conn)
+        .await
+        .expect("q");
+    assert_eq!(thread.len(), 2);
+
+    // Nothing is fetched twice.
+    assert_eq!(poll_when_due(&app).await.ingested, 0);
+    assert_eq!(app.count("messages").await, 3);
+
+    // The settings page shows the mailbox working.
+    let page = app.get("/agent/settings/channels/email").await;
+    assert!(page.text().contains("help@acme.example") && page.text().contains("Working"), "{}", page.text());
+}
+
+/// Polls once the mailbox's interval has passed (the test does not wait for it: it moves the
+/// last poll back in time).
+async fn poll_when_due(app: &TestApp) -> frontdesk::services::mailboxes::poll::PollReport {
+    use sea_orm::sea_query::Expr;
+    mailbox::Entity::update_many()
+        .col_expr(mailbox::Column::LastPolledAt, Expr::value(chrono::Utc::now() - chrono::Duration::hours(1)))
+        .exec(&app.state.db.conn)
+        .await
+        .expect("backdate");
+    poll(app).await
+}
+
+#[tokio::test]
+async fn two_instances_never_poll_one_mailbox_at_the_same_time() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    for n in 0..5 {
+        deliver_to(
+            &account,
+            &message("ann@example.com", &format!("Question {n}"), Some(&format!("two{n}@x.example.com")), "", "?\n"),
+        )
+        .await;
+    }
+    // A second instance on the same database, with the same secret key.
+    let mut settings = app.state.settings.clone();
+    settings.listen = "127.0.0.1:0".into();
+    settings.secret_key = Some(frontdesk::services::settings::secret_key(&app.state.db.conn, None).await.expect("key"));
+    let other = Application::build(settings).await.expect("second instance");
+    let other = other.state();
+    let ctx = app.state.ingest_context().await.expect("ctx");
+    let now = chrono::Utc::now();
+    let (a, b) =
+        tokio::join!(app.state.poller.run_due(&app.state.db, &ctx, now), other.poller.run_due(&other.db, &ctx, now));
+    let (a, b) = (a.expect("poll a"), b.expect("poll b"));
+    assert_eq!(a.polled + b.polled, 1, "{a:?} {b:?}");
+    assert_eq!(a.ingested + b.ingested, 5);
+    assert_eq!(app.count("tickets").await, 5);
+    assert_eq!(contacts_with(&app, "ann@example.com").await, 1);
+}
+
+#[tokio::test]
+async fn test_connection_reports_the_servers_answer() {
+    let Some((host, port)) = imap_server() else { return };
+    let ca = std::env::var("FRONTDESK_TEST_IMAP_CA").unwrap_or_else(|_| "/tmp/frontdesk-dovecot/tls/ca.pem".into());
+    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.imap_ca_file = Some(ca.clone())).await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    let port_text = port.to_string();
+    let fields = |password: &'static str, security: &'static str, port: String| {
+        vec![
+            ("address", "help@acme.example".to_owned()),
+            ("imap_host", account.host.clone()),
+            ("imap_port", port),
+            ("imap_security", security.to_owned()),
+            ("imap_user", account.user.clone()),
+            ("imap_password", password.to_owned()),
+            ("folder", "INBOX".to_owned()),
+            ("poll_seconds", "60".to_owned()),
+            ("action", "test".to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.submit("/agent/settings/channels/email/new", "/agent/settings/channels/email", &borrowed).await
+        }
+    };
+    let page = post(fields("wrong", "none", port_text.clone())).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let result = page.texts("#test-result").join(" ");
+    assert!(result.contains("Connection failed") && result.contains("Authentication failed"), "{result}");
+    assert_eq!(page.value_of("imap_user").as_deref(), Some(account.user.as_str()), "the input is kept");
+    assert_eq!(app.count("mailboxes").await, 0, "testing saves nothing");
+
+    let page = post(fields("secret", "none", port_text.clone())).await;
+    let result = page.texts("#test-result").join(" ");
+    assert!(result.contains("Connection works") && result.contains("Logged in as"), "{result}");
+
+    // TLS from the first byte, on the server's certificate signed by the configured authority.
+    let page = post(fields("secret", "tls", "10993".into())).await;
+    let result = page.texts("#test-result").join(" ");
+    assert!(result.contains("Connection works"), "{result}");
+    let page = post(fields("secret", "starttls", port_text)).await;
+    let result = page.texts("#test-result").join(" ");
+    assert!(result.contains("Connection works"), "{result}");
+
+    // Nothing listening: the answer says so.
+    let page = post(fields("secret", "none", "1".into())).await;
+    let result = page.texts("#test-result").join(" ");
+    assert!(result.contains("Connection failed") && result.contains("connecting"), "{result}");
+}
