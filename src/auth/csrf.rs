@@ -28,7 +28,7 @@ pub fn token(session: &Session) -> Result<String, AppError> {
 }
 
 /// Compares without leaking, through timing, how much of the token was right.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

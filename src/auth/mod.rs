@@ -6,11 +6,13 @@ pub mod current_agent;
 pub mod current_contact;
 pub mod password;
 pub mod session_store;
+pub mod upload;
 
 pub use csrf::CsrfForm;
 pub use current_agent::CurrentAgent;
 pub use current_contact::CurrentContact;
 pub use session_store::DbSessionStore;
+pub use upload::CsrfUpload;
 
 use rand::distr::{Alphanumeric, SampleString};
 

@@ -16,6 +16,7 @@ pub mod phone;
 pub mod search;
 pub mod signup;
 pub mod ticket;
+pub mod upload;
 
 pub use account::{AccountForm, AccountInput};
 pub use brand_color::BrandColor;
@@ -28,3 +29,4 @@ pub use permissions::{Action, FieldAccess, Module, Permissions};
 pub use phone::{Phone, PhoneParser};
 pub use signup::{SignupForm, SignupInput};
 pub use ticket::{Channel, Priority, TicketForm, TicketInput, TicketStatus, MAX_SUBJECT};
+pub use upload::FileUpload;

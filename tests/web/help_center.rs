@@ -659,3 +659,70 @@ async fn tickets_submitted_at_the_same_moment_get_distinct_numbers_and_one_ackno
         assert_eq!(stored, 1, "{subject}");
     }
 }
+
+/// Posts the Submit a ticket form as a browser does with files chosen: multipart, with the
+/// page's CSRF token (unless `csrf` is false).
+async fn submit_with_files(
+    customer: &TestApp,
+    subject: &str,
+    files: Vec<(&str, Vec<u8>)>,
+    csrf: bool,
+) -> crate::helpers::Page {
+    let page = customer.get("/help/tickets/new").await;
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in crate::helpers::form_values(&page.html, "/help/tickets") {
+        if csrf && name == "csrf_token" {
+            form = form.text(name, value);
+        }
+    }
+    form =
+        form.text("subject", subject.to_owned()).text("description", "Please see the files.").text("priority", "Low");
+    for (name, data) in files {
+        form = form.part(
+            "files",
+            reqwest::multipart::Part::bytes(data)
+                .file_name(name.to_owned())
+                .mime_str("application/octet-stream")
+                .expect("mime"),
+        );
+    }
+    let response = customer.client.post(customer.url("/help/tickets")).multipart(form).send().await.expect("post");
+    crate::helpers::Page::from(response).await
+}
+
+#[tokio::test]
+async fn a_contact_attaches_files_to_a_new_ticket_and_agents_see_them() {
+    let (app, sink) = crate::mail::spawn_app_with_mail_and(|s| s.max_attachment_mb = 1).await;
+    app.set_up_admin().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "melissa@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "melissa@example.com").await;
+    let screenshot = b"\x89PNG fake image bytes".to_vec();
+
+    // Without the CSRF token: refused, nothing stored.
+    let page = submit_with_files(&customer, "Broken screen", vec![("screen.png", screenshot.clone())], false).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // A file over the limit: the form again, the subject kept, the message next to the files.
+    let page = submit_with_files(&customer, "Broken screen", vec![("huge.bin", vec![0u8; 1536 * 1024])], true).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text());
+    assert_eq!(page.value_of("subject").as_deref(), Some("Broken screen"));
+    assert!(page.field_error("files").unwrap_or_default().contains("huge.bin"), "{}", page.text());
+    assert_eq!(app.count("tickets").await, 0);
+
+    let page = submit_with_files(
+        &customer,
+        "Broken screen",
+        vec![("screen.png", screenshot.clone()), ("../../notes.txt", b"notes".to_vec())],
+        true,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let ticket = customer.get("/help/tickets/1001").await;
+    assert_eq!(ticket.texts("ul.files a"), ["screen.png", "notes.txt"]);
+    let sel = scraper::Selector::parse("ul.files a").expect("selector");
+    let link = ticket.doc().select(&sel).next().expect("link").value().attr("href").expect("href").to_owned();
+    let response = customer.client.get(customer.url(&link)).send().await.expect("download");
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), screenshot.as_slice());
+    // The agent sees them on the ticket page.
+    let agent_page = app.get("/agent/tickets/1001").await;
+    assert_eq!(agent_page.texts("ul.files a"), ["screen.png", "notes.txt"]);
+}

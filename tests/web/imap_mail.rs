@@ -269,3 +269,32 @@ async fn test_connection_reports_the_servers_answer() {
     let result = page.texts("#test-result").join(" ");
     assert!(result.contains("Connection failed") && result.contains("connecting"), "{result}");
 }
+
+#[tokio::test]
+async fn awkward_mail_in_the_folder_never_stops_the_poller() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    let corpus = crate::inbound_mail::awkward_corpus();
+    for (_, raw) in &corpus {
+        deliver_to(&account, raw).await;
+    }
+    let raw = crate::inbound_mail::raw;
+    for reject in [
+        raw("From: MAILER-DAEMON@mx.example.com\nSubject: Undelivered\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n\n--r\nContent-Type: text/plain\n\nfailed\n--r--\n"),
+        raw("Subject: no sender\nMessage-ID: <nosender@x>\n\nbody\n"),
+        b"\x00\x01\x02 garbage".to_vec(),
+    ] {
+        deliver_to(&account, &reject).await;
+    }
+    let report = poll(&app).await;
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert_eq!(report.ingested as usize, corpus.len() + 3);
+    assert_eq!(app.count("tickets").await as usize, corpus.len());
+    assert_eq!(app.count("quarantine").await, 3);
+    assert_eq!(unseen(&account).await, 0);
+    let held = frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("q");
+    assert!(held.iter().all(|q| q.source == "imap:help@acme.example"));
+}

@@ -320,7 +320,7 @@ async fn ingest_mail_asks_the_mail_server_to_retry_when_the_database_is_down() {
 }
 
 /// A MIME message from its raw lines (`\n` becomes CRLF).
-fn raw(text: &str) -> Vec<u8> {
+pub fn raw(text: &str) -> Vec<u8> {
     text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
 }
 
@@ -334,12 +334,17 @@ async fn quarantined(app: &TestApp) -> Vec<frontdesk::entities::quarantine::Mode
     frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("quarantine")
 }
 
-#[tokio::test]
-async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
-    let (app, _sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let pdf = b"%PDF-1.4\n% a tiny file\n".repeat(10);
-    let corpus: Vec<(&str, Vec<u8>)> = vec![
+/// The file attached to the corpus's "attachment" message.
+pub fn corpus_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n% a tiny file\n".repeat(10)
+}
+
+/// Awkward real-world messages that must each become a ticket: multipart/alternative, only
+/// (hostile) HTML, base64 and quoted-printable bodies, ISO-8859-1 and Shift_JIS subjects, no
+/// display name, an attachment, no Message-ID, an auto-reply, NUL characters.
+pub fn awkward_corpus() -> Vec<(&'static str, Vec<u8>)> {
+    let pdf = corpus_pdf();
+    vec![
         ("alternative", raw(
             "From: Alt Person <alt@example.com>\nSubject: Alternative\nMessage-ID: <alt@x>\nMIME-Version: 1.0\n\
              Content-Type: multipart/alternative; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=utf-8\n\n\
@@ -374,7 +379,17 @@ async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
         ))),
         ("no message id", raw("From: noid@example.com\nSubject: No id\n\nBody\n")),
         ("auto-reply", raw("From: away@example.com\nSubject: Automatic reply: hi\nAuto-Submitted: auto-replied\nMessage-ID: <away@x>\n\nI am away.\n")),
-    ];
+        // NUL characters, which PostgreSQL cannot store, in the subject and the body.
+        ("nul bytes", raw("From: nul@example.com\nSubject: =?utf-8?Q?half=00way?=\nMessage-ID: <nul@x>\n\nbefore\0after\n")),
+    ]
+}
+
+#[tokio::test]
+async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let pdf = corpus_pdf();
+    let corpus = awkward_corpus();
     for (name, bytes) in &corpus {
         let said = pipe(&app, bytes).await;
         assert!(said.contains("opened ticket"), "{name}: {said}");
@@ -398,7 +413,8 @@ async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
             "Bare address",
             "With a file",
             "No id",
-            "Automatic reply: hi"
+            "Automatic reply: hi",
+            "half way"
         ]
     );
     let bodies: Vec<String> = message::Entity::find()
@@ -485,7 +501,7 @@ async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
     let held = quarantined(&app).await;
     assert_eq!(held.len(), rejects.len());
     assert!(held.iter().all(|q| q.source == "pipe" && !q.raw.is_empty()));
-    assert_eq!(app.count("tickets").await, 9);
+    assert_eq!(app.count("tickets").await, 10);
 }
 
 #[tokio::test]
@@ -607,4 +623,23 @@ async fn a_contact_sees_and_downloads_the_files_of_its_own_mail_only() {
         eve_browser.client.get(app.url("/help/tickets/1002/files/1")).send().await.expect("get").status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn contacts_from_mail_get_the_configured_owner_and_our_own_mail_coming_back_is_ignored() {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let owner = [("FRONTDESK_EMAIL_CONTACT_OWNER", crate::helpers::ADMIN_EMAIL)];
+    let raw = message("Nora Newman <nora@example.com>", "Hello", Some("nora1@x.example.com"), "", "Hi\n");
+    assert_eq!(pipe_with(&app.database_url, &raw, &owner).await.status, 0);
+    let nora = &contacts_with(&app, "nora@example.com").await[0];
+    let admin = frontdesk::entities::agent::Entity::find().one(&app.state.db.conn).await.expect("q").expect("admin");
+    assert_eq!(nora.owner_id, Some(admin.id));
+    // The acknowledgement, delivered back to us (a forwarding rule, a misconfigured alias):
+    // it is ours, so nothing new is stored and nothing is answered.
+    let ack = last_mail_to(&app, &sink, "nora@example.com", "[#1001]").await;
+    let said = pipe(&app, ack.raw.as_bytes()).await;
+    assert!(said.contains("already stored") || said.contains("mail loop"), "{said}");
+    assert_eq!(app.count("tickets").await, 1);
+    assert_eq!(app.count("messages").await, 1);
 }

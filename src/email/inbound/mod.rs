@@ -12,20 +12,13 @@ pub use noise::Noise;
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{Email, MAX_SUBJECT};
+use crate::domain::upload::clean_filename;
+use crate::domain::{Email, FileUpload, MAX_SUBJECT};
 
 /// Longest Message-ID kept as it is; longer ones are replaced by a digest.
 const MAX_MESSAGE_ID: usize = 200;
 /// Most Message-IDs of In-Reply-To and References looked at for threading.
 const MAX_THREAD_IDS: usize = 50;
-
-/// A file that came with the mail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InboundFile {
-    pub filename: String,
-    pub content_type: String,
-    pub data: Vec<u8>,
-}
 
 /// An inbound mail, read.
 #[derive(Clone, Debug)]
@@ -47,7 +40,7 @@ pub struct InboundMail {
     pub text: String,
     /// The raw HTML part, when there is one (sanitise before showing it).
     pub html: Option<String>,
-    pub files: Vec<InboundFile>,
+    pub files: Vec<FileUpload>,
     pub noise: Option<Noise>,
 }
 
@@ -104,26 +97,27 @@ pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
         }
     }
     let subject: String = clean_line(msg.subject().unwrap_or_default()).chars().take(MAX_SUBJECT).collect();
-    let html = msg.html_part(0).filter(|p| p.is_text_html()).and_then(|p| p.text_contents()).map(str::to_owned);
-    let text = msg.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default();
-    let files =
-        msg.attachments()
-            .enumerate()
-            .map(|(i, part)| {
-                let content_type = part.content_type().map_or_else(
-                    || "application/octet-stream".to_owned(),
-                    |ct| match ct.subtype() {
-                        Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                        None => ct.ctype().to_owned(),
-                    },
-                );
-                let filename =
-                    part.attachment_name().map(clean_filename).filter(|n| !n.is_empty()).unwrap_or_else(|| {
-                        format!("attachment-{}{}", i + 1, if part.is_message() { ".eml" } else { "" })
-                    });
-                InboundFile { filename, content_type: content_type.to_lowercase(), data: part.contents().to_vec() }
-            })
-            .collect();
+    // NUL characters are dropped: PostgreSQL cannot store them in text.
+    let html =
+        msg.html_part(0).filter(|p| p.is_text_html()).and_then(|p| p.text_contents()).map(|h| h.replace('\0', ""));
+    let text = msg.body_text(0).map(|t| t.replace("\r\n", "\n").replace('\0', "")).unwrap_or_default();
+    let files = msg
+        .attachments()
+        .enumerate()
+        .map(|(i, part)| {
+            let content_type = part.content_type().map_or_else(
+                || "application/octet-stream".to_owned(),
+                |ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_owned(),
+                },
+            );
+            let content_type: String = content_type.chars().filter(|c| !c.is_control()).take(100).collect();
+            let fallback = format!("attachment-{}{}", i + 1, if part.is_message() { ".eml" } else { "" });
+            let filename = clean_filename(part.attachment_name().unwrap_or_default(), &fallback);
+            FileUpload { filename, content_type: content_type.to_lowercase(), data: part.contents().to_vec() }
+        })
+        .collect();
     let noise = noise::classify(&msg, &from);
     Ok(InboundMail { message_id, from, from_name, recipients, cc, subject, thread_ids, text, html, files, noise })
 }
@@ -136,12 +130,6 @@ fn addresses(list: &mail_parser::Address<'_>) -> Vec<Email> {
 /// them) become spaces, runs of spaces one.
 fn clean_line(raw: &str) -> String {
     raw.split(|c: char| c.is_control() || c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
-}
-
-/// A file name without a path, control characters or quotes, at most 150 characters.
-fn clean_filename(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    clean_line(base).chars().filter(|c| !matches!(c, '"' | '\'' | ';')).take(150).collect::<String>().trim().to_owned()
 }
 
 fn bounded_id(id: &str) -> String {

@@ -116,5 +116,6 @@ pub async fn opening(
         base_url: state.public_url.clone(),
         domain: state.mailer.domain.clone(),
         company: company_name(state).await?,
+        files: Vec::new(),
     })
 }

@@ -7,8 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{opening, HelpLayout};
-use crate::auth::{CsrfForm, CurrentContact};
+use crate::auth::{CsrfForm, CsrfUpload, CurrentContact};
 use crate::domain::ticket::parse_body;
+use crate::domain::upload::MAX_FILES;
 use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
 use crate::error::AppResult;
 use crate::routes::page;
@@ -53,30 +54,49 @@ struct NewPage {
     form: TicketForm,
     errors: FieldErrors,
     priorities: &'static [Priority],
+    max_files: usize,
+    max_file_mb: u32,
+}
+
+fn new_page(state: &AppState, layout: HelpLayout, form: TicketForm, errors: FieldErrors) -> NewPage {
+    NewPage {
+        layout,
+        form,
+        errors,
+        priorities: Priority::ALL,
+        max_files: MAX_FILES,
+        max_file_mb: state.settings.max_attachment_mb,
+    }
 }
 
 /// `GET /help/tickets/new`
 pub async fn new(state: web::Data<AppState>, contact: CurrentContact) -> AppResult<HttpResponse> {
     let layout = HelpLayout::new(&state, &contact.session, Some(&contact), "new", "Submit a ticket", true).await?;
     let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
-    page::ok(&NewPage { layout, form, errors: FieldErrors::default(), priorities: Priority::ALL })
+    page::ok(&new_page(&state, layout, form, FieldErrors::default()))
 }
 
-/// `POST /help/tickets`
+/// `POST /help/tickets`: the form, with up to ten files.
 pub async fn create(
     state: web::Data<AppState>,
     contact: CurrentContact,
-    CsrfForm(form): CsrfForm<TicketForm>,
+    upload: CsrfUpload,
 ) -> AppResult<HttpResponse> {
-    let input = match form.parse() {
-        Ok(input) => input,
-        Err(errors) => {
+    let form: TicketForm = upload.form()?;
+    let input = match (form.parse(), &upload.refused) {
+        (Ok(input), None) => input,
+        (parsed, refused) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Some(why) = refused {
+                errors.add("files", why.clone());
+            }
             let layout =
                 HelpLayout::new(&state, &contact.session, Some(&contact), "new", "Submit a ticket", true).await?;
-            return page::invalid(&NewPage { layout, form, errors, priorities: Priority::ALL });
+            return page::invalid(&new_page(&state, layout, form, errors));
         }
     };
-    let opening = opening(&state, contact.id, input, Channel::HelpCenter, Author::Contact).await?;
+    let mut opening = opening(&state, contact.id, input, Channel::HelpCenter, Author::Contact).await?;
+    opening.files = upload.files;
     let t = state.tickets.open(opening).await?;
     // The notice rides on the URL rather than in the session: one write less per ticket.
     Ok(page::see_other(&format!("/help/tickets/{}?submitted=1", t.number)))

@@ -117,8 +117,8 @@ impl Outcome {
 /// Stores `raw`: as a ticket or thread entry, or in the quarantine with the reason.
 ///
 /// # Errors
-/// Database errors only (the mail server should try again later); a mail that cannot be
-/// ingested is quarantined, never an error.
+/// Only when the database cannot be reached (the mail server should try again later); a mail
+/// that cannot be ingested is quarantined, never an error.
 pub async fn ingest(
     db: &Db,
     ctx: &IngestContext,
@@ -126,18 +126,55 @@ pub async fn ingest(
     source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, sea_orm::DbErr> {
-    match accept(db, ctx, raw, source, now).await? {
-        Ok(outcome) => Ok(outcome),
-        Err(reason) => {
-            let id = quarantine::store(db, raw, &reason, &source.label(), now).await?;
-            tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
-            Ok(Outcome::Quarantined { id, reason })
+    let reason = match accept(db, ctx, raw, source, now).await {
+        Ok(Ok(outcome)) => return Ok(outcome),
+        Ok(Err(reason)) => reason,
+        // The database refused this one message (or is gone). When the quarantine can still take
+        // it, it waits there, instead of blocking its mailbox or bouncing between retries forever.
+        Err(e) => {
+            tracing::error!(error = %e, "storing an inbound mail failed");
+            let reason = format!("Storing it failed: {e}");
+            return match quarantine::store(db, raw, &reason, &source.label(), now).await {
+                Ok(id) => Ok(Outcome::Quarantined { id, reason }),
+                Err(_) => Err(e),
+            };
         }
-    }
+    };
+    let id = quarantine::store(db, raw, &reason, &source.label(), now).await?;
+    tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
+    Ok(Outcome::Quarantined { id, reason })
 }
 
 /// The reason a mail is quarantined.
 type Rejection = String;
+
+/// The checks that need no database: size, readability, bounces, the size of each file. What
+/// passes is read; the fuzz target (`fuzz/`) drives this with arbitrary bytes.
+///
+/// # Errors
+/// The reason the mail is quarantined.
+pub fn screen(raw: &[u8], limits: &Limits) -> Result<InboundMail, String> {
+    if raw.len() > limits.max_mail_bytes {
+        return Err(format!(
+            "The message is {} and the limit is {} (FRONTDESK_MAX_MAIL_MB).",
+            megabytes(raw.len()),
+            megabytes(limits.max_mail_bytes)
+        ));
+    }
+    let mail = read(raw).map_err(|e| e.to_string())?;
+    if mail.noise == Some(Noise::Bounce) {
+        return Err(format!("It is {} from {}; it does not become a ticket.", Noise::Bounce.label(), mail.from));
+    }
+    if let Some(file) = mail.files.iter().find(|f| f.data.len() > limits.max_file_bytes) {
+        return Err(format!(
+            "The attachment \"{}\" is {} and the limit per file is {} (FRONTDESK_MAX_ATTACHMENT_MB).",
+            file.filename,
+            megabytes(file.data.len()),
+            megabytes(limits.max_file_bytes)
+        ));
+    }
+    Ok(mail)
+}
 
 /// Ingests `raw`, or says why it cannot be.
 pub(crate) async fn accept(
@@ -147,28 +184,10 @@ pub(crate) async fn accept(
     source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    if raw.len() > ctx.limits.max_mail_bytes {
-        return Ok(Err(format!(
-            "The message is {} and the limit is {} (FRONTDESK_MAX_MAIL_MB).",
-            megabytes(raw.len()),
-            megabytes(ctx.limits.max_mail_bytes)
-        )));
-    }
-    let mail = match read(raw) {
+    let mail = match screen(raw, &ctx.limits) {
         Ok(mail) => mail,
-        Err(e) => return Ok(Err(e.to_string())),
+        Err(reason) => return Ok(Err(reason)),
     };
-    if mail.noise == Some(Noise::Bounce) {
-        return Ok(Err(format!("It is {} from {}; it does not become a ticket.", Noise::Bounce.label(), mail.from)));
-    }
-    if let Some(file) = mail.files.iter().find(|f| f.data.len() > ctx.limits.max_file_bytes) {
-        return Ok(Err(format!(
-            "The attachment \"{}\" is {} and the limit per file is {} (FRONTDESK_MAX_ATTACHMENT_MB).",
-            file.filename,
-            megabytes(file.data.len()),
-            megabytes(ctx.limits.max_file_bytes)
-        )));
-    }
     let support = support_addresses(&db.conn, ctx).await?;
     if support.iter().any(|a| a == mail.from.as_str()) {
         return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));

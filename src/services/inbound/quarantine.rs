@@ -50,7 +50,11 @@ pub async fn store(db: &Db, raw: &[u8], reason: &str, source: &str, now: DateTim
 /// The From and Subject headers as far as they can be read, for the list.
 fn glance(raw: &[u8]) -> (Option<String>, Option<String>) {
     let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else { return (None, None) };
-    let sender = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(|a| a.chars().take(200).collect());
+    let sender = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.chars().filter(|c| !c.is_control()).take(200).collect());
     let subject = msg.subject().map(|s| s.chars().filter(|c| !c.is_control()).take(200).collect());
     (sender, subject)
 }

@@ -13,9 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::Author;
 use crate::db::Db;
-use crate::domain::{Channel, Email, PersonName, TicketInput, TicketStatus};
+use crate::domain::{Channel, Email, FileUpload, PersonName, TicketInput, TicketStatus};
 use crate::email::{enqueue_many, messages, OutgoingMail};
-use crate::entities::{contact, contact_history, message, ticket};
+use crate::entities::{attachment, contact, contact_history, message, ticket};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Most tickets written in one transaction.
@@ -35,6 +35,8 @@ pub struct Opening {
     pub domain: String,
     /// The company name the acknowledgement is signed with.
     pub company: String,
+    /// Files that come with the first message.
+    pub files: Vec<FileUpload>,
 }
 
 /// Reserves `count` consecutive ticket numbers (SQLite's counter row) or `count` numbers from
@@ -150,6 +152,7 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
         results[*i] = Ok(t.clone());
     }
     message::Entity::insert_many(messages_rows).exec(&txn).await?;
+    attach_files(&txn, &live, &by_number, &numbers, live.first().map_or_else(Utc::now, |(_, o, _)| o.now)).await?;
     contact_history::Entity::insert_many(history_rows).exec(&txn).await?;
     // Message-IDs name our domain; every opening of a batch comes from one instance.
     let domain = live.first().map(|(_, o, _)| o.domain.clone()).unwrap_or_default();
@@ -157,6 +160,54 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     enqueue_many(&txn, mails, &domain, now).await?;
     txn.commit().await?;
     Ok(results)
+}
+
+/// Stores the files of the openings that have some, on their ticket's first message (one
+/// query for the messages' ids, one insert; nothing when no opening has files).
+async fn attach_files<C: ConnectionTrait>(
+    conn: &C,
+    live: &[(usize, &Opening, &contact::Model)],
+    by_number: &HashMap<i64, ticket::Model>,
+    numbers: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::QuerySelect;
+    let with_files: Vec<(i64, &Opening)> = live
+        .iter()
+        .zip(numbers)
+        .filter(|((_, o, _), _)| !o.files.is_empty())
+        .filter_map(|((_, o, _), number)| Some((by_number.get(number)?.id, *o)))
+        .collect();
+    if with_files.is_empty() {
+        return Ok(());
+    }
+    let firsts: HashMap<i64, i64> = message::Entity::find()
+        .select_only()
+        .columns([message::Column::TicketId, message::Column::Id])
+        .filter(message::Column::TicketId.is_in(with_files.iter().map(|(id, _)| *id)))
+        .into_tuple::<(i64, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let rows: Vec<attachment::ActiveModel> = with_files
+        .iter()
+        .filter_map(|(ticket_id, o)| Some((*ticket_id, *firsts.get(ticket_id)?, *o)))
+        .flat_map(|(ticket_id, message_id, o)| {
+            o.files.iter().map(move |f| attachment::ActiveModel {
+                ticket_id: Set(ticket_id),
+                message_id: Set(message_id),
+                filename: Set(f.filename.clone()),
+                content_type: Set(f.content_type.clone()),
+                size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
+                data: Set(f.data.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            })
+        })
+        .collect();
+    attachment::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
 }
 
 /// Writes a batch in its own task, so that a panic fails that batch and not the writer. When

@@ -1,0 +1,203 @@
+//! The email channel's benchmark: a 5,000-message corpus (half from senders the database knows,
+//! half from new ones; plain, HTML and with an attachment) ingested through `frontdesk
+//! ingest-mail` (one process per message, several at once, as a mail server's pipe runs it) and
+//! another through IMAP (appended to a Dovecot mailbox, then polled). It prints messages/s and
+//! the contacts created. Run by `benches/mail.sh`, which seeds the database and starts Dovecot:
+//!
+//! ```sh
+//! MAIL_BENCH_DATABASE_URL=sqlite:///path/seeded.db cargo bench --bench mail_ingest
+//! ```
+
+// A benchmark, like a test, stops at the first thing that goes wrong.
+#![allow(clippy::expect_used)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use frontdesk::config::Settings;
+use frontdesk::db::Db;
+use frontdesk::domain::mailbox::{ImapSecurity, MailboxInput};
+use frontdesk::domain::Email;
+use frontdesk::email::imap::{tls_config, Folder, ImapAccount};
+use frontdesk::email::Mailer;
+use frontdesk::secrets::Sealer;
+use frontdesk::services::inbound::IngestContext;
+use frontdesk::services::mailboxes::{self, poll::Poller};
+use sea_orm::{ConnectionTrait, Statement};
+
+const MESSAGES: usize = 5_000;
+
+fn corpus(run: &str, known: &[String]) -> Vec<Vec<u8>> {
+    (0..MESSAGES)
+        .map(|n| {
+            let from = if n % 2 == 0 && !known.is_empty() {
+                known[(n / 2) % known.len()].clone()
+            } else {
+                format!("new{n}.{run}@bench.example")
+            };
+            let head = format!(
+                "From: Bench Sender{n} <{from}>\r\nTo: help@bench.example\r\nSubject: Question {n} about my order\r\n\
+                 Message-ID: <{run}.{n}@bench.example>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            );
+            let body = match n % 10 {
+                0 => "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nThe invoice is attached.\r\n\
+                      --m\r\nContent-Type: application/pdf; name=\"invoice.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                    .to_owned()
+                    + &"JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoK\r\n".repeat(300)
+                    + "--m--\r\n",
+                1..=3 => "Content-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                          Hello, my parcel has not arrived.\r\n--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                          <p>Hello, my <b>parcel</b> has not arrived.</p><img src=\"https://t.example/p.gif\">\r\n--a--\r\n"
+                    .to_owned(),
+                _ => "Content-Type: text/plain; charset=utf-8\r\n\r\nHello,\r\n\r\nI cannot log in since this morning.\r\n\r\nThanks\r\n"
+                    .to_owned(),
+            };
+            (head + &body).into_bytes()
+        })
+        .collect()
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    let backend = db.conn.get_database_backend();
+    let row = db
+        .conn
+        .query_one(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+        .await
+        .ok()
+        .flatten()
+        .expect("a count");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+async fn known_senders(db: &Db) -> Vec<String> {
+    let backend = db.conn.get_database_backend();
+    let rows = db
+        .conn
+        .query_all(Statement::from_string(
+            backend,
+            "SELECT email FROM contacts WHERE email IS NOT NULL AND trashed = false ORDER BY id LIMIT 2500",
+        ))
+        .await
+        .expect("senders");
+    rows.iter().filter_map(|r| r.try_get::<String>("", "email").ok()).collect()
+}
+
+fn pipe_all(url: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> usize {
+    let corpus = Arc::new(corpus);
+    let next = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..parallel)
+        .map(|_| {
+            let (corpus, next, failed, url) = (corpus.clone(), next.clone(), failed.clone(), url.to_owned());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(raw) = corpus.get(i) else { break };
+                let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+                    .arg("ingest-mail")
+                    .env("DATABASE_URL", &url)
+                    .env("FRONTDESK_MAIL_FROM", "help@bench.example")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn ingest-mail");
+                child.stdin.take().expect("stdin").write_all(raw).expect("write");
+                if !child.wait().expect("wait").success() {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    failed.load(Ordering::Relaxed)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Ok(url) = std::env::var("MAIL_BENCH_DATABASE_URL") else {
+        eprintln!("set MAIL_BENCH_DATABASE_URL to a seeded database (see benches/mail.sh); nothing measured");
+        return Ok(());
+    };
+    let parallel: usize = std::env::var("PARALLEL").ok().and_then(|p| p.parse().ok()).unwrap_or(4);
+    let db = Db::connect(&url, 4).await?;
+    let run = format!("{}", chrono::Utc::now().timestamp());
+    let known = known_senders(&db).await;
+    let contacts_at_start = count(&db, "contacts").await;
+    println!("database: {contacts_at_start} contacts, {} tickets", count(&db, "tickets").await);
+
+    // Through the pipe.
+    let (contacts, tickets) = (count(&db, "contacts").await, count(&db, "tickets").await);
+    let started = Instant::now();
+    let failed = pipe_all(&url, corpus(&format!("pipe{run}"), &known), parallel);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "ingest-mail ({parallel} at once): {MESSAGES} messages in {seconds:.1} s = {:.0} messages/s; {} contacts and {} tickets created; {failed} failed",
+        MESSAGES as f64 / seconds,
+        count(&db, "contacts").await - contacts,
+        count(&db, "tickets").await - tickets
+    );
+
+    // Through IMAP.
+    let host = std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let account = ImapAccount {
+        host,
+        port: 10143,
+        security: ImapSecurity::None,
+        user: format!("bench{run}"),
+        password: "secret".into(),
+        folder: "INBOX".into(),
+    };
+    let tls = tls_config(None)?;
+    let (mut folder, _) = Folder::open(&account, &tls).await.map_err(|e| anyhow::anyhow!("IMAP: {e}"))?;
+    for raw in corpus(&format!("imap{run}"), &known) {
+        folder.append("INBOX", &raw).await.map_err(|e| anyhow::anyhow!("append: {e}"))?;
+    }
+    folder.close().await;
+    let mut settings = Settings::defaults();
+    settings.mail_from = Some("help@bench.example".into());
+    let secret = frontdesk::services::settings::secret_key(&db.conn, None).await?;
+    let sealer = Sealer::new(&secret);
+    let input = MailboxInput {
+        address: Email::parse(&format!("help{run}@bench.example")).map_err(anyhow::Error::msg)?,
+        imap_host: account.host.clone(),
+        imap_port: account.port,
+        imap_security: account.security,
+        imap_user: account.user.clone(),
+        imap_password: Some(account.password.clone()),
+        folder: "INBOX".into(),
+        poll_seconds: 10,
+        active: true,
+    };
+    let mailbox =
+        mailboxes::create(&db, &sealer, input, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mailer = Mailer::from_settings(&settings)?;
+    let ctx = IngestContext::new(&settings, &mailer, "http://127.0.0.1:8080", "Bench".into());
+    let poller = Poller { sealer, tls, holder: "bench".into() };
+    let (contacts, tickets) = (count(&db, "contacts").await, count(&db, "tickets").await);
+    let started = Instant::now();
+    let mut ingested = 0u32;
+    let mut moment = chrono::Utc::now();
+    while (ingested as usize) < MESSAGES {
+        let report = poller.run_due(&db, &ctx, moment).await?;
+        if report.failed > 0 || report.polled == 0 {
+            anyhow::bail!("the poll failed or did not run: {report:?}");
+        }
+        ingested += report.ingested;
+        // The next round is due at once (the benchmark does not wait out the interval).
+        moment += chrono::Duration::hours(1);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "IMAP poller: {ingested} messages in {seconds:.1} s = {:.0} messages/s; {} contacts and {} tickets created",
+        f64::from(ingested) / seconds,
+        count(&db, "contacts").await - contacts,
+        count(&db, "tickets").await - tickets
+    );
+    mailboxes::delete(&db, mailbox.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
