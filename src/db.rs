@@ -176,6 +176,37 @@ impl Db {
     }
 }
 
+/// Whether `err` says the database is unavailable or busy right now (worth trying again
+/// later), rather than that it refused this particular statement.
+#[must_use]
+pub fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::{sqlx, RuntimeErr};
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: BUSY and LOCKED with their extended codes. PostgreSQL: connection
+            // exceptions (08…), serialization failures and deadlocks, insufficient resources
+            // (53…), shutdowns (57P…).
+            matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517" | "40001" | "40P01")
+                || code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::inline_limit;

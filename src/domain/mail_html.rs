@@ -14,8 +14,12 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // A relative link in a mail would point into Frontdesk itself.
+        .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"))
-        .add_clean_content_tags(["title"]);
+        .add_clean_content_tags(["title"])
+        // Only a bare <blockquote> is folded (see `fold_quotes`).
+        .rm_tag_attributes("blockquote", &["cite"]);
     builder
 });
 
@@ -26,8 +30,10 @@ pub fn sanitise(html: &str) -> String {
     fold_quotes(&images_as_links(&clean))
 }
 
-/// Rewrites every `<img …>` of ammonia's output (which always double-quotes attribute values
-/// and escapes quotes inside them) into a link to the image.
+/// Rewrites every `<img …>` of ammonia's output into a link to the image. Its serialiser
+/// double-quotes every attribute value and escapes `&`, `"`, `<` and `>` inside it, so `<img`
+/// and `<blockquote>` can only be real tags; the label is escaped again all the same, so that
+/// this stays safe whatever the serialiser does.
 fn images_as_links(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -42,15 +48,22 @@ fn images_as_links(html: &str) -> String {
         };
         let get = |name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         if let Some(src) = get("src").filter(|s| s.starts_with("http://") || s.starts_with("https://")) {
-            let label = get("alt").filter(|a| !a.trim().is_empty()).map_or_else(String::new, |a| format!(": {a}"));
+            let label =
+                get("alt").filter(|a| !a.trim().is_empty()).map_or_else(String::new, |a| format!(": {}", escape(a)));
             out.push_str(&format!(
-                "<a class=\"remote-image\" href=\"{src}\" rel=\"noopener noreferrer nofollow\" target=\"_blank\">Show image{label}</a>"
+                "<a class=\"remote-image\" href=\"{}\" rel=\"noopener noreferrer nofollow\" target=\"_blank\">Show image{label}</a>",
+                escape(src)
             ));
         }
         rest = &tag[consumed..];
     }
     out.push_str(rest);
     out
+}
+
+/// `<`, `>` and `"` of an attribute value as character references (`&` is escaped already).
+fn escape(value: &str) -> String {
+    value.replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The `name="value"` pairs after `<img` up to the closing `>`, values left escaped as they
@@ -70,10 +83,14 @@ fn attributes(tag: &str) -> Option<(Vec<(String, String)>, usize)> {
         }
         let name_end = i + tag[i..].find(['=', '>', ' '])?;
         let name = tag[i..name_end].to_owned();
-        if bytes.get(name_end) != Some(&b'=') || bytes.get(name_end + 1) != Some(&b'"') {
+        if bytes.get(name_end) != Some(&b'=') {
             attrs.push((name, String::new()));
             i = name_end;
             continue;
+        }
+        if bytes.get(name_end + 1) != Some(&b'"') {
+            // Not how ammonia writes attributes: give up on this tag (it is dropped).
+            return None;
         }
         let value_start = name_end + 2;
         let value_end = value_start + tag[value_start..].find('"')?;
@@ -135,6 +152,24 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("Show image").count(), 1, "{html}");
+    }
+
+    #[test]
+    fn tags_inside_attribute_values_stay_text() {
+        let html = sanitise(
+            "<p title=\"<img src=x>\">a</p><p title='<blockquote><script>alert(1)</script>'>b</p>\
+             <img src=\"https://t.example.com/a.gif\" alt='\"><script>alert(2)</script>'><a href=\"/agent/settings\">in</a>",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("alert(1)</script>\">") && !html.contains("<details"), "{html}");
+        assert_eq!(html.matches("class=\"remote-image\"").count(), 1, "{html}");
+        assert!(!html.contains("href=\"/agent"), "relative links are dropped: {html}");
+    }
+
+    #[test]
+    fn a_blockquote_with_a_cite_is_folded_whole() {
+        let html = sanitise("<blockquote cite=\"https://x.example\">old</blockquote>");
+        assert_eq!(html.matches("<details").count(), html.matches("</details>").count(), "{html}");
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl ImapSecurity {
 }
 
 /// The form as posted. The password may be left blank when editing, to keep the stored one.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct MailboxForm {
     pub address: String,
@@ -63,7 +63,7 @@ pub struct MailboxForm {
 }
 
 /// A checked mailbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MailboxInput {
     pub address: Email,
     pub imap_host: String,
@@ -75,6 +75,28 @@ pub struct MailboxInput {
     pub folder: String,
     pub poll_seconds: u32,
     pub active: bool,
+}
+
+// Debug output never shows the password (it could end up in a log).
+impl std::fmt::Debug for MailboxForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxForm")
+            .field("address", &self.address)
+            .field("imap_host", &self.imap_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MailboxInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxInput")
+            .field("address", &self.address)
+            .field("imap_host", &self.imap_host)
+            .field("imap_port", &self.imap_port)
+            .field("imap_security", &self.imap_security)
+            .field("imap_user", &self.imap_user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Fewest and most seconds between two polls.

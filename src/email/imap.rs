@@ -19,7 +19,7 @@ use crate::domain::mailbox::ImapSecurity;
 const STEP: Duration = Duration::from_secs(30);
 
 /// What connecting to a mailbox needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ImapAccount {
     pub host: String,
     pub port: u16,
@@ -27,6 +27,19 @@ pub struct ImapAccount {
     pub user: String,
     pub password: String,
     pub folder: String,
+}
+
+impl std::fmt::Debug for ImapAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapAccount")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &"(hidden)")
+            .field("folder", &self.folder)
+            .finish()
+    }
 }
 
 /// What went wrong, in words an administrator can act on (the server's own answer included).
@@ -181,6 +194,30 @@ impl Folder {
         })
         .await?;
         Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body().map(<[u8]>::to_vec)))
+    }
+
+    /// The size of message `uid` in bytes, as the server counts it.
+    ///
+    /// # Errors
+    /// The server's answer.
+    pub async fn size(&mut self, uid: u32) -> Result<Option<u32>, ImapError> {
+        let fetches: Vec<async_imap::types::Fetch> = step("reading a message's size", async {
+            self.session.uid_fetch(uid.to_string(), "(UID RFC822.SIZE)").await?.try_collect().await
+        })
+        .await?;
+        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size))
+    }
+
+    /// The header of message `uid`, without marking it read.
+    ///
+    /// # Errors
+    /// The server's answer.
+    pub async fn headers(&mut self, uid: u32) -> Result<Option<Vec<u8>>, ImapError> {
+        let fetches: Vec<async_imap::types::Fetch> = step("fetching a message's header", async {
+            self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[HEADER])").await?.try_collect().await
+        })
+        .await?;
+        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.header().map(<[u8]>::to_vec)))
     }
 
     /// Marks message `uid` read, so no poll fetches it again.

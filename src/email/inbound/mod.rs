@@ -38,7 +38,8 @@ pub struct InboundMail {
     /// In-Reply-To then References, newest first, without angle brackets.
     pub thread_ids: Vec<String>,
     pub text: String,
-    /// The raw HTML part, when there is one (sanitise before showing it).
+    /// The HTML part, when there is one: as received from [`read`], sanitised by
+    /// `services::inbound::screen`.
     pub html: Option<String>,
     pub files: Vec<FileUpload>,
     pub noise: Option<Noise>,

@@ -121,6 +121,9 @@ async fn test(state: &AppState, agent: &CurrentAgent, id: Option<i64>, post: Mai
         (Some(p), _) => Ok(p),
         (None, Some(id)) => {
             let stored = mailboxes::get(&state.db, id).await?;
+            if mailboxes::server_changed(&stored, &input) {
+                return page::invalid(&form_page(agent, Some(id), post.form, mailboxes::password_again()));
+            }
             state.sealer.open(&stored.imap_password).map_err(|e| e.to_string())
         }
         (None, None) => Err("Enter the password.".to_owned()),

@@ -129,8 +129,10 @@ pub async fn ingest(
     let reason = match accept(db, ctx, raw, source, now).await {
         Ok(Ok(outcome)) => return Ok(outcome),
         Ok(Err(reason)) => reason,
-        // The database refused this one message (or is gone). When the quarantine can still take
-        // it, it waits there, instead of blocking its mailbox or bouncing between retries forever.
+        // Unavailable or busy: the mail server (or the next poll) tries again later.
+        Err(e) if crate::db::is_transient(&e) => return Err(e),
+        // The database refused this one message. When the quarantine can still take it, it
+        // waits there, instead of blocking its mailbox or bouncing between retries forever.
         Err(e) => {
             tracing::error!(error = %e, "storing an inbound mail failed");
             let reason = format!("Storing it failed: {e}");
@@ -140,7 +142,12 @@ pub async fn ingest(
             };
         }
     };
-    let id = quarantine::store(db, raw, &reason, &source.label(), now).await?;
+    let (kept, reason) = if raw.len() > ctx.limits.max_mail_bytes {
+        (headers_of(raw), format!("{reason} Only its headers were kept."))
+    } else {
+        (raw, reason)
+    };
+    let id = quarantine::store(db, kept, &reason, &source.label(), now).await?;
     tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
     Ok(Outcome::Quarantined { id, reason })
 }
@@ -149,7 +156,8 @@ pub async fn ingest(
 type Rejection = String;
 
 /// The checks that need no database: size, readability, bounces, the size of each file. What
-/// passes is read; the fuzz target (`fuzz/`) drives this with arbitrary bytes.
+/// passes is read, its HTML sanitised; the fuzz target (`fuzz/`) drives this with arbitrary
+/// bytes.
 ///
 /// # Errors
 /// The reason the mail is quarantined.
@@ -173,7 +181,16 @@ pub fn screen(raw: &[u8], limits: &Limits) -> Result<InboundMail, String> {
             megabytes(limits.max_file_bytes)
         ));
     }
+    // Sanitised here, before the write gate is taken: it is the costly part of storing a mail.
+    let mut mail = mail;
+    mail.html = mail.html.as_deref().map(crate::domain::mail_html::sanitise);
     Ok(mail)
+}
+
+/// What the quarantine keeps of a mail that is too large: its headers (at most 64 KB).
+fn headers_of(raw: &[u8]) -> &[u8] {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
+    &raw[..end.unwrap_or(raw.len()).min(64 * 1024)]
 }
 
 /// Ingests `raw`, or says why it cannot be.
@@ -188,6 +205,11 @@ pub(crate) async fn accept(
         Ok(mail) => mail,
         Err(reason) => return Ok(Err(reason)),
     };
+    // Our own mail coming back (a forwarding rule, an alias that points at itself) is in its
+    // thread already.
+    if ours(&db.conn, &mail.message_id).await? {
+        return Ok(Ok(Outcome::Duplicate));
+    }
     let support = support_addresses(&db.conn, ctx).await?;
     if support.iter().any(|a| a == mail.from.as_str()) {
         return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
@@ -206,21 +228,35 @@ pub(crate) async fn accept(
     };
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    if already_stored(&txn, &mail.message_id).await? {
+    if stored(&txn, &mail.message_id).await? {
         return Ok(Ok(Outcome::Duplicate));
     }
     let written = write(&txn, ctx, &mail, &support, support_address, owner.as_ref(), now).await;
     let outcome = match written {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(reason)) => return Ok(Err(reason)),
-        // The same Message-ID stored by a concurrent delivery a moment ago.
-        Err(e) if is_unique_violation(&e) => return Ok(Ok(Outcome::Duplicate)),
-        Err(e) => return Err(e),
+        Err(e) => {
+            drop(txn);
+            return duplicate_or(db, &mail.message_id, e).await;
+        }
     };
     match txn.commit().await {
         Ok(()) => Ok(Ok(outcome)),
-        Err(e) if is_unique_violation(&e) => Ok(Ok(Outcome::Duplicate)),
-        Err(e) => Err(e),
+        Err(e) => duplicate_or(db, &mail.message_id, e).await,
+    }
+}
+
+/// A write that failed on a unique index because a concurrent delivery of the same Message-ID
+/// got there first is a duplicate; any other failure is an error (never silently dropped).
+async fn duplicate_or(
+    db: &Db,
+    message_id: &str,
+    e: sea_orm::DbErr,
+) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
+    if is_unique_violation(&e) && stored(&db.conn, message_id).await? {
+        Ok(Ok(Outcome::Duplicate))
+    } else {
+        Err(e)
     }
 }
 
@@ -247,19 +283,20 @@ async fn support_addresses<C: ConnectionTrait>(conn: &C, ctx: &IngestContext) ->
     Ok(addresses)
 }
 
-/// Whether the Message-ID is stored already, or is one of ours (our own mail coming back).
-async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
-    let stored = message::Entity::find()
+/// Whether a message with this Message-ID is stored already.
+async fn stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
+    Ok(message::Entity::find()
         .select_only()
         .column(message::Column::Id)
         .filter(message::Column::MessageId.eq(message_id))
         .into_tuple::<i64>()
         .one(conn)
         .await?
-        .is_some();
-    if stored {
-        return Ok(true);
-    }
+        .is_some())
+}
+
+/// Whether the Message-ID is one of the mails we sent.
+async fn ours<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
     Ok(outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)

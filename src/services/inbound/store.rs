@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::{IngestContext, Outcome, Rejection};
-use crate::domain::{mail_html, Channel, Email, PersonName, Priority, TicketStatus};
+use crate::domain::{Channel, Email, PersonName, Priority, TicketStatus};
 use crate::email::inbound::{sender_name, InboundMail};
 use crate::email::{enqueue, messages, OutgoingMail};
 use crate::entities::{agent, attachment, contact, message, outbox, ticket, ticket_participant};
@@ -155,7 +155,8 @@ async fn insert_message(
         message_id: Set(Some(mail.message_id.clone())),
         created_at: Set(now),
         from_address: Set(Some(mail.from.as_str().to_owned())),
-        body_html: Set(mail.html.as_deref().map(mail_html::sanitise)),
+        // Sanitised by `screen`.
+        body_html: Set(mail.html.clone()),
         ..Default::default()
     }
     .insert(txn)

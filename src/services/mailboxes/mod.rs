@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use crate::db::Db;
 use crate::domain::mailbox::{ImapSecurity, MailboxInput};
+use crate::domain::FieldErrors;
 use crate::email::imap::ImapAccount;
 use crate::entities::mailbox;
 use crate::secrets::{Sealer, Unreadable};
@@ -74,6 +75,9 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> ServiceResult<mailbox::Model> {
     let current = get(db, id).await?;
+    if input.imap_password.is_none() && server_changed(&current, &input) {
+        return Err(ServiceError::Invalid(password_again()));
+    }
     let mut row: mailbox::ActiveModel = current.into();
     row.address = Set(input.address.as_str().to_owned());
     row.imap_host = Set(input.imap_host);
@@ -92,6 +96,25 @@ pub async fn update(
     row.updated_at = Set(now);
     let _gate = db.write_gate().await;
     row.update(&db.conn).await.map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })
+}
+
+/// Whether `input` points the mailbox at another server or account than `current`. The stored
+/// password is then not reused: it would go to wherever the new settings say, in the clear if
+/// they say so.
+#[must_use]
+pub fn server_changed(current: &mailbox::Model, input: &MailboxInput) -> bool {
+    current.imap_host != input.imap_host
+        || current.imap_port != i32::from(input.imap_port)
+        || current.imap_security != input.imap_security.key()
+        || current.imap_user != input.imap_user
+}
+
+/// The form's message when the password must be typed again.
+#[must_use]
+pub fn password_again() -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.add("imap_password", "Enter the password again: the server or the user name changed.");
+    errors
 }
 
 /// Removes mailbox `id` (its tickets stay; replies then go out from the default address).

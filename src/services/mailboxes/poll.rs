@@ -15,12 +15,14 @@ use crate::db::Db;
 use crate::email::imap::Folder;
 use crate::entities::mailbox;
 use crate::secrets::Sealer;
-use crate::services::inbound::{ingest, IngestContext, Source};
+use crate::services::inbound::{ingest, quarantine, IngestContext, Source};
 
 /// How long a poll may hold its mailbox before another instance may take it over.
 const LEASE_MINUTES: i64 = 10;
 /// Most messages ingested in one poll (the rest wait for the next one).
 const BATCH: usize = 500;
+/// Longest a poll goes on fetching, well inside the lease.
+const POLL_TIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// What one round did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +59,7 @@ impl Poller {
         let active = mailbox::Entity::find().filter(mailbox::Column::Active.eq(true)).all(&db.conn).await?;
         for m in active {
             let due = m.last_polled_at.is_none_or(|at| at + Duration::seconds(i64::from(m.poll_seconds)) <= now);
-            if !due || !self.claim(db, m.id, now).await? {
+            if !due || !self.claim(db, &m).await? {
                 continue;
             }
             report.polled += 1;
@@ -78,15 +80,22 @@ impl Poller {
         Ok(report)
     }
 
-    /// Takes the mailbox's lease; false when another instance holds it.
-    async fn claim(&self, db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, sea_orm::DbErr> {
+    /// Takes the mailbox's lease; false when another instance holds it, or polled it since `m`
+    /// was read (its last poll time moved), so a mailbox is not polled twice in a row.
+    async fn claim(&self, db: &Db, m: &mailbox::Model) -> Result<bool, sea_orm::DbErr> {
+        let now = Utc::now();
         let _gate = db.write_gate().await;
         let free = Condition::any().add(mailbox::Column::LeaseUntil.is_null()).add(mailbox::Column::LeaseUntil.lt(now));
+        let unchanged = match m.last_polled_at {
+            Some(at) => mailbox::Column::LastPolledAt.eq(at),
+            None => mailbox::Column::LastPolledAt.is_null(),
+        };
         let done = mailbox::Entity::update_many()
             .col_expr(mailbox::Column::LeaseUntil, Expr::value(now + Duration::minutes(LEASE_MINUTES)))
             .col_expr(mailbox::Column::LeaseHolder, Expr::value(self.holder.clone()))
-            .filter(mailbox::Column::Id.eq(id))
+            .filter(mailbox::Column::Id.eq(m.id))
             .filter(free)
+            .filter(unchanged)
             .exec(&db.conn)
             .await?;
         Ok(done.rows_affected == 1)
@@ -110,10 +119,34 @@ impl Poller {
     async fn poll(&self, db: &Db, ctx: &IngestContext, m: &mailbox::Model) -> Result<u32, String> {
         let account = account(m, &self.sealer).map_err(|e| e.to_string())?;
         let (mut folder, _) = Folder::open(&account, &self.tls).await.map_err(|e| e.to_string())?;
+        let started = std::time::Instant::now();
         let result = async {
             let mut count = 0;
             for uid in folder.unseen(BATCH).await.map_err(|e| e.to_string())? {
-                let Some(raw) = folder.fetch(uid).await.map_err(|e| e.to_string())? else { continue };
+                // Well inside the lease: the rest waits for the next round.
+                if started.elapsed() > POLL_TIME {
+                    break;
+                }
+                let size = folder.size(uid).await.map_err(|e| e.to_string())?;
+                if size.is_some_and(|s| s as usize > ctx.limits.max_mail_bytes) {
+                    // Not fetched whole: its headers go to the quarantine with the reason.
+                    let head = folder.headers(uid).await.map_err(|e| e.to_string())?.unwrap_or_default();
+                    let reason = format!(
+                        "The message is {:.1} MB and the limit is {} MB (FRONTDESK_MAX_MAIL_MB). Only its headers were kept.",
+                        f64::from(size.unwrap_or_default()) / 1_048_576.0,
+                        ctx.limits.max_mail_bytes >> 20
+                    );
+                    quarantine::store(db, &head, &reason, &Source::Mailbox(&m.address).label(), Utc::now())
+                        .await
+                        .map_err(|e| format!("storing a message failed: {e}"))?;
+                    folder.mark_seen(uid).await.map_err(|e| e.to_string())?;
+                    count += 1;
+                    continue;
+                }
+                let Some(raw) = folder.fetch(uid).await.map_err(|e| e.to_string())? else {
+                    tracing::warn!(mailbox = %m.address, uid, "the server sent no content for a message");
+                    continue;
+                };
                 // A database error stops the poll before the message is marked read: it is
                 // fetched again next time.
                 let outcome = ingest(db, ctx, &raw, Source::Mailbox(&m.address), Utc::now())

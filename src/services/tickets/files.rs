@@ -30,13 +30,48 @@ pub async fn file(db: &Db, number: i64, id: i64, owner: Option<i64>) -> ServiceR
     select.one(&db.conn).await?.ok_or(ServiceError::NotFound)
 }
 
-/// A content type safe to send back as it is (`type/subtype`, token characters only);
-/// anything else is served as `application/octet-stream`.
+/// The type a stored file is served with: its own when it is one that cannot run anything in
+/// a browser (pictures, PDF, plain text, office documents, archives, audio, video), otherwise
+/// `application/octet-stream`. HTML, SVG, scripts and style sheets are never served as
+/// themselves, even as downloads, so no file can be loaded as a script or a page of ours.
 #[must_use]
 pub fn safe_content_type(stored: &str) -> &str {
+    const INERT: [&str; 12] = [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "message/rfc822",
+    ];
+    const INERT_FAMILIES: [&str; 4] =
+        ["application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument.", "audio/", "video/"];
     let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
-    match stored.split_once('/') {
-        Some((kind, sub)) if token(kind) && token(sub) => stored,
-        _ => "application/octet-stream",
+    let well_formed = stored.split_once('/').is_some_and(|(kind, sub)| token(kind) && token(sub));
+    if well_formed && (INERT.contains(&stored) || INERT_FAMILIES.iter().any(|f| stored.starts_with(f))) {
+        stored
+    } else {
+        "application/octet-stream"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_content_type;
+
+    #[test]
+    fn only_inert_types_are_served_as_themselves() {
+        assert_eq!(safe_content_type("application/pdf"), "application/pdf");
+        assert_eq!(safe_content_type("image/png"), "image/png");
+        for risky in ["text/html", "image/svg+xml", "text/javascript", "text/css", "application/xhtml+xml", "x/y\r\nz"]
+        {
+            assert_eq!(safe_content_type(risky), "application/octet-stream", "{risky}");
+        }
     }
 }

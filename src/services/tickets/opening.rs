@@ -206,7 +206,10 @@ async fn attach_files<C: ConnectionTrait>(
             })
         })
         .collect();
-    attachment::Entity::insert_many(rows).exec(conn).await?;
+    // One statement per file: a batch's files together may be large.
+    for row in rows {
+        attachment::Entity::insert(row).exec(conn).await?;
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use super::{find_live, thread_ids, Author};
 use crate::db::Db;
 use crate::domain::{Email, PersonName, Priority, TicketStatus};
 use crate::email::{enqueue, messages, OutgoingMail};
-use crate::entities::{agent, contact, message, ticket};
+use crate::entities::{agent, contact, mailbox, message, ticket};
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;
 use crate::services::{ServiceError, ServiceResult};
@@ -121,8 +121,13 @@ pub async fn agent_reply(
         out.references =
             (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
         out.ticket_id = Some(t.id);
-        // From the support address the customer wrote to, so the reply threads in their client.
-        out.from = t.support_address.as_deref().and_then(|a| Email::parse(a).ok());
+        // From the support address the customer wrote to (while it is still set up), so the
+        // reply threads in their client.
+        if let Some(address) = &t.support_address {
+            let set_up =
+                mailbox::Entity::find().filter(mailbox::Column::Address.eq(address.as_str())).one(&txn).await?;
+            out.from = set_up.and_then(|m| Email::parse(&m.address).ok());
+        }
         message_id = Some(enqueue(&txn, out, mail.domain, now).await?);
     }
     add_message(&txn, t.id, Author::Agent(agent_id), body, false, message_id, now).await?;
