@@ -54,11 +54,12 @@ pub fn inline_limit(mut stmt: Statement) -> Statement {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies pending migrations.
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies pending migrations;
+    /// for short-lived commands (`ingest-mail`), which must not pay for statistics.
     ///
     /// # Errors
     /// When the database cannot be reached or a migration fails.
-    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+    pub async fn open(url: &str, pool_size: u32) -> Result<Self, DbErr> {
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?
@@ -103,6 +104,16 @@ impl Db {
             Self { conn: Database::connect(options).await?, gate: None }
         };
         Migrator::up(&db.conn, None).await?;
+        Ok(db)
+    }
+
+    /// [`Db::open`], then refreshes the planner's statistics (see [`Db::optimize`]): what a
+    /// long-running instance does at start-up.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+        let db = Self::open(url, pool_size).await?;
         db.optimize().await?;
         Ok(db)
     }

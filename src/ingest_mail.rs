@@ -35,7 +35,7 @@ pub async fn run(settings: &Settings) -> ExitCode {
         }
     };
     let url = crate::startup::sqlite_url_with_default_path(&settings.database_url);
-    let db = match Db::connect(&url, 2).await {
+    let db = match Db::open(&url, 1).await {
         Ok(db) => db,
         Err(e) => return unavailable(&e),
     };
