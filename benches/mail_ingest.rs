@@ -155,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
     let tls = tls_config(None)?;
     let (mut folder, _) = Folder::open(&account, &tls).await.map_err(|e| anyhow::anyhow!("IMAP: {e}"))?;
     for raw in corpus(&format!("imap{run}"), &known) {
-        folder.append("INBOX", &raw).await.map_err(|e| anyhow::anyhow!("append: {e}"))?;
+        folder.append("INBOX", None, &raw).await.map_err(|e| anyhow::anyhow!("append: {e}"))?;
     }
     folder.close().await;
     let mut settings = Settings::defaults();

@@ -54,16 +54,23 @@ pub fn inline_limit(mut stmt: Statement) -> Statement {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies pending migrations;
-    /// for short-lived commands (`ingest-mail`), which must not pay for statistics.
+    /// Connects to an existing database at `url` (`sqlite://...` or `postgres://...`) and
+    /// applies pending migrations; for short-lived commands (`ingest-mail`), which must not pay
+    /// for statistics, nor create an empty SQLite file where a mistyped or missing
+    /// `DATABASE_URL` points and store mail there that no one will ever see.
     ///
     /// # Errors
-    /// When the database cannot be reached or a migration fails.
+    /// When the database cannot be reached (or the SQLite file is not there) or a migration
+    /// fails.
     pub async fn open(url: &str, pool_size: u32) -> Result<Self, DbErr> {
+        Self::open_with(url, pool_size, false).await
+    }
+
+    async fn open_with(url: &str, pool_size: u32, create: bool) -> Result<Self, DbErr> {
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
@@ -107,13 +114,14 @@ impl Db {
         Ok(db)
     }
 
-    /// [`Db::open`], then refreshes the planner's statistics (see [`Db::optimize`]): what a
+    /// Connects to `url`, creating the SQLite file if it is not there yet, applies pending
+    /// migrations and refreshes the planner's statistics (see [`Db::optimize`]): what a
     /// long-running instance does at start-up.
     ///
     /// # Errors
     /// When the database cannot be reached or a migration fails.
     pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbErr> {
-        let db = Self::open(url, pool_size).await?;
+        let db = Self::open_with(url, pool_size, true).await?;
         db.optimize().await?;
         Ok(db)
     }

@@ -24,6 +24,7 @@ mod m0018_article_categories;
 mod m0019_articles;
 mod m0020_ticket_search;
 mod m0021_email_channel;
+mod m0022_mail_marks;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_articles::Migration),
             Box::new(m0020_ticket_search::Migration),
             Box::new(m0021_email_channel::Migration),
+            Box::new(m0022_mail_marks::Migration),
         ]
     }
 }

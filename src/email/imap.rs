@@ -1,7 +1,7 @@
 //! Reading a support mailbox over IMAP (async-imap): connect with TLS, STARTTLS or in the
-//! clear, log in, and hand out the unread messages of a folder; marking them read once stored
-//! is what keeps them from being fetched twice. Every network step has a time limit, so a
-//! server that stops answering holds up one poll, not the worker.
+//! clear, log in, and hand out the messages of a folder by UID: the unread ones, or those after
+//! a UID already ingested. Every network step has a time limit, so a server that stops
+//! answering holds up one poll, not the worker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,6 +148,10 @@ pub struct Folder {
     session: Session<Connection>,
     /// Messages in the folder when it was opened.
     pub exists: u32,
+    /// The folder's UIDVALIDITY: while it stays the same, a UID names the same message.
+    pub uid_validity: Option<u32>,
+    /// The UID the next message to arrive will get.
+    pub uid_next: Option<u32>,
 }
 
 impl Folder {
@@ -169,7 +173,10 @@ impl Folder {
             Ok(Err(e)) => return Err(ImapError(format!("folder {:?}: {}", account.folder, server_text(&e)))),
             Err(_) => return Err(ImapError("selecting the folder: no answer within 30 seconds".into())),
         };
-        Ok((Self { session, exists: mailbox.exists }, hello))
+        Ok((
+            Self { session, exists: mailbox.exists, uid_validity: mailbox.uid_validity, uid_next: mailbox.uid_next },
+            hello,
+        ))
     }
 
     /// The UIDs of unread messages, oldest first, at most `max`.
@@ -182,6 +189,32 @@ impl Folder {
         uids.sort_unstable();
         uids.truncate(max);
         Ok(uids)
+    }
+
+    /// The UIDs after `last`, read or not, oldest first, at most `max`.
+    ///
+    /// # Errors
+    /// The server's answer.
+    pub async fn after(&mut self, last: u32, max: usize) -> Result<Vec<u32>, ImapError> {
+        let Some(first) = last.checked_add(1) else { return Ok(Vec::new()) };
+        let found = step("searching new messages", self.session.uid_search(format!("UID {first}:*"))).await?;
+        // `n:*` always matches the newest message, even when its UID is below n (RFC 3501).
+        let mut uids: Vec<u32> = found.into_iter().filter(|uid| *uid > last).collect();
+        uids.sort_unstable();
+        uids.truncate(max);
+        Ok(uids)
+    }
+
+    /// The highest UID in the folder when it was opened (0 when it is empty).
+    ///
+    /// # Errors
+    /// The server's answer, when it did not say UIDNEXT at SELECT.
+    pub async fn highest_uid(&mut self) -> Result<u32, ImapError> {
+        if let Some(next) = self.uid_next {
+            return Ok(next.saturating_sub(1));
+        }
+        let all = step("searching all messages", self.session.uid_search("ALL")).await?;
+        Ok(all.into_iter().max().unwrap_or(0))
     }
 
     /// The raw bytes of message `uid`, without marking it read.
@@ -232,12 +265,13 @@ impl Folder {
         Ok(())
     }
 
-    /// Adds a message to the folder (tests and tools; Frontdesk itself only reads).
+    /// Adds a message to the folder with `flags` such as `(\\Seen)` (tests and tools;
+    /// Frontdesk itself only reads).
     ///
     /// # Errors
     /// The server's answer.
-    pub async fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), ImapError> {
-        step("appending a message", self.session.append(folder, None, None, raw)).await
+    pub async fn append(&mut self, folder: &str, flags: Option<&str>, raw: &[u8]) -> Result<(), ImapError> {
+        step("appending a message", self.session.append(folder, flags, None, raw)).await
     }
 
     /// Logs out politely; errors do not matter any more at this point.

@@ -23,6 +23,10 @@ pub struct Model {
     pub lease_holder: Option<String>,
     pub last_polled_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// The folder's UIDVALIDITY when `last_uid` was recorded.
+    pub uid_validity: Option<i64>,
+    /// The highest IMAP UID ingested; `None` until the first complete poll.
+    pub last_uid: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

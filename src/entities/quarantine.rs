@@ -1,4 +1,4 @@
-//! `quarantine`: mail that could not be ingested, kept whole with the reason.
+//! `quarantine`: mail that could not be ingested, kept with the reason.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +14,8 @@ pub struct Model {
     pub subject: Option<String>,
     pub size_bytes: i64,
     pub raw: Vec<u8>,
+    /// False when only the headers were kept (the mail was too large): it cannot be retried.
+    pub whole: bool,
     pub attempts: i32,
     pub received_at: DateTimeUtc,
 }

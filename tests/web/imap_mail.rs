@@ -30,7 +30,11 @@ fn imap_server() -> Option<(String, u16)> {
     .is_ok();
     if !reachable {
         assert!(!configured, "FRONTDESK_TEST_IMAP={address} is set but no IMAP server answers there");
-        eprintln!(
+        // Written to the process's standard error, past the test harness's capture of
+        // `eprintln!`, so a skip is seen even when the test "passes".
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "\n!!! SKIPPED: no IMAP server on {address}. Run .ci/imap-server (Dovecot) to test the email channel over IMAP. !!!\n"
         );
         return None;
@@ -53,9 +57,14 @@ fn account(host: &str, port: u16) -> ImapAccount {
 
 /// Delivers `raw` into the mailbox over IMAP, as a mail server would.
 async fn deliver_to(account: &ImapAccount, raw: &[u8]) {
+    deliver_flagged(account, None, raw).await;
+}
+
+/// Delivers `raw` with IMAP `flags`: `Some("(\\Seen)")` is a message someone already read.
+async fn deliver_flagged(account: &ImapAccount, flags: Option<&str>, raw: &[u8]) {
     let tls = tls_config(None).expect("tls");
     let (mut folder, _) = Folder::open(account, &tls).await.expect("open the test mailbox");
-    folder.append("INBOX", raw).await.expect("append");
+    folder.append("INBOX", flags, raw).await.expect("append");
     folder.close().await;
 }
 
@@ -184,6 +193,56 @@ async fn poll_when_due(app: &TestApp) -> frontdesk::services::mailboxes::poll::P
         .await
         .expect("backdate");
     poll(app).await
+}
+
+#[tokio::test]
+async fn mail_read_in_a_mail_client_before_the_poll_is_still_ingested_but_mail_read_before_frontdesk_is_not() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    let seen = Some("(\\Seen)");
+    // Before the address is set up: one message dealt with long ago, one still waiting.
+    deliver_flagged(&account, seen, &message("old@example.com", "Old", Some("old@x.example.com"), "", "done\n")).await;
+    deliver_to(&account, &message("waiting@example.com", "Waiting", Some("wait@x.example.com"), "", "?\n")).await;
+    add_support_address(&app, "help@acme.example", &account).await;
+    assert_eq!(poll(&app).await.ingested, 1);
+    assert_eq!(contacts_with(&app, "old@example.com").await, 0, "read mail from before is history");
+    assert_eq!(contacts_with(&app, "waiting@example.com").await, 1);
+
+    // Someone opens the support mailbox and reads new mail before Frontdesk polls it.
+    deliver_flagged(
+        &account,
+        seen,
+        &message("early@example.com", "Read first", Some("early@x.example.com"), "", "!\n"),
+    )
+    .await;
+    deliver_to(&account, &message("late@example.com", "Unread", Some("late@x.example.com"), "", "?\n")).await;
+    assert_eq!(poll_when_due(&app).await.ingested, 2);
+    assert_eq!(contacts_with(&app, "early@example.com").await, 1);
+    assert_eq!(contacts_with(&app, "late@example.com").await, 1);
+    assert_eq!(poll_when_due(&app).await.ingested, 0, "nothing is fetched twice");
+    assert_eq!(app.count("tickets").await, 3);
+}
+
+#[tokio::test]
+async fn mail_too_large_for_the_limit_is_quarantined_by_its_headers_without_being_fetched() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.max_mail_mb = 1).await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    let body = format!("{}\n", "y".repeat(999)).repeat(1500);
+    deliver_to(&account, &message("scanner@example.com", "Scan", Some("scan@x.example.com"), "", &body)).await;
+    deliver_to(&account, &message("ann@example.com", "Small", Some("small@x.example.com"), "", "hi\n")).await;
+    let report = poll(&app).await;
+    assert_eq!((report.ingested, report.failed), (2, 0), "{report:?}");
+    assert_eq!(app.count("tickets").await, 1);
+    let held = frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("q");
+    assert_eq!(held.len(), 1);
+    assert!(!held[0].whole && held[0].raw.len() < 4096, "{} bytes", held[0].raw.len());
+    assert_eq!(held[0].sender.as_deref(), Some("scanner@example.com"));
+    assert!(held[0].reason.contains("the limit is 1 MB"), "{}", held[0].reason);
 }
 
 #[tokio::test]

@@ -219,6 +219,25 @@ async fn fifty_first_mails_from_one_new_address_at_once_make_one_contact() {
 }
 
 #[tokio::test]
+async fn first_mails_from_one_new_address_piped_by_separate_processes_at_once_make_one_contact() {
+    // As a mail server delivers them: one `ingest-mail` process per message, several at once,
+    // so that the race is between processes (and, on SQLite, the database file's own locks).
+    let (app, _sink) = spawn_app_with_mail().await;
+    let deliveries = (0..8).map(|n| {
+        let raw =
+            message("Rush Hour <rush@example.com>", &format!("Q{n}"), Some(&format!("p{n}@x.example.com")), "", "?\n");
+        let url = app.database_url.clone();
+        async move { pipe_with(&url, &raw, &[]).await }
+    });
+    for out in futures_util::future::join_all(deliveries).await {
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert!(out.stderr.contains("opened ticket"), "{}", out.stderr);
+    }
+    assert_eq!(contacts_with(&app, "rush@example.com").await.len(), 1);
+    assert_eq!(app.count("tickets").await, 8);
+}
+
+#[tokio::test]
 async fn a_ticket_token_counts_only_from_the_contact_or_a_participant() {
     let (app, _sink) = spawn_app_with_mail().await;
     pipe(
@@ -317,6 +336,21 @@ async fn ingest_mail_asks_the_mail_server_to_retry_when_the_database_is_down() {
     let out = pipe_with("postgres://postgres@127.0.0.1:1/nowhere", &raw, &[]).await;
     assert_eq!(out.status, 75, "{}", out.stderr);
     assert!(out.stderr.contains("database is unavailable, try again later"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn ingest_mail_never_creates_a_database_where_none_is() {
+    // A pipe transport started without DATABASE_URL (or with a typo in it) must not store
+    // mail in a new empty file that no instance serves: the mail server keeps it and retries.
+    let dir = std::env::temp_dir().join(format!("fdt-missing-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("frontdesk.db");
+    let raw = message("lost@example.com", "Hello", Some("lost@x.example.com"), "", "Anyone?\n");
+    let out = pipe_with(&format!("sqlite://{}", file.display()), &raw, &[]).await;
+    assert_eq!(out.status, 75, "{}", out.stderr);
+    assert!(out.stderr.contains("try again later"), "{}", out.stderr);
+    assert!(!file.exists(), "no database file was created");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// A MIME message from its raw lines (`\n` becomes CRLF).
@@ -564,6 +598,31 @@ async fn administrators_retry_discard_and_download_quarantined_mail() {
     // Only administrators, and only with a session.
     let stranger = app.new_client();
     assert_eq!(stranger.get(quarantine).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn mail_kept_as_headers_only_cannot_be_retried_into_an_empty_ticket() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let long = raw(&format!("From: big@example.com\nSubject: Scan\nMessage-ID: <scan@x>\n\n{}\n", "x".repeat(2 << 20)));
+    assert_eq!(pipe_with(&app.database_url, &long, &[("FRONTDESK_MAX_MAIL_MB", "1")]).await.status, 0);
+    let held = quarantined(&app).await;
+    assert_eq!(held.len(), 1);
+    assert!(!held[0].whole && held[0].raw.len() < 1024);
+
+    let quarantine = "/agent/settings/channels/email/quarantine";
+    let page = app.get(quarantine).await;
+    let row = page.texts("table.quarantine tbody tr").join(" ");
+    assert!(row.contains("Headers only") && !row.contains("Retry"), "{row}");
+    // A crafted retry (with the page's CSRF token) is refused with the reason; the headers stay.
+    let discard = format!("{quarantine}/{}/discard", held[0].id);
+    let token = crate::helpers::form_values(&page.html, &discard);
+    let token: Vec<(&str, &str)> = token.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = app.post_raw(&format!("{quarantine}/{}/retry", held[0].id), &token).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.text().contains("Only the headers of this message were kept"), "{}", page.text());
+    assert_eq!(app.count("tickets").await, 0);
+    assert_eq!(quarantined(&app).await.len(), 1);
 }
 
 #[tokio::test]

@@ -39,7 +39,11 @@ pub(super) fn classify(msg: &Message<'_>, from: &Email) -> Option<Noise> {
     }
     let auto_submitted = header("Auto-Submitted").is_some_and(|v| !v.starts_with("no"));
     let precedence = header("Precedence").unwrap_or_default();
+    // An empty envelope sender (`Return-Path: <>`) is what RFC 3834 asks of automatic
+    // answers, so that nothing answers them in turn.
+    let null_sender = header("Return-Path").is_some_and(|v| v == "<>");
     if auto_submitted
+        || null_sender
         || precedence.starts_with("auto_reply")
         || header("X-Autoreply").is_some()
         || header("X-Autorespond").is_some()
@@ -72,6 +76,8 @@ mod tests {
         );
         assert_eq!(noise("From: a@example.com\r\nAuto-Submitted: auto-replied"), Some(Noise::AutoReply));
         assert_eq!(noise("From: a@example.com\r\nX-Autoreply: yes"), Some(Noise::AutoReply));
+        assert_eq!(noise("Return-Path: <>\r\nFrom: a@example.com"), Some(Noise::AutoReply));
+        assert_eq!(noise("Return-Path: <a@example.com>\r\nFrom: a@example.com"), None);
         assert_eq!(noise("From: a@example.com\r\nPrecedence: bulk"), Some(Noise::Bulk));
         assert_eq!(noise("From: a@example.com\r\nList-Id: <news.example.com>"), Some(Noise::Bulk));
         assert_eq!(noise("From: no-reply@example.com"), Some(Noise::Bulk));

@@ -136,18 +136,16 @@ pub async fn ingest(
         Err(e) => {
             tracing::error!(error = %e, "storing an inbound mail failed");
             let reason = format!("Storing it failed: {e}");
-            return match quarantine::store(db, raw, &reason, &source.label(), now).await {
+            return match quarantine::store(db, raw, &reason, &source.label(), true, now).await {
                 Ok(id) => Ok(Outcome::Quarantined { id, reason }),
                 Err(_) => Err(e),
             };
         }
     };
-    let (kept, reason) = if raw.len() > ctx.limits.max_mail_bytes {
-        (headers_of(raw), format!("{reason} Only its headers were kept."))
-    } else {
-        (raw, reason)
-    };
-    let id = quarantine::store(db, kept, &reason, &source.label(), now).await?;
+    let whole = raw.len() <= ctx.limits.max_mail_bytes;
+    let (kept, reason) =
+        if whole { (raw, reason) } else { (headers_of(raw), format!("{reason} Only its headers were kept.")) };
+    let id = quarantine::store(db, kept, &reason, &source.label(), whole, now).await?;
     tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
     Ok(Outcome::Quarantined { id, reason })
 }

@@ -1,5 +1,7 @@
-//! The quarantine: mail that could not be ingested, kept whole with the reason, until an
-//! administrator retries it (after restoring a contact or raising a limit, say) or discards it.
+//! The quarantine: mail that could not be ingested, kept with the reason, until an
+//! administrator retries it (after restoring a contact, say) or discards it. Mail too large to
+//! keep is held as its headers only, so the list still says who sent what; that cannot be
+//! retried, only discarded once the sender has been asked to send it again.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -20,15 +22,24 @@ pub struct Held {
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub size_bytes: i64,
+    pub whole: bool,
     pub attempts: i32,
     pub received_at: DateTime<Utc>,
 }
 
 /// Keeps `raw` with `reason`; what can be read of its sender and subject is kept for the list.
+/// `whole` is false when `raw` is only the mail's headers.
 ///
 /// # Errors
 /// Database errors.
-pub async fn store(db: &Db, raw: &[u8], reason: &str, source: &str, now: DateTime<Utc>) -> Result<i64, sea_orm::DbErr> {
+pub async fn store(
+    db: &Db,
+    raw: &[u8],
+    reason: &str,
+    source: &str,
+    whole: bool,
+    now: DateTime<Utc>,
+) -> Result<i64, sea_orm::DbErr> {
     let (sender, subject) = glance(raw);
     let _gate = db.write_gate().await;
     let row = quarantine::ActiveModel {
@@ -38,6 +49,7 @@ pub async fn store(db: &Db, raw: &[u8], reason: &str, source: &str, now: DateTim
         subject: Set(subject),
         size_bytes: Set(i64::try_from(raw.len()).unwrap_or(i64::MAX)),
         raw: Set(raw.to_vec()),
+        whole: Set(whole),
         attempts: Set(1),
         received_at: Set(now),
         ..Default::default()
@@ -73,6 +85,7 @@ pub async fn list(db: &Db, limit: u64) -> Result<Vec<Held>, sea_orm::DbErr> {
             quarantine::Column::Sender,
             quarantine::Column::Subject,
             quarantine::Column::SizeBytes,
+            quarantine::Column::Whole,
             quarantine::Column::Attempts,
             quarantine::Column::ReceivedAt,
         ])
@@ -96,9 +109,16 @@ pub async fn raw(db: &Db, id: i64) -> ServiceResult<Vec<u8>> {
 /// does not, the reason is brought up to date.
 ///
 /// # Errors
-/// `NotFound`; database errors.
+/// `NotFound`; `Conflict` when only the mail's headers were kept; database errors.
 pub async fn retry(db: &Db, ctx: &IngestContext, id: i64, now: DateTime<Utc>) -> ServiceResult<Outcome> {
     let held = quarantine::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?;
+    if !held.whole {
+        return Err(ServiceError::Conflict(
+            "Only the headers of this message were kept, so it cannot become a ticket. Ask the sender to send it \
+             again (with smaller attachments, or after raising FRONTDESK_MAX_MAIL_MB), then discard this one."
+                .into(),
+        ));
+    }
     let address = held.source.strip_prefix("imap:").map(str::to_owned);
     let source = address.as_deref().map_or(Source::Pipe, Source::Mailbox);
     let result = accept(db, ctx, &held.raw, source, now).await?;

@@ -78,7 +78,13 @@ pub async fn update(
     if input.imap_password.is_none() && server_changed(&current, &input) {
         return Err(ServiceError::Invalid(password_again()));
     }
+    // Another folder's UIDs say nothing about this one: start again from its unread mail.
+    let other_folder = server_changed(&current, &input) || current.folder != input.folder;
     let mut row: mailbox::ActiveModel = current.into();
+    if other_folder {
+        row.uid_validity = Set(None);
+        row.last_uid = Set(None);
+    }
     row.address = Set(input.address.as_str().to_owned());
     row.imap_host = Set(input.imap_host);
     row.imap_port = Set(i32::from(input.imap_port));

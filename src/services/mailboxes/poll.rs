@@ -1,7 +1,11 @@
 //! The IMAP poller: every instance runs it, and a lease in the database makes sure only one
-//! of them polls a given mailbox at a time. A poll fetches the unread messages (without
-//! marking them), ingests each one, then marks it read. A crash between the two fetches the
-//! message again next time, and ingestion, idempotent by Message-ID, stores it once.
+//! of them polls a given mailbox at a time. Each mailbox remembers the last UID it ingested:
+//! a poll takes the messages after it, read or not (someone may have opened the mailbox in a
+//! mail client first), ingests each one, marks it read for the people looking at the folder,
+//! and records the new last UID when it lets go of the mailbox. The first poll of a folder
+//! (or after its UIDVALIDITY changed) takes its unread messages only: what was read before
+//! Frontdesk came is history, not new tickets. A crash before the last UID is recorded fetches
+//! those messages again, and ingestion, idempotent by Message-ID, stores them once.
 
 use std::sync::Arc;
 
@@ -63,19 +67,13 @@ impl Poller {
                 continue;
             }
             report.polled += 1;
-            let result = self.poll(db, ctx, &m).await;
-            let error = match &result {
-                Ok(count) => {
-                    report.ingested += count;
-                    None
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(mailbox = %m.address, error = %e, "polling a mailbox failed");
-                    Some(e.chars().take(1000).collect::<String>())
-                }
-            };
-            self.release(db, m.id, error, Utc::now()).await?;
+            let round = self.poll(db, ctx, &m).await;
+            report.ingested += round.ingested;
+            if let Some(e) = &round.error {
+                report.failed += 1;
+                tracing::warn!(mailbox = %m.address, error = %e, "polling a mailbox failed");
+            }
+            self.release(db, m.id, &round, Utc::now()).await?;
         }
         Ok(report)
     }
@@ -101,13 +99,20 @@ impl Poller {
         Ok(done.rows_affected == 1)
     }
 
-    async fn release(&self, db: &Db, id: i64, error: Option<String>, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
-        let _gate = db.write_gate().await;
-        mailbox::Entity::update_many()
+    async fn release(&self, db: &Db, id: i64, round: &Round, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+        let error = round.error.as_ref().map(|e| e.chars().take(1000).collect::<String>());
+        let mut update = mailbox::Entity::update_many()
             .col_expr(mailbox::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(mailbox::Column::LeaseHolder, Expr::value(Option::<String>::None))
             .col_expr(mailbox::Column::LastPolledAt, Expr::value(now))
-            .col_expr(mailbox::Column::LastError, Expr::value(error))
+            .col_expr(mailbox::Column::LastError, Expr::value(error));
+        if let Some(mark) = round.mark {
+            update = update
+                .col_expr(mailbox::Column::UidValidity, Expr::value(i64::from(mark.uid_validity)))
+                .col_expr(mailbox::Column::LastUid, Expr::value(i64::from(mark.last_uid)));
+        }
+        let _gate = db.write_gate().await;
+        update
             .filter(mailbox::Column::Id.eq(id))
             .filter(mailbox::Column::LeaseHolder.eq(self.holder.clone()))
             .exec(&db.conn)
@@ -115,51 +120,128 @@ impl Poller {
         Ok(())
     }
 
-    /// Polls one mailbox; the number of messages ingested, or what went wrong.
-    async fn poll(&self, db: &Db, ctx: &IngestContext, m: &mailbox::Model) -> Result<u32, String> {
-        let account = account(m, &self.sealer).map_err(|e| e.to_string())?;
-        let (mut folder, _) = Folder::open(&account, &self.tls).await.map_err(|e| e.to_string())?;
-        let started = std::time::Instant::now();
-        let result = async {
-            let mut count = 0;
-            for uid in folder.unseen(BATCH).await.map_err(|e| e.to_string())? {
-                // Well inside the lease: the rest waits for the next round.
-                if started.elapsed() > POLL_TIME {
-                    break;
-                }
-                let size = folder.size(uid).await.map_err(|e| e.to_string())?;
-                if size.is_some_and(|s| s as usize > ctx.limits.max_mail_bytes) {
-                    // Not fetched whole: its headers go to the quarantine with the reason.
-                    let head = folder.headers(uid).await.map_err(|e| e.to_string())?.unwrap_or_default();
-                    let reason = format!(
-                        "The message is {:.1} MB and the limit is {} MB (FRONTDESK_MAX_MAIL_MB). Only its headers were kept.",
-                        f64::from(size.unwrap_or_default()) / 1_048_576.0,
-                        ctx.limits.max_mail_bytes >> 20
-                    );
-                    quarantine::store(db, &head, &reason, &Source::Mailbox(&m.address).label(), Utc::now())
-                        .await
-                        .map_err(|e| format!("storing a message failed: {e}"))?;
-                    folder.mark_seen(uid).await.map_err(|e| e.to_string())?;
-                    count += 1;
-                    continue;
-                }
-                let Some(raw) = folder.fetch(uid).await.map_err(|e| e.to_string())? else {
-                    tracing::warn!(mailbox = %m.address, uid, "the server sent no content for a message");
-                    continue;
-                };
-                // A database error stops the poll before the message is marked read: it is
-                // fetched again next time.
-                let outcome = ingest(db, ctx, &raw, Source::Mailbox(&m.address), Utc::now())
-                    .await
-                    .map_err(|e| format!("storing a message failed: {e}"))?;
-                tracing::info!(mailbox = %m.address, uid, outcome = %outcome.describe(), "inbound mail");
-                folder.mark_seen(uid).await.map_err(|e| e.to_string())?;
-                count += 1;
+    /// Polls one mailbox: what it ingested, how far it got, and what went wrong if anything.
+    async fn poll(&self, db: &Db, ctx: &IngestContext, m: &mailbox::Model) -> Round {
+        let mut round = Round::default();
+        let opened = match account(m, &self.sealer) {
+            Ok(account) => Folder::open(&account, &self.tls).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut folder = match opened {
+            Ok((folder, _)) => folder,
+            Err(e) => {
+                round.error = Some(e);
+                return round;
             }
-            Ok(count)
-        }
-        .await;
+        };
+        round.error = self.ingest_new(db, ctx, m, &mut folder, &mut round).await.err();
         folder.close().await;
-        result
+        round
     }
+
+    /// Ingests the folder's new messages, keeping `round` up to date as it goes, so that what
+    /// was done before an error still counts.
+    async fn ingest_new(
+        &self,
+        db: &Db,
+        ctx: &IngestContext,
+        m: &mailbox::Model,
+        folder: &mut Folder,
+        round: &mut Round,
+    ) -> Result<(), String> {
+        let uid_validity = folder.uid_validity.unwrap_or(0);
+        let last = m
+            .last_uid
+            .filter(|_| m.uid_validity == Some(i64::from(uid_validity)))
+            .and_then(|uid| u32::try_from(uid).ok());
+        let (uids, mut first_poll_upto) = match last {
+            Some(last) => (folder.after(last, BATCH).await.map_err(|e| e.to_string())?, None),
+            None => {
+                let highest = folder.highest_uid().await.map_err(|e| e.to_string())?;
+                let mut unread = folder.unseen(BATCH + 1).await.map_err(|e| e.to_string())?;
+                // Only a first poll that saw all the unread mail may say where the next one
+                // starts; otherwise the next poll is a first poll again.
+                let complete = unread.len() <= BATCH;
+                unread.truncate(BATCH);
+                (unread, complete.then_some(highest))
+            }
+        };
+        let started = std::time::Instant::now();
+        for uid in uids {
+            // Well inside the lease: the rest waits for the next round.
+            if started.elapsed() > POLL_TIME {
+                first_poll_upto = None;
+                break;
+            }
+            self.ingest_one(db, ctx, m, folder, uid).await?;
+            folder.mark_seen(uid).await.map_err(|e| e.to_string())?;
+            round.ingested += 1;
+            if last.is_some() {
+                round.mark = Some(Mark { uid_validity, last_uid: uid });
+            } else if let Some(upto) = &mut first_poll_upto {
+                *upto = (*upto).max(uid);
+            }
+        }
+        if let Some(last_uid) = first_poll_upto {
+            round.mark = Some(Mark { uid_validity, last_uid });
+        }
+        Ok(())
+    }
+
+    /// Stores message `uid`: ingested, or its headers quarantined when it is too large or the
+    /// server sends no content for it. A database error is returned before the message counts
+    /// as done, so it is fetched again next time.
+    async fn ingest_one(
+        &self,
+        db: &Db,
+        ctx: &IngestContext,
+        m: &mailbox::Model,
+        folder: &mut Folder,
+        uid: u32,
+    ) -> Result<(), String> {
+        let source = Source::Mailbox(&m.address);
+        let size = folder.size(uid).await.map_err(|e| e.to_string())?;
+        let raw = if size.is_some_and(|s| s as usize > ctx.limits.max_mail_bytes) {
+            None
+        } else {
+            folder.fetch(uid).await.map_err(|e| e.to_string())?
+        };
+        let Some(raw) = raw else {
+            // Not fetched whole: its headers go to the quarantine with the reason.
+            let reason = match size {
+                Some(s) if s as usize > ctx.limits.max_mail_bytes => format!(
+                    "The message is {:.1} MB and the limit is {} MB (FRONTDESK_MAX_MAIL_MB). Only its headers were kept.",
+                    f64::from(s) / 1_048_576.0,
+                    ctx.limits.max_mail_bytes >> 20
+                ),
+                _ => format!("The IMAP server sent no content for this message (UID {uid}). Only its headers were kept."),
+            };
+            let head = folder.headers(uid).await.map_err(|e| e.to_string())?.unwrap_or_default();
+            let id = quarantine::store(db, &head, &reason, &source.label(), false, Utc::now())
+                .await
+                .map_err(|e| format!("storing a message failed: {e}"))?;
+            tracing::warn!(mailbox = %m.address, uid, quarantine = id, %reason, "inbound mail quarantined");
+            return Ok(());
+        };
+        let outcome =
+            ingest(db, ctx, &raw, source, Utc::now()).await.map_err(|e| format!("storing a message failed: {e}"))?;
+        tracing::info!(mailbox = %m.address, uid, outcome = %outcome.describe(), "inbound mail");
+        Ok(())
+    }
+}
+
+/// Where a mailbox's polling has got to.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    uid_validity: u32,
+    last_uid: u32,
+}
+
+/// What one poll of one mailbox did.
+#[derive(Debug, Default)]
+struct Round {
+    ingested: u32,
+    /// The new last UID, when it moved.
+    mark: Option<Mark>,
+    error: Option<String>,
 }
