@@ -3,6 +3,7 @@
 //! a UID already ingested. Every network step has a time limit, so a server that stops
 //! answering holds up one poll, not the worker.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -217,28 +218,35 @@ impl Folder {
         Ok(all.into_iter().max().unwrap_or(0))
     }
 
-    /// The raw bytes of message `uid`, without marking it read.
+    /// The raw bytes of the messages `uids`, without marking them read (a message the server
+    /// sends no content for is missing from the map).
     ///
     /// # Errors
     /// The server's answer.
-    pub async fn fetch(&mut self, uid: u32) -> Result<Option<Vec<u8>>, ImapError> {
-        let fetches: Vec<async_imap::types::Fetch> = step("fetching a message", async {
-            self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?.try_collect().await
+    pub async fn fetch(&mut self, uids: &[u32]) -> Result<HashMap<u32, Vec<u8>>, ImapError> {
+        if uids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let fetches: Vec<async_imap::types::Fetch> = step("fetching messages", async {
+            self.session.uid_fetch(uid_set(uids), "(UID BODY.PEEK[])").await?.try_collect().await
         })
         .await?;
-        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.body().map(<[u8]>::to_vec)))
+        Ok(fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect())
     }
 
-    /// The size of message `uid` in bytes, as the server counts it.
+    /// The sizes of the messages `uids` in bytes, as the server counts them.
     ///
     /// # Errors
     /// The server's answer.
-    pub async fn size(&mut self, uid: u32) -> Result<Option<u32>, ImapError> {
-        let fetches: Vec<async_imap::types::Fetch> = step("reading a message's size", async {
-            self.session.uid_fetch(uid.to_string(), "(UID RFC822.SIZE)").await?.try_collect().await
+    pub async fn sizes(&mut self, uids: &[u32]) -> Result<HashMap<u32, u32>, ImapError> {
+        if uids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let fetches: Vec<async_imap::types::Fetch> = step("reading the messages' sizes", async {
+            self.session.uid_fetch(uid_set(uids), "(UID RFC822.SIZE)").await?.try_collect().await
         })
         .await?;
-        Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size))
+        Ok(fetches.iter().filter_map(|f| Some((f.uid?, f.size?))).collect())
     }
 
     /// The header of message `uid`, without marking it read.
@@ -253,13 +261,16 @@ impl Folder {
         Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.header().map(<[u8]>::to_vec)))
     }
 
-    /// Marks message `uid` read, so no poll fetches it again.
+    /// Marks the messages `uids` read, for the people who look at the folder.
     ///
     /// # Errors
     /// The server's answer.
-    pub async fn mark_seen(&mut self, uid: u32) -> Result<(), ImapError> {
-        let _: Vec<async_imap::types::Fetch> = step("marking a message read", async {
-            self.session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await?.try_collect().await
+    pub async fn mark_seen(&mut self, uids: &[u32]) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let _: Vec<async_imap::types::Fetch> = step("marking messages read", async {
+            self.session.uid_store(uid_set(uids), "+FLAGS.SILENT (\\Seen)").await?.try_collect().await
         })
         .await?;
         Ok(())
@@ -278,6 +289,11 @@ impl Folder {
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
     }
+}
+
+/// `1,2,5` for a UID command.
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The "Test connection" button: connects and logs in as the poller would, and reports what

@@ -7,6 +7,7 @@
 //! Frontdesk came is history, not new tickets. A crash before the last UID is recorded fetches
 //! those messages again, and ingestion, idempotent by Message-ID, stores them once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -167,19 +168,27 @@ impl Poller {
             }
         };
         let started = std::time::Instant::now();
-        for uid in uids {
+        let sizes = folder.sizes(&uids).await.map_err(|e| e.to_string())?;
+        let fits = |uid: &u32| sizes.get(uid).is_none_or(|s| *s as usize <= ctx.limits.max_mail_bytes);
+        for chunk in chunks(&uids, &sizes, ctx.limits.max_mail_bytes) {
             // Well inside the lease: the rest waits for the next round.
             if started.elapsed() > POLL_TIME {
                 first_poll_upto = None;
                 break;
             }
-            self.ingest_one(db, ctx, m, folder, uid).await?;
-            folder.mark_seen(uid).await.map_err(|e| e.to_string())?;
-            round.ingested += 1;
+            let wanted: Vec<u32> = chunk.iter().copied().filter(fits).collect();
+            let mut bodies = folder.fetch(&wanted).await.map_err(|e| e.to_string())?;
+            for &uid in chunk {
+                let raw = if fits(&uid) { bodies.remove(&uid) } else { None };
+                self.ingest_one(db, ctx, m, folder, Fetched { uid, size: sizes.get(&uid).copied(), raw }).await?;
+                round.ingested += 1;
+            }
+            folder.mark_seen(chunk).await.map_err(|e| e.to_string())?;
+            let done = chunk.last().copied().unwrap_or_default();
             if last.is_some() {
-                round.mark = Some(Mark { uid_validity, last_uid: uid });
+                round.mark = Some(Mark { uid_validity, last_uid: done });
             } else if let Some(upto) = &mut first_poll_upto {
-                *upto = (*upto).max(uid);
+                *upto = (*upto).max(done);
             }
         }
         if let Some(last_uid) = first_poll_upto {
@@ -188,24 +197,19 @@ impl Poller {
         Ok(())
     }
 
-    /// Stores message `uid`: ingested, or its headers quarantined when it is too large or the
-    /// server sends no content for it. A database error is returned before the message counts
-    /// as done, so it is fetched again next time.
+    /// Stores one fetched message: ingested, or its headers quarantined when it is too large or
+    /// the server sent no content for it. A database error is returned before the message
+    /// counts as done, so it is fetched again next time.
     async fn ingest_one(
         &self,
         db: &Db,
         ctx: &IngestContext,
         m: &mailbox::Model,
         folder: &mut Folder,
-        uid: u32,
+        fetched: Fetched,
     ) -> Result<(), String> {
+        let Fetched { uid, size, raw } = fetched;
         let source = Source::Mailbox(&m.address);
-        let size = folder.size(uid).await.map_err(|e| e.to_string())?;
-        let raw = if size.is_some_and(|s| s as usize > ctx.limits.max_mail_bytes) {
-            None
-        } else {
-            folder.fetch(uid).await.map_err(|e| e.to_string())?
-        };
         let Some(raw) = raw else {
             // Not fetched whole: its headers go to the quarantine with the reason.
             let reason = match size {
@@ -230,6 +234,40 @@ impl Poller {
     }
 }
 
+/// Most messages fetched from the server in one command.
+const CHUNK: usize = 50;
+/// Most bytes fetched in one command (a single larger message, up to the size limit, is
+/// fetched alone).
+const CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
+/// `uids` cut into runs fetched with one command each: a round trip per message was most of
+/// a poll's time. Messages over `max_mail_bytes` are not fetched, so they weigh nothing.
+fn chunks<'a>(uids: &'a [u32], sizes: &HashMap<u32, u32>, max_mail_bytes: usize) -> Vec<&'a [u32]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0usize);
+    for (i, uid) in uids.iter().enumerate() {
+        let size = sizes.get(uid).map_or(0, |s| *s as usize);
+        let weight = if size > max_mail_bytes { 0 } else { size };
+        if i > start && (i - start == CHUNK || bytes + weight > CHUNK_BYTES) {
+            out.push(&uids[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += weight;
+    }
+    if start < uids.len() {
+        out.push(&uids[start..]);
+    }
+    out
+}
+
+/// A message as fetched: its size as the server counts it, and its bytes unless it was too
+/// large to fetch or the server sent none.
+struct Fetched {
+    uid: u32,
+    size: Option<u32>,
+    raw: Option<Vec<u8>>,
+}
+
 /// Where a mailbox's polling has got to.
 #[derive(Clone, Copy, Debug)]
 struct Mark {
@@ -244,4 +282,26 @@ struct Round {
     /// The new last UID, when it moved.
     mark: Option<Mark>,
     error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_hold_at_most_fifty_messages_and_sixteen_megabytes() {
+        let uids: Vec<u32> = (1..=120).collect();
+        let small: HashMap<u32, u32> = uids.iter().map(|u| (*u, 1000)).collect();
+        let cut = chunks(&uids, &small, 25 << 20);
+        assert_eq!(cut.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![50, 50, 20]);
+        assert_eq!(cut.concat(), uids);
+
+        // 6 MB each: two per chunk; a message over the limit is not fetched and weighs nothing.
+        let mut big: HashMap<u32, u32> = (1..=5).map(|u| (u, 6 << 20)).collect();
+        big.insert(3, 40 << 20);
+        let uids: Vec<u32> = (1..=5).collect();
+        let cut = chunks(&uids, &big, 25 << 20);
+        assert_eq!(cut, vec![&[1, 2, 3][..], &[4, 5][..]]);
+        assert!(chunks(&[], &big, 25 << 20).is_empty());
+    }
 }
