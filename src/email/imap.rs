@@ -227,10 +227,7 @@ impl Folder {
         if uids.is_empty() {
             return Ok(HashMap::new());
         }
-        let fetches: Vec<async_imap::types::Fetch> = step("fetching messages", async {
-            self.session.uid_fetch(uid_set(uids), "(UID BODY.PEEK[])").await?.try_collect().await
-        })
-        .await?;
+        let fetches = self.uid_fetch("fetching messages", uid_set(uids), "(UID BODY.PEEK[])").await?;
         Ok(fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect())
     }
 
@@ -242,10 +239,7 @@ impl Folder {
         if uids.is_empty() {
             return Ok(HashMap::new());
         }
-        let fetches: Vec<async_imap::types::Fetch> = step("reading the messages' sizes", async {
-            self.session.uid_fetch(uid_set(uids), "(UID RFC822.SIZE)").await?.try_collect().await
-        })
-        .await?;
+        let fetches = self.uid_fetch("reading the messages' sizes", uid_set(uids), "(UID RFC822.SIZE)").await?;
         Ok(fetches.iter().filter_map(|f| Some((f.uid?, f.size?))).collect())
     }
 
@@ -254,11 +248,18 @@ impl Folder {
     /// # Errors
     /// The server's answer.
     pub async fn headers(&mut self, uid: u32) -> Result<Option<Vec<u8>>, ImapError> {
-        let fetches: Vec<async_imap::types::Fetch> = step("fetching a message's header", async {
-            self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[HEADER])").await?.try_collect().await
-        })
-        .await?;
+        let fetches = self.uid_fetch("fetching a message's header", uid.to_string(), "(UID BODY.PEEK[HEADER])").await?;
         Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.header().map(<[u8]>::to_vec)))
+    }
+
+    /// `UID FETCH uids items`, all of the answer; `what` names the step in errors.
+    async fn uid_fetch(
+        &mut self,
+        what: &str,
+        uids: String,
+        items: &str,
+    ) -> Result<Vec<async_imap::types::Fetch>, ImapError> {
+        step(what, async { self.session.uid_fetch(uids, items).await?.try_collect().await }).await
     }
 
     /// Marks the messages `uids` read, for the people who look at the folder.
