@@ -726,3 +726,46 @@ async fn a_contact_attaches_files_to_a_new_ticket_and_agents_see_them() {
     let agent_page = app.get("/agent/tickets/1001").await;
     assert_eq!(agent_page.texts("ul.files a"), ["screen.png", "notes.txt"]);
 }
+
+#[tokio::test]
+async fn my_tickets_pages_through_older_tickets_and_keeps_the_status_filter() {
+    let (app, sink) = console().await;
+    let id = app.add_contact(&[("last_name", "Many"), ("email", "many@example.com")]).await;
+    let other = app.add_contact(&[("last_name", "Other"), ("email", "other@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "many@example.com").await;
+    let someone = invite_and_join(&app, &sink, other, "other@example.com").await;
+    submit_ticket(&someone, "Not yours", "Someone else's.").await;
+    let mut numbers = Vec::new();
+    for n in 0..30 {
+        numbers.push(submit_ticket(&customer, &format!("Question {n:02}"), "?").await);
+    }
+
+    let first = customer.get("/help/tickets").await;
+    let listed = |page: &crate::helpers::Page| page.texts("table.list tbody tr td:first-child");
+    assert_eq!(listed(&first).len(), 25);
+    assert_eq!(listed(&first)[0], format!("#{}", numbers[29]), "newest activity first");
+    let older = first.doc().select(&scraper::Selector::parse("a[rel=next]").expect("sel")).next().map(|a| {
+        assert_eq!(a.text().collect::<String>(), "Older tickets");
+        a.value().attr("href").expect("href").to_owned()
+    });
+    let second = customer.get(&older.expect("a link to older tickets")).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let mut all: Vec<String> = listed(&first).into_iter().chain(listed(&second)).collect();
+    assert_eq!(all.len(), 30);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 30, "no ticket twice");
+    assert!(!second.has("a[rel=next]"));
+    assert!(!first.html.contains("Not yours") && !second.html.contains("Not yours"));
+
+    // The filter stays on the next page's link.
+    let open = customer.get("/help/tickets?status=open").await;
+    let link = open
+        .doc()
+        .select(&scraper::Selector::parse("a[rel=next]").expect("sel"))
+        .next()
+        .map(|a| a.value().attr("href").expect("href").to_owned());
+    assert!(link.expect("older open tickets").contains("status=Open"));
+    // A mangled cursor is a clear 400, not an error page.
+    assert_eq!(customer.get("/help/tickets?after_at=yesterday&after_id=1").await.status, StatusCode::BAD_REQUEST);
+}

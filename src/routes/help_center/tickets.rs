@@ -18,11 +18,13 @@ use crate::services::tickets::list::TicketThread;
 use crate::services::tickets::{thread, Author};
 use crate::startup::AppState;
 
-/// My Tickets' filter.
+/// My Tickets' filter and page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
     pub status: String,
+    pub after_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub after_id: Option<i64>,
 }
 
 #[derive(Template)]
@@ -32,6 +34,8 @@ struct IndexPage {
     tickets: Vec<TicketSummary>,
     status: String,
     statuses: &'static [TicketStatus],
+    /// The link to older tickets, when there are more.
+    older: Option<String>,
 }
 
 /// `GET /help/tickets`
@@ -41,10 +45,15 @@ pub async fn index(
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let status = TicketStatus::from_key(&query.status);
-    let tickets = my::my_tickets(&state.db, contact.id, status).await?;
+    let after = query.after_at.zip(query.after_id);
+    let (tickets, next) = my::my_tickets(&state.db, contact.id, status, after).await?;
     let layout = HelpLayout::new(&state, &contact.session, Some(&contact), "tickets", "My Tickets", false).await?;
     let status = status.map(|s| s.key().to_owned()).unwrap_or_default();
-    page::ok(&IndexPage { layout, tickets, status, statuses: TicketStatus::ALL })
+    let older = next.map(|(at, id)| {
+        let params = [("status", status.clone()), ("after_at", at.to_rfc3339()), ("after_id", id.to_string())];
+        format!("/help/tickets?{}", serde_urlencoded::to_string(params).unwrap_or_default())
+    });
+    page::ok(&IndexPage { layout, tickets, status, statuses: TicketStatus::ALL, older })
 }
 
 #[derive(Template)]

@@ -2,18 +2,19 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
-use super::list::TicketThread;
+use super::list::{after_cursor, Cursor, TicketThread};
 use crate::db::{inline_limit, Db};
 use crate::domain::TicketStatus;
 use crate::entities::ticket;
 use crate::services::ServiceResult;
 
-/// How many tickets My Tickets lists.
-pub const MY_TICKETS_LIMIT: u64 = 100;
+/// How many tickets a page of My Tickets lists.
+pub const MY_TICKETS_PAGE: u64 = 25;
 
 /// A line of My Tickets.
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct TicketSummary {
+    pub id: i64,
     pub number: i64,
     pub subject: String,
     pub status: String,
@@ -35,7 +36,8 @@ impl TicketSummary {
     }
 }
 
-/// The contact's tickets, newest activity first, optionally of one status (one query).
+/// A page of the contact's tickets, newest activity first, optionally of one status, after
+/// `after`; and the cursor of the next page (one query, on `idx_tickets_contact_activity`).
 ///
 /// # Errors
 /// Database errors.
@@ -43,10 +45,12 @@ pub async fn my_tickets(
     db: &Db,
     contact_id: i64,
     status: Option<TicketStatus>,
-) -> Result<Vec<TicketSummary>, sea_orm::DbErr> {
+    after: Option<Cursor>,
+) -> Result<(Vec<TicketSummary>, Option<Cursor>), sea_orm::DbErr> {
     let mut select = ticket::Entity::find()
         .select_only()
         .columns([
+            ticket::Column::Id,
             ticket::Column::Number,
             ticket::Column::Subject,
             ticket::Column::Status,
@@ -58,12 +62,22 @@ pub async fn my_tickets(
     if let Some(status) = status {
         select = select.filter(ticket::Column::Status.eq(status.key()));
     }
+    if let Some(cursor) = after {
+        select = select.filter(after_cursor(cursor));
+    }
     let page = select
         .order_by_desc(ticket::Column::UpdatedAt)
         .order_by_desc(ticket::Column::Id)
-        .limit(MY_TICKETS_LIMIT)
+        .limit(MY_TICKETS_PAGE + 1)
         .build(db.backend());
-    TicketSummary::find_by_statement(inline_limit(page)).all(&db.conn).await
+    let mut rows = TicketSummary::find_by_statement(inline_limit(page)).all(&db.conn).await?;
+    let next = if rows.len() as u64 > MY_TICKETS_PAGE {
+        rows.truncate(MY_TICKETS_PAGE as usize);
+        rows.last().map(|r| (r.updated_at, r.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
 }
 
 /// The contact's ticket `number` with its public messages (two queries).

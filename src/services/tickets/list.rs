@@ -99,6 +99,13 @@ impl TicketRow {
 /// Where a page starts: after this (updated_at, id).
 pub type Cursor = (DateTime<Utc>, i64);
 
+/// The tickets after `cursor` in newest-activity-first order (`updated_at DESC, id DESC`).
+pub(crate) fn after_cursor((at, id): Cursor) -> Condition {
+    Condition::any()
+        .add(ticket::Column::UpdatedAt.lt(at))
+        .add(Condition::all().add(ticket::Column::UpdatedAt.eq(at)).add(ticket::Column::Id.lt(id)))
+}
+
 /// One page of a view, filtered by `q` (a ticket number, or words of the subject matched as
 /// prefixes, or a contact's exact email when the profile shows emails); and the cursor of the
 /// next page.
@@ -147,12 +154,8 @@ pub async fn list(
     } else if !q.is_empty() {
         select = select.filter(subject_matches(db.backend(), q));
     }
-    if let Some((at, id)) = after {
-        select = select.filter(
-            Condition::any()
-                .add(ticket::Column::UpdatedAt.lt(at))
-                .add(Condition::all().add(ticket::Column::UpdatedAt.eq(at)).add(ticket::Column::Id.lt(id))),
-        );
+    if let Some(cursor) = after {
+        select = select.filter(after_cursor(cursor));
     }
     let page = select
         .order_by_desc(ticket::Column::UpdatedAt)
