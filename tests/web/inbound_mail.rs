@@ -420,7 +420,7 @@ pub fn awkward_corpus() -> Vec<(&'static str, Vec<u8>)> {
 
 #[tokio::test]
 async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
-    let (app, _sink) = spawn_app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     app.set_up_admin().await;
     let pdf = corpus_pdf();
     let corpus = awkward_corpus();
@@ -477,6 +477,19 @@ async fn awkward_real_world_mail_is_stored_or_quarantined_with_a_reason() {
     }
     assert!(page.html.contains("href=\"https://tracker.example.com/pixel.gif\""), "the image is a link to click");
     assert!(page.text().contains("Show image: pixel"));
+    // Nor through the sender's own Help Center page.
+    let html_sender = contacts_with(&app, "html@example.com").await[0].id;
+    let customer = crate::help_center::invite_and_join(&app, &sink, html_sender, "html@example.com").await;
+    let page = customer.get("/help/tickets/1002").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Visible words"), "{}", page.html);
+    for bad in ["alert(", "onerror", "onclick", "javascript:", "display:none", "<img"] {
+        assert!(!page.html.contains(bad), "{bad} reached the Help Center page");
+    }
+    // Of multipart/alternative both parts are kept: the text, and the HTML for display.
+    let alternative = message::Entity::find().order_by_asc(message::Column::Id).one(&app.state.db.conn).await;
+    let html = alternative.expect("q").expect("first message").body_html.unwrap_or_default();
+    assert!(html.contains("<b>HTML</b>"), "{html}");
 
     // The file is listed and downloads as an attachment with its type.
     let page = app.get("/agent/tickets/1007").await;

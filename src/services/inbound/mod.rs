@@ -220,7 +220,13 @@ pub(crate) async fn accept(
     };
     let owner = match &ctx.contact_owner {
         Some(email) => {
-            agent::Entity::find().filter(agent::Column::Email.eq(email.to_lowercase())).one(&db.conn).await?
+            let found =
+                agent::Entity::find().filter(agent::Column::Email.eq(email.to_lowercase())).one(&db.conn).await?;
+            if found.is_none() {
+                // The contact is still created, without an owner; the setting needs fixing.
+                tracing::warn!(%email, "FRONTDESK_EMAIL_CONTACT_OWNER names no agent; contacts from mail get no owner");
+            }
+            found
         }
         None => None,
     };
