@@ -10,7 +10,11 @@ use frontdesk::email::inbound::{sender_name, ticket_token};
 use frontdesk::services::inbound::{screen, Limits};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "hook.rs"]
+mod hook;
+
 fuzz_target!(|raw: &[u8]| {
+    hook::restore_default();
     let limits = Limits { max_mail_bytes: 1 << 20, max_file_bytes: 1 << 19, acks_per_hour: 5 };
     let Ok(mail) = screen(raw, &limits) else { return };
     // Nothing PostgreSQL would refuse to store.

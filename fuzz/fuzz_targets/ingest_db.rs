@@ -13,6 +13,9 @@ use frontdesk::email::Mailer;
 use frontdesk::services::inbound::{ingest, IngestContext, Outcome, Source};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "hook.rs"]
+mod hook;
+
 struct World {
     runtime: tokio::runtime::Runtime,
     db: Db,
@@ -37,6 +40,7 @@ fn world() -> &'static World {
 }
 
 fuzz_target!(|raw: &[u8]| {
+    hook::restore_default();
     let w = world();
     let outcome = w.runtime.block_on(ingest(&w.db, &w.ctx, raw, Source::Pipe, chrono::Utc::now()));
     match outcome {

@@ -61,6 +61,11 @@ pub async fn store(
 
 /// The From and Subject headers as far as they can be read, for the list.
 fn glance(raw: &[u8]) -> (Option<String>, Option<String>) {
+    // Mail in the quarantine is the mail the parser liked least: it must not take the list down.
+    std::panic::catch_unwind(|| glance_unguarded(raw)).unwrap_or_default()
+}
+
+fn glance_unguarded(raw: &[u8]) -> (Option<String>, Option<String>) {
     let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else { return (None, None) };
     let sender = msg
         .from()
