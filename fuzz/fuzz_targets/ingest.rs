@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 mod hook;
 
 fuzz_target!(|raw: &[u8]| {
-    hook::restore_default();
+    hook::one_line_panics();
     let limits = Limits { max_mail_bytes: 1 << 20, max_file_bytes: 1 << 19, acks_per_hour: 5 };
     let Ok(mail) = screen(raw, &limits) else { return };
     // Nothing PostgreSQL would refuse to store.

@@ -40,7 +40,7 @@ fn world() -> &'static World {
 }
 
 fuzz_target!(|raw: &[u8]| {
-    hook::restore_default();
+    hook::one_line_panics();
     let w = world();
     let outcome = w.runtime.block_on(ingest(&w.db, &w.ctx, raw, Source::Pipe, chrono::Utc::now()));
     match outcome {
