@@ -53,6 +53,17 @@ pub fn inline_limit(mut stmt: Statement) -> Statement {
     stmt
 }
 
+/// A keyset page fetched with one row more than `size`: cuts it back to `size` and gives the
+/// next page's cursor (`key` of its last row) when that extra row said there is more.
+pub fn next_page<T, K>(rows: &mut Vec<T>, size: u64, key: impl Fn(&T) -> K) -> Option<K> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if rows.len() <= size {
+        return None;
+    }
+    rows.truncate(size);
+    rows.last().map(key)
+}
+
 impl Db {
     /// Connects to an existing database at `url` (`sqlite://...` or `postgres://...`) and
     /// applies pending migrations; for short-lived commands (`ingest-mail`), which must not pay

@@ -104,12 +104,7 @@ pub async fn list(
         rows_of(select.order_by_asc(account::Column::NameSort).order_by_asc(account::Column::Id).limit(PAGE_SIZE + 1))
             .all(conn)
             .await?;
-    let next = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| (r.name_sort.clone(), r.id))
-    } else {
-        None
-    };
+    let next = crate::db::next_page(&mut rows, PAGE_SIZE, |r| (r.name_sort.clone(), r.id));
     for row in &mut rows {
         redact(rules, row);
     }

@@ -135,12 +135,7 @@ pub async fn list(
         .into_model::<ArticleRow>()
         .all(conn)
         .await?;
-    let next = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| (r.updated_at, r.id))
-    } else {
-        None
-    };
+    let next = crate::db::next_page(&mut rows, PAGE_SIZE, |r| (r.updated_at, r.id));
     Ok((rows, next))
 }
 

@@ -3,7 +3,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
 use super::list::{after_cursor, Cursor, TicketThread};
-use crate::db::{inline_limit, Db};
+use crate::db::{inline_limit, next_page, Db};
 use crate::domain::TicketStatus;
 use crate::entities::ticket;
 use crate::services::ServiceResult;
@@ -71,12 +71,7 @@ pub async fn my_tickets(
         .limit(MY_TICKETS_PAGE + 1)
         .build(db.backend());
     let mut rows = TicketSummary::find_by_statement(inline_limit(page)).all(&db.conn).await?;
-    let next = if rows.len() as u64 > MY_TICKETS_PAGE {
-        rows.truncate(MY_TICKETS_PAGE as usize);
-        rows.last().map(|r| (r.updated_at, r.id))
-    } else {
-        None
-    };
+    let next = next_page(&mut rows, MY_TICKETS_PAGE, |r| (r.updated_at, r.id));
     Ok((rows, next))
 }
 

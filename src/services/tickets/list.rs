@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use crate::db::{inline_limit, Db};
+use crate::db::{inline_limit, next_page, Db};
 use crate::domain::{mail_html, FieldRules, PersonName, TicketStatus};
 use crate::entities::{agent, attachment, contact, message, ticket};
 use crate::services::ServiceResult;
@@ -163,12 +163,7 @@ pub async fn list(
         .limit(PAGE_SIZE + 1)
         .build(db.backend());
     let mut rows = TicketRow::find_by_statement(inline_limit(page)).all(&db.conn).await?;
-    let next = if rows.len() as u64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| (r.updated_at, r.id))
-    } else {
-        None
-    };
+    let next = next_page(&mut rows, PAGE_SIZE, |r| (r.updated_at, r.id));
     if !rules.shows("first_name") {
         for row in &mut rows {
             row.contact_first_name = None;
