@@ -48,6 +48,13 @@ impl std::fmt::Debug for ImapAccount {
 #[error("{0}")]
 pub struct ImapError(pub String);
 
+/// The poller records what went wrong as text on the mailbox; this lets `?` say it.
+impl From<ImapError> for String {
+    fn from(e: ImapError) -> Self {
+        e.0
+    }
+}
+
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
 type Connection = Box<dyn Stream>;

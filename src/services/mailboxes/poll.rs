@@ -125,7 +125,7 @@ impl Poller {
     async fn poll(&self, db: &Db, ctx: &IngestContext, m: &mailbox::Model) -> Round {
         let mut round = Round::default();
         let opened = match account(m, &self.sealer) {
-            Ok(account) => Folder::open(&account, &self.tls).await.map_err(|e| e.to_string()),
+            Ok(account) => Folder::open(&account, &self.tls).await.map_err(String::from),
             Err(e) => Err(e.to_string()),
         };
         let mut folder = match opened {
@@ -156,10 +156,10 @@ impl Poller {
             .filter(|_| m.uid_validity == Some(i64::from(uid_validity)))
             .and_then(|uid| u32::try_from(uid).ok());
         let (uids, mut first_poll_upto) = match last {
-            Some(last) => (folder.after(last, BATCH).await.map_err(|e| e.to_string())?, None),
+            Some(last) => (folder.after(last, BATCH).await?, None),
             None => {
-                let highest = folder.highest_uid().await.map_err(|e| e.to_string())?;
-                let mut unread = folder.unseen(BATCH + 1).await.map_err(|e| e.to_string())?;
+                let highest = folder.highest_uid().await?;
+                let mut unread = folder.unseen(BATCH + 1).await?;
                 // Only a first poll that saw all the unread mail may say where the next one
                 // starts; otherwise the next poll is a first poll again.
                 let complete = unread.len() <= BATCH;
@@ -168,7 +168,7 @@ impl Poller {
             }
         };
         let started = std::time::Instant::now();
-        let sizes = folder.sizes(&uids).await.map_err(|e| e.to_string())?;
+        let sizes = folder.sizes(&uids).await?;
         let fits = |uid: &u32| sizes.get(uid).is_none_or(|s| *s as usize <= ctx.limits.max_mail_bytes);
         for chunk in chunks(&uids, &sizes, ctx.limits.max_mail_bytes) {
             // Well inside the lease: the rest waits for the next round.
@@ -177,13 +177,13 @@ impl Poller {
                 break;
             }
             let wanted: Vec<u32> = chunk.iter().copied().filter(fits).collect();
-            let mut bodies = folder.fetch(&wanted).await.map_err(|e| e.to_string())?;
+            let mut bodies = folder.fetch(&wanted).await?;
             for &uid in chunk {
                 let raw = if fits(&uid) { bodies.remove(&uid) } else { None };
                 self.ingest_one(db, ctx, m, folder, Fetched { uid, size: sizes.get(&uid).copied(), raw }).await?;
                 round.ingested += 1;
             }
-            folder.mark_seen(chunk).await.map_err(|e| e.to_string())?;
+            folder.mark_seen(chunk).await?;
             let done = chunk.last().copied().unwrap_or_default();
             if last.is_some() {
                 round.mark = Some(Mark { uid_validity, last_uid: done });
@@ -220,7 +220,7 @@ impl Poller {
                 ),
                 _ => format!("The IMAP server sent no content for this message (UID {uid}). Only its headers were kept."),
             };
-            let head = folder.headers(uid).await.map_err(|e| e.to_string())?.unwrap_or_default();
+            let head = folder.headers(uid).await?.unwrap_or_default();
             let id = quarantine::store(db, &head, &reason, &source.label(), false, Utc::now())
                 .await
                 .map_err(|e| format!("storing a message failed: {e}"))?;
