@@ -267,6 +267,21 @@ async fn pages_follow_each_other_without_gaps_or_repeats_in_every_sort() {
 }
 
 #[tokio::test]
+async fn a_cursor_to_a_contact_that_no_longer_exists_starts_from_the_first_page() {
+    let app = admin_app().await;
+    for i in 0..30 {
+        app.add_contact(&[("last_name", &format!("Person{i:02}"))]).await;
+    }
+    let first = app.get("/agent/contacts?sort=name&dir=asc").await.texts("tbody td.name a");
+    for cursor in ["after=999999", "before=999999"] {
+        let page = app.get(&format!("/agent/contacts?sort=name&dir=asc&{cursor}")).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(page.texts("tbody td.name a"), first, "{cursor}");
+        assert!(page.doc().select(&scraper::Selector::parse("a[rel=prev]").expect("sel")).next().is_none());
+    }
+}
+
+#[tokio::test]
 async fn a_search_reads_a_bounded_number_of_matches_per_word() {
     use frontdesk::domain::{FieldRules, Permissions};
     use frontdesk::services::contacts::{self, ListQuery};

@@ -3,10 +3,10 @@
 //! found from the last/first row's sort key, so page 4,000 costs what page 1 costs: one query.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{BinOper, Expr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Value,
+    QuerySelect, QueryTrait,
 };
 
 use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
@@ -109,16 +109,6 @@ impl Sort {
             Self::Created => contact::Column::CreatedAt,
         }
     }
-
-    fn value_of(self, row: &contact::Model) -> Value {
-        match self {
-            Self::Name => row.name_sort.clone().into(),
-            Self::Email => row.email_sort.clone().into(),
-            Self::Account => row.account_sort.clone().into(),
-            Self::Owner => row.owner_sort.clone().into(),
-            Self::Created => row.created_at.into(),
-        }
-    }
 }
 
 /// What the list is asked for.
@@ -165,9 +155,33 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
     cursor.parse().ok().filter(|id| *id > 0)
 }
 
-/// The sort keys of the cursor's row (deleted or not: its place in the order is what counts).
-async fn cursor_row(conn: &DatabaseConnection, id: i64) -> Result<Option<contact::Model>, sea_orm::DbErr> {
-    contact::Entity::find_by_id(id).one(conn).await
+/// Whether the cursor's row exists (deleted or not: its place in the order is what counts).
+async fn cursor_exists(conn: &DatabaseConnection, id: i64) -> Result<bool, sea_orm::DbErr> {
+    Ok(contact::Entity::find_by_id(id)
+        .select_only()
+        .column(contact::Column::Id)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Rows after (`forward`) or before the cursor's row in `sort` order: the cursor's sort key is
+/// read by a subquery of the page's own query, so a deep page costs one query like page 1.
+fn beyond(sort: Sort, cursor: i64, forward: bool) -> SimpleExpr {
+    let row = Expr::tuple([
+        Expr::col((contact::Entity, sort.column())).into(),
+        Expr::col((contact::Entity, contact::Column::Id)).into(),
+    ]);
+    let at = Query::select()
+        .columns([sort.column(), contact::Column::Id])
+        .from(contact::Entity)
+        .and_where(Expr::col(contact::Column::Id).eq(cursor))
+        .to_owned();
+    row.binary(
+        if forward { BinOper::GreaterThan } else { BinOper::SmallerThan },
+        SimpleExpr::SubQuery(None, Box::new(at.into_sub_query_statement())),
+    )
 }
 
 /// One page of the list for an agent (`agent_id` for My Contacts).
@@ -185,10 +199,7 @@ pub async fn list(
     let sort = query.sort.filter(|s| s.field().is_none_or(|f| rules.shows(f))).unwrap_or(default_sort);
     let descending = query.descending.unwrap_or(sort == Sort::Created);
     let backwards = query.before.is_some() && query.after.is_none();
-    let cursor = match query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor) {
-        Some(id) => cursor_row(conn, id).await?,
-        None => None,
-    };
+    let cursor = query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor);
 
     let mut select = with_row_columns(contact::Entity::find()).filter(contact::Column::Trashed.eq(false));
 
@@ -209,14 +220,9 @@ pub async fn list(
         }
     }
 
-    if let Some(at_row) = &cursor {
-        let row = Expr::tuple([
-            Expr::col((contact::Entity, sort.column())).into(),
-            Expr::col((contact::Entity, contact::Column::Id)).into(),
-        ]);
-        let at = Expr::tuple([Expr::val(sort.value_of(at_row)).into(), Expr::val(at_row.id).into()]);
+    if let Some(id) = cursor {
         // Forward in the list's order, or backward for "Previous".
-        select = select.filter(if descending != backwards { row.lt(at) } else { row.gt(at) });
+        select = select.filter(beyond(sort, id, descending == backwards));
     }
     let order = if descending != backwards { Order::Desc } else { Order::Asc };
     let page = select
@@ -225,6 +231,15 @@ pub async fn list(
         .limit(PAGE_SIZE + 1)
         .build(conn.get_database_backend());
     let mut rows: Vec<ContactRow> = ContactRow::find_by_statement(inline_limit(page)).all(conn).await?;
+    if rows.is_empty() {
+        if let Some(id) = cursor {
+            // A cursor whose row is gone for good (deleted permanently) matches nothing: start over.
+            if !cursor_exists(conn, id).await? {
+                let fresh = ListQuery { after: None, before: None, ..query.clone() };
+                return Box::pin(list(conn, agent_id, rules, &fresh, now)).await;
+            }
+        }
+    }
 
     let more = rows.len() as u64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);

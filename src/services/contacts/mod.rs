@@ -39,10 +39,6 @@ fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select
             contact::Column::Source,
             contact::Column::HelpCenterStatus,
             contact::Column::CreatedAt,
-            contact::Column::NameSort,
-            contact::Column::EmailSort,
-            contact::Column::AccountSort,
-            contact::Column::OwnerSort,
         ])
         .column_as(account::Column::Name, "account_name")
         .column_as(agent::Column::Name, "owner_name")
@@ -72,10 +68,6 @@ pub struct ContactRow {
     pub source: String,
     pub help_center_status: String,
     pub created_at: DateTime<Utc>,
-    pub name_sort: String,
-    pub email_sort: String,
-    pub account_sort: String,
-    pub owner_sort: String,
 }
 
 impl ContactRow {

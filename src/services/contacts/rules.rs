@@ -10,7 +10,6 @@ pub fn redact(rules: &FieldRules, row: &mut ContactRow) {
     }
     if !rules.shows("email") {
         row.email = None;
-        row.email_sort.clear();
     }
     if !rules.shows("phone") {
         row.phone = None;
@@ -21,12 +20,10 @@ pub fn redact(rules: &FieldRules, row: &mut ContactRow) {
     if !rules.shows("account") {
         row.account_id = None;
         row.account_name = None;
-        row.account_sort.clear();
     }
     if !rules.shows("owner") {
         row.owner_id = None;
         row.owner_name = None;
-        row.owner_sort.clear();
     }
     if !rules.shows("title") {
         row.title = None;
