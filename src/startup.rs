@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -13,6 +14,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::session_cache::{self, SessionCache};
 use crate::auth::DbSessionStore;
 use crate::config::Settings;
 use crate::db::Db;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub sealer: crate::secrets::Sealer,
     /// Polls the support mailboxes.
     pub poller: crate::services::mailboxes::poll::Poller,
+    /// Loaded sessions (PostgreSQL only; see [`session_cache`]).
+    pub sessions: Arc<SessionCache>,
     setup_done: AtomicBool,
 }
 
@@ -113,11 +117,12 @@ impl Application {
             tickets,
             sealer,
             poller,
+            sessions: Arc::default(),
             setup_done: AtomicBool::new(false),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
-            let store = DbSessionStore::new(app_state.db.conn.clone());
+            let store = DbSessionStore::cached(app_state.db.conn.clone(), app_state.sessions.clone());
             let sessions = |name: &str, path: &str| {
                 SessionMiddleware::builder(store.clone(), key.clone())
                     .cookie_name(name.into())
@@ -138,6 +143,7 @@ impl Application {
                     .add(("Referrer-Policy", "same-origin"))
                     .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")))
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(session_cache::drop_after_writes))
                 .wrap(TracingLogger::default())
                 // The Help Center has its own cookie, scoped to /help: an agent's login never
                 // opens it as a contact, and a contact's never opens the console.
@@ -177,7 +183,9 @@ impl Application {
         let outbox = tokio::spawn(outbox_worker(self.state.clone()));
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
+        let sessions = tokio::spawn(session_cache::listen(self.state.db.conn.clone(), self.state.sessions.clone()));
         let result = self.server.await;
+        sessions.abort();
         housekeeping.abort();
         outbox.abort();
         checkpointer.abort();

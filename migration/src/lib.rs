@@ -25,6 +25,7 @@ mod m0019_articles;
 mod m0020_ticket_search;
 mod m0021_email_channel;
 mod m0022_mail_marks;
+mod m0023_session_changes;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_ticket_search::Migration),
             Box::new(m0021_email_channel::Migration),
             Box::new(m0022_mail_marks::Migration),
+            Box::new(m0023_session_changes::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod current_agent;
 pub mod current_contact;
 pub mod password;
+pub mod session_cache;
 pub mod session_store;
 pub mod upload;
 

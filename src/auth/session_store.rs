@@ -6,6 +6,7 @@
 //! back: one query per request instead of two.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -17,19 +18,28 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys;
+use super::session_cache::SessionCache;
 use crate::entities::{agent, contact, profile, session};
 
 /// Sessions in the database.
 #[derive(Clone)]
 pub struct DbSessionStore {
     conn: DatabaseConnection,
+    cache: Arc<SessionCache>,
 }
 
 impl DbSessionStore {
-    /// A store over `conn`.
+    /// A store over `conn` that loads every session from the database.
     #[must_use]
     pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self::cached(conn, Arc::default())
+    }
+
+    /// A store over `conn` that serves loaded sessions from `cache` while
+    /// [`super::session_cache::listen`] keeps it in step with the database.
+    #[must_use]
+    pub fn cached(conn: DatabaseConnection, cache: Arc<SessionCache>) -> Self {
+        Self { conn, cache }
     }
 }
 
@@ -79,6 +89,7 @@ pub struct LoadedAgent {
 #[derive(Debug, FromQueryResult)]
 struct SessionRow {
     state: String,
+    expires_at: chrono::DateTime<Utc>,
     agent_id: Option<i64>,
     agent_name: Option<String>,
     agent_email: Option<String>,
@@ -99,6 +110,11 @@ fn without_loaded(mut state: HashMap<String, String>) -> HashMap<String, String>
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let id = row_id(key.as_ref());
+        if let Some(state) = self.cache.get(&id) {
+            return Ok(Some(state));
+        }
+        let ticket = self.cache.ticket();
         let agent_join = sea_orm::RelationDef::from(
             session::Entity::belongs_to(agent::Entity).from(session::Column::AgentId).to(agent::Column::Id),
         )
@@ -117,10 +133,15 @@ impl SessionStore for DbSessionStore {
                 .add(sea_orm::sea_query::Expr::col((right.clone(), contact::Column::HelpCenterStatus)).eq("active"))
                 .add(sea_orm::sea_query::Expr::col((right, contact::Column::Trashed)).eq(false))
         });
-        let row = session::Entity::find_by_id(row_id(key.as_ref()))
+        let row = session::Entity::find_by_id(id.clone())
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .select_only()
-            .columns([session::Column::State, session::Column::AgentId, session::Column::ContactId])
+            .columns([
+                session::Column::State,
+                session::Column::ExpiresAt,
+                session::Column::AgentId,
+                session::Column::ContactId,
+            ])
             .column_as(contact::Column::FirstName, "contact_first_name")
             .column_as(contact::Column::LastName, "contact_last_name")
             .column_as(contact::Column::Email, "contact_email")
@@ -151,6 +172,7 @@ impl SessionStore for DbSessionStore {
             let json = serde_json::to_string(&loaded).map_err(|e| LoadError::Deserialization(e.into()))?;
             state.insert(LOADED_CONTACT.to_owned(), json);
         }
+        self.cache.keep(ticket, &id, &state, row.expires_at);
         Ok(Some(state))
     }
 
@@ -196,6 +218,9 @@ impl SessionStore for DbSessionStore {
             .exec(&self.conn)
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
+        // This instance's next request must see the change even before the notification
+        // comes back from the database.
+        self.cache.drop_all();
         if result.rows_affected == 0 {
             // The session ended meanwhile (logout, password change, expiry): never revive the
             // key the client sent, nor the login it held; start a new, anonymous session.
@@ -213,11 +238,13 @@ impl SessionStore for DbSessionStore {
             .filter(session::Column::Id.eq(row_id(key.as_ref())))
             .exec(&self.conn)
             .await?;
+        self.cache.drop_all();
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         session::Entity::delete_by_id(row_id(key.as_ref())).exec(&self.conn).await?;
+        self.cache.drop_all();
         Ok(())
     }
 }

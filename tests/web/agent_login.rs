@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{spawn_app, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn without_a_session_the_console_redirects_to_login() {
@@ -214,4 +214,54 @@ async fn a_session_ended_elsewhere_is_not_revived_with_its_login() {
     let loaded = store.load(&key).await.expect("load").expect("a new session");
     assert!(!loaded.contains_key("agent_id"));
     assert_eq!(loaded.get("flash").map(String::as_str), Some("\"hi\""));
+}
+
+/// Asks `client` for `path` until it answers `status`, for at most two seconds: another
+/// instance hears of a change when the database's notification reaches it.
+async fn soon_answers(client: &TestApp, path: &str, status: u16) -> bool {
+    for _ in 0..40 {
+        if client.get(path).await.status == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn logout_and_permission_changes_on_one_instance_hold_on_another_at_once() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+    app.create_profile("Viewers", &["contacts.view"], &[]).await;
+    let agent = app.client_as("Viewers", "viewer@example.com").await;
+    let elsewhere = agent.second_instance().await;
+    // Served by the other instance, twice: what it keeps of the session is in use.
+    for _ in 0..2 {
+        assert_eq!(elsewhere.get("/agent/contacts").await.status, 200);
+    }
+
+    // The profile loses the Contacts view permission on the first instance.
+    let profile_path = {
+        let page = app.get("/agent/settings/profiles").await;
+        let doc = page.doc();
+        let sel = scraper::Selector::parse("a[href^=\"/agent/settings/profiles/\"]").expect("sel");
+        doc.select(&sel)
+            .find(|a| a.text().collect::<String>() == "Viewers")
+            .and_then(|a| a.value().attr("href"))
+            .expect("profile link")
+            .to_owned()
+    };
+    let page = app.get(&profile_path).await;
+    let mut values = crate::helpers::form_values(&page.html, &profile_path);
+    values.retain(|(k, _)| k != "contacts.view");
+    let response = app.client.post(app.url(&profile_path)).form(&values).send().await.expect("POST");
+    assert_eq!(response.status(), 303);
+    assert!(soon_answers(&elsewhere, "/agent/contacts", 403).await, "the permission change holds elsewhere");
+
+    // Logging out on the first instance ends the session on the other.
+    assert_eq!(elsewhere.get("/agent/settings/profiles").await.status, 403);
+    assert_eq!(elsewhere.get("/agent/password").await.status, 200);
+    let out = agent.submit("/agent/password", "/agent/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert!(soon_answers(&elsewhere, "/agent/password", 303).await, "the logout holds elsewhere");
 }

@@ -200,6 +200,26 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("n")
     }
 
+    /// A second instance of the app on the same database (with the same secret key), reached
+    /// by this client with its cookies, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        let mut settings = self.state.settings.clone();
+        settings.listen = "127.0.0.1:0".into();
+        settings.secret_key =
+            Some(frontdesk::services::settings::secret_key(&self.state.db.conn, None).await.expect("secret key"));
+        let other = Application::build(settings).await.expect("second instance");
+        let address = format!("http://127.0.0.1:{}", other.port());
+        let state = other.state();
+        tokio::spawn(other.run());
+        TestApp {
+            address,
+            client: self.client.clone(),
+            state,
+            database_url: self.database_url.clone(),
+            sqlite_file: None,
+        }
+    }
+
     /// Another client on the same app, with no cookies.
     pub fn new_client(&self) -> TestApp {
         TestApp {
