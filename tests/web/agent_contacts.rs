@@ -297,6 +297,12 @@ async fn a_search_reads_a_bounded_number_of_matches_per_word() {
     // "ann" matches 4 contacts and "l" 4 (more than the cap of 2 each): too broad to list.
     let broad = contacts::list(conn, 1, &rules, &search("ann l"), now).await.expect("list");
     assert!(broad.too_broad && broad.rows.is_empty());
+    // One word alone: "ann" matches more contacts than the cap, "lee" does not.
+    assert!(contacts::list(conn, 1, &rules, &search("ann"), now).await.expect("list").too_broad);
+    assert_eq!(
+        names(contacts::list(conn, 1, &rules, &search("lee"), now).await.expect("list")),
+        ["Ann Lee", "Bob Lee"]
+    );
     // "lee" matches 2: it drives, and the broad "ann" is checked against those two only.
     assert_eq!(names(contacts::list(conn, 1, &rules, &search("ann lee"), now).await.expect("list")), ["Ann Lee"]);
     assert_eq!(names(contacts::list(conn, 1, &rules, &search("lim anna"), now).await.expect("list")), ["Anna Lim"]);

@@ -314,18 +314,19 @@ async fn count_entries(
 }
 
 /// The contacts having a word that starts with `term`, deduplicated (a contact is found by its
-/// name and its email alike).
+/// name and its email alike), and how many entries were read for them (at most `limit`).
 async fn contacts_with(
     conn: &DatabaseConnection,
     term: &str,
     fields: &[&'static str],
     within: Option<&[i64]>,
     limit: u64,
-) -> Result<Vec<i64>, sea_orm::DbErr> {
+) -> Result<(Vec<i64>, u64), sea_orm::DbErr> {
     let mut ids: Vec<i64> = entries(term, fields, within).limit(limit).into_tuple().all(conn).await?;
+    let entries = ids.len() as u64;
     ids.sort_unstable();
     ids.dedup();
-    Ok(ids)
+    Ok((ids, entries))
 }
 
 /// How many index entries a contact may have for one word (first name, last name, email and
@@ -344,6 +345,12 @@ async fn matching_ids(
 ) -> ServiceResult<Matches> {
     let fields = searchable_fields(rules);
     let budget = cap as u64 * ENTRIES_PER_CONTACT;
+    if let [term] = terms {
+        // One word drives alone: its entries, read up to the budget, say at once whether it is
+        // too broad, with no counting query first.
+        let (ids, entries) = contacts_with(conn, term, &fields, None, budget).await?;
+        return Ok(if entries >= budget || ids.len() > cap { Matches::TooBroad } else { Matches::Ids(ids) });
+    }
     let mut counted = Vec::with_capacity(terms.len());
     for term in terms {
         counted.push((count_entries(conn, term, &fields, budget).await?, term.as_str()));
@@ -353,7 +360,7 @@ async fn matching_ids(
     if narrowest_count >= budget {
         return Ok(Matches::TooBroad);
     }
-    let mut ids = contacts_with(conn, narrowest, &fields, None, budget).await?;
+    let (mut ids, _) = contacts_with(conn, narrowest, &fields, None, budget).await?;
     if ids.len() > cap {
         return Ok(Matches::TooBroad);
     }
@@ -361,7 +368,7 @@ async fn matching_ids(
         let mut kept = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
-            kept.extend(contacts_with(conn, term, &fields, Some(chunk), limit).await?);
+            kept.extend(contacts_with(conn, term, &fields, Some(chunk), limit).await?.0);
         }
         ids = kept;
     }
