@@ -87,8 +87,10 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 // Reads through a memory map and a larger page cache instead of a read()
-                // system call per page: most of a page view's cost otherwise.
-                .pragma("mmap_size", "1073741824")
+                // system call per page: most of a page view's cost otherwise. Only the file's
+                // size is mapped; this is the most (64 GB; the build allows it, see
+                // .cargo/config.toml).
+                .pragma("mmap_size", "68719476736")
                 .pragma("cache_size", "-32000")
                 .pragma("temp_store", "memory")
                 // `PRAGMA optimize` runs at start-up and every ten minutes; sampling at most

@@ -60,9 +60,9 @@ struct Entry {
     loaded: Instant,
 }
 
-/// Where a load started, to hand back to [`SessionCache::keep`].
+/// The cache's generation when a load started, to hand back to [`SessionCache::keep`].
 #[derive(Clone, Copy, Debug)]
-pub struct Ticket(Option<u64>);
+pub struct LoadStamp(Option<u64>);
 
 impl SessionCache {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -83,13 +83,13 @@ impl SessionCache {
 
     /// Call before loading from the database.
     #[must_use]
-    pub fn ticket(&self) -> Ticket {
-        Ticket(self.live.load(Ordering::Acquire).then(|| self.inner().generation))
+    pub fn before_load(&self) -> LoadStamp {
+        LoadStamp(self.live.load(Ordering::Acquire).then(|| self.inner().generation))
     }
 
-    /// Keeps what a load read, unless something changed since its [`ticket`](Self::ticket).
-    pub fn keep(&self, ticket: Ticket, id: &str, state: &HashMap<String, String>, expires_at: DateTime<Utc>) {
-        let Ticket(Some(generation)) = ticket else { return };
+    /// Keeps what a load read, unless something changed since its [`before_load`](Self::before_load).
+    pub fn keep(&self, stamp: LoadStamp, id: &str, state: &HashMap<String, String>, expires_at: DateTime<Utc>) {
+        let LoadStamp(Some(generation)) = stamp else { return };
         let mut inner = self.inner();
         if inner.generation != generation || !self.live.load(Ordering::Acquire) {
             return;
@@ -184,8 +184,8 @@ mod tests {
     #[test]
     fn nothing_is_kept_or_served_while_changes_are_not_heard() {
         let cache = SessionCache::default();
-        let ticket = cache.ticket();
-        cache.keep(ticket, "a", &state("1"), Utc::now() + chrono::Duration::hours(1));
+        let stamp = cache.before_load();
+        cache.keep(stamp, "a", &state("1"), Utc::now() + chrono::Duration::hours(1));
         cache.set_live(true);
         assert_eq!(cache.get("a"), None);
     }
@@ -193,12 +193,12 @@ mod tests {
     #[test]
     fn a_load_that_raced_a_change_is_not_kept() {
         let cache = live();
-        let ticket = cache.ticket();
+        let stamp = cache.before_load();
         cache.drop_all();
-        cache.keep(ticket, "a", &state("old"), Utc::now() + chrono::Duration::hours(1));
+        cache.keep(stamp, "a", &state("old"), Utc::now() + chrono::Duration::hours(1));
         assert_eq!(cache.get("a"), None);
-        let ticket = cache.ticket();
-        cache.keep(ticket, "a", &state("new"), Utc::now() + chrono::Duration::hours(1));
+        let stamp = cache.before_load();
+        cache.keep(stamp, "a", &state("new"), Utc::now() + chrono::Duration::hours(1));
         assert_eq!(cache.get("a"), Some(state("new")));
         cache.drop_all();
         assert_eq!(cache.get("a"), None);
@@ -207,8 +207,8 @@ mod tests {
     #[test]
     fn an_expired_session_is_not_served() {
         let cache = live();
-        let ticket = cache.ticket();
-        cache.keep(ticket, "a", &state("1"), Utc::now() - chrono::Duration::seconds(1));
+        let stamp = cache.before_load();
+        cache.keep(stamp, "a", &state("1"), Utc::now() - chrono::Duration::seconds(1));
         assert_eq!(cache.get("a"), None);
     }
 }

@@ -114,7 +114,7 @@ impl SessionStore for DbSessionStore {
         if let Some(state) = self.cache.get(&id) {
             return Ok(Some(state));
         }
-        let ticket = self.cache.ticket();
+        let stamp = self.cache.before_load();
         let agent_join = sea_orm::RelationDef::from(
             session::Entity::belongs_to(agent::Entity).from(session::Column::AgentId).to(agent::Column::Id),
         )
@@ -172,7 +172,7 @@ impl SessionStore for DbSessionStore {
             let json = serde_json::to_string(&loaded).map_err(|e| LoadError::Deserialization(e.into()))?;
             state.insert(LOADED_CONTACT.to_owned(), json);
         }
-        self.cache.keep(ticket, &id, &state, row.expires_at);
+        self.cache.keep(stamp, &id, &state, row.expires_at);
         Ok(Some(state))
     }
 

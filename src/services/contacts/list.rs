@@ -322,7 +322,11 @@ async fn contacts_with(
     within: Option<&[i64]>,
     limit: u64,
 ) -> Result<(Vec<i64>, u64), sea_orm::DbErr> {
-    let mut ids: Vec<i64> = entries(term, fields, within).limit(limit).into_tuple().all(conn).await?;
+    // The limit written into the text: PostgreSQL then keeps one plan for the statement
+    // instead of planning each search afresh.
+    let stmt = inline_limit(entries(term, fields, within).limit(limit).build(conn.get_database_backend()));
+    let mut ids =
+        conn.query_all(stmt).await?.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
     let entries = ids.len() as u64;
     ids.sort_unstable();
     ids.dedup();
