@@ -241,21 +241,8 @@ async fn logout_and_permission_changes_on_one_instance_hold_on_another_at_once()
     }
 
     // The profile loses the Contacts view permission on the first instance.
-    let profile_path = {
-        let page = app.get("/agent/settings/profiles").await;
-        let doc = page.doc();
-        let sel = scraper::Selector::parse("a[href^=\"/agent/settings/profiles/\"]").expect("sel");
-        doc.select(&sel)
-            .find(|a| a.text().collect::<String>() == "Viewers")
-            .and_then(|a| a.value().attr("href"))
-            .expect("profile link")
-            .to_owned()
-    };
-    let page = app.get(&profile_path).await;
-    let mut values = crate::helpers::form_values(&page.html, &profile_path);
-    values.retain(|(k, _)| k != "contacts.view");
-    let response = app.client.post(app.url(&profile_path)).form(&values).send().await.expect("POST");
-    assert_eq!(response.status(), 303);
+    let profile = app.link_to("/agent/settings/profiles", "a[href^=\"/agent/settings/profiles/\"]", "Viewers").await;
+    assert_eq!(app.submit_unchecking(&profile, "contacts.view").await.status, 303);
     assert!(soon_answers(&elsewhere, "/agent/contacts", 403).await, "the permission change holds elsewhere");
 
     // Logging out on the first instance ends the session on the other.

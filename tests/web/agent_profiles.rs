@@ -143,21 +143,8 @@ async fn deactivating_an_agent_ends_its_sessions() {
     assert_eq!(agent.get("/agent/contacts").await.status, 200);
     let id: i64 = app.count("agents WHERE email = 'worker@example.com'").await;
     assert_eq!(id, 1);
-    let agent_id = {
-        let page = app.get("/agent/settings/agents").await;
-        let doc = page.doc();
-        let sel = scraper::Selector::parse("tbody a").expect("sel");
-        doc.select(&sel)
-            .find(|a| a.text().collect::<String>() == "Agent Agent")
-            .and_then(|a| a.value().attr("href"))
-            .expect("agent link")
-            .to_owned()
-    };
-    let page = app.get(&agent_id).await;
-    let mut values = crate::helpers::form_values(&page.html, &agent_id);
-    values.retain(|(k, _)| k != "active");
-    let response = app.client.post(app.url(&agent_id)).form(&values).send().await.expect("POST");
-    assert_eq!(response.status(), 303);
+    let agent_path = app.link_to("/agent/settings/agents", "tbody a", "Agent Agent").await;
+    assert_eq!(app.submit_unchecking(&agent_path, "active").await.status, 303);
     let after = agent.get("/agent/contacts").await;
     assert_eq!(after.status, 303, "the deactivated agent is logged out everywhere");
     assert_eq!(agent.login("worker@example.com", "agent password 1").await.status, 422);

@@ -200,6 +200,27 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("n")
     }
 
+    /// Where the link reading `text` among the `selector` links of `page_path` leads.
+    pub async fn link_to(&self, page_path: &str, selector: &str, text: &str) -> String {
+        let page = self.get(page_path).await;
+        let doc = page.doc();
+        let sel = Selector::parse(selector).expect("selector");
+        doc.select(&sel)
+            .find(|a| a.text().collect::<String>() == text)
+            .and_then(|a| a.value().attr("href"))
+            .unwrap_or_else(|| panic!("no link {text:?} on {page_path}"))
+            .to_owned()
+    }
+
+    /// Sends the form of `path` back to it as it stands, but with the checkbox `unchecked`
+    /// cleared.
+    pub async fn submit_unchecking(&self, path: &str, unchecked: &str) -> Page {
+        let page = self.get(path).await;
+        let mut values = form_values(&page.html, path);
+        values.retain(|(k, _)| k != unchecked);
+        Page::from(self.client.post(self.url(path)).form(&values).send().await.expect("POST")).await
+    }
+
     /// A second instance of the app on the same database (with the same secret key), reached
     /// by this client with its cookies, as behind a load balancer.
     pub async fn second_instance(&self) -> TestApp {

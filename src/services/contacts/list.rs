@@ -349,30 +349,30 @@ async fn matching_ids(
 ) -> ServiceResult<Matches> {
     let fields = searchable_fields(rules);
     let budget = cap as u64 * ENTRIES_PER_CONTACT;
-    if let [term] = terms {
-        // One word drives alone: its entries, read up to the budget, say at once whether it is
-        // too broad, with no counting query first.
-        let (ids, entries) = contacts_with(conn, term, &fields, None, budget).await?;
-        return Ok(if entries >= budget || ids.len() > cap { Matches::TooBroad } else { Matches::Ids(ids) });
+    let mut words: Vec<&str> = terms.iter().map(String::as_str).collect();
+    // Several words: count each (up to the budget) to find the narrowest. One word needs no
+    // counting: reading its entries says whether it is too broad.
+    if words.len() > 1 {
+        let mut counted = Vec::with_capacity(words.len());
+        for word in words {
+            counted.push((count_entries(conn, word, &fields, budget).await?, word));
+        }
+        counted.sort_unstable();
+        if counted.first().is_some_and(|&(count, _)| count >= budget) {
+            return Ok(Matches::TooBroad);
+        }
+        words = counted.into_iter().map(|(_, word)| word).collect();
     }
-    let mut counted = Vec::with_capacity(terms.len());
-    for term in terms {
-        counted.push((count_entries(conn, term, &fields, budget).await?, term.as_str()));
-    }
-    counted.sort_unstable();
-    let Some(&(narrowest_count, narrowest)) = counted.first() else { return Ok(Matches::Ids(Vec::new())) };
-    if narrowest_count >= budget {
+    let Some((narrowest, others)) = words.split_first() else { return Ok(Matches::Ids(Vec::new())) };
+    let (mut ids, read) = contacts_with(conn, narrowest, &fields, None, budget).await?;
+    if read >= budget || ids.len() > cap {
         return Ok(Matches::TooBroad);
     }
-    let (mut ids, _) = contacts_with(conn, narrowest, &fields, None, budget).await?;
-    if ids.len() > cap {
-        return Ok(Matches::TooBroad);
-    }
-    for &(_, term) in &counted[1..] {
+    for word in others {
         let mut kept = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
-            kept.extend(contacts_with(conn, term, &fields, Some(chunk), limit).await?.0);
+            kept.extend(contacts_with(conn, word, &fields, Some(chunk), limit).await?.0);
         }
         ids = kept;
     }
