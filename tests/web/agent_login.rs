@@ -241,7 +241,7 @@ async fn logout_and_permission_changes_on_one_instance_hold_on_another_at_once()
     }
 
     // The profile loses the Contacts view permission on the first instance.
-    let profile = app.link_to("/agent/settings/profiles", "a[href^=\"/agent/settings/profiles/\"]", "Viewers").await;
+    let profile = app.link_to("/agent/settings/profiles", crate::helpers::PROFILE_LINKS, "Viewers").await;
     assert_eq!(app.submit_unchecking(&profile, "contacts.view").await.status, 303);
     assert!(soon_answers(&elsewhere, "/agent/contacts", 403).await, "the permission change holds elsewhere");
 

@@ -53,6 +53,9 @@ async fn fresh_database() -> (String, Option<PathBuf>) {
     }
 }
 
+/// The links to each profile on Settings → Profiles.
+pub const PROFILE_LINKS: &str = "a[href^=\"/agent/settings/profiles/\"]";
+
 /// Starts the real application on port 0 with a fresh database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -329,15 +332,12 @@ impl TestApp {
         let response = self.client.post(self.url("/agent/settings/profiles")).form(&values).send().await.expect("POST");
         let page = Page::from(response).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "create profile failed: {}", page.text());
-        let list = self.get("/agent/settings/profiles").await;
-        let doc = list.doc();
-        let sel = Selector::parse("a[href^=\"/agent/settings/profiles/\"]").expect("selector");
-        doc.select(&sel)
-            .find(|a| a.text().collect::<String>() == name)
-            .and_then(|a| a.value().attr("href"))
-            .and_then(|h| h.rsplit('/').next())
+        self.link_to("/agent/settings/profiles", PROFILE_LINKS, name)
+            .await
+            .rsplit('/')
+            .next()
             .and_then(|id| id.parse().ok())
-            .expect("profile in the list")
+            .expect("profile id in its link")
     }
 
     /// Adds an agent with the profile named `profile` through Settings → Agents.
