@@ -1,7 +1,8 @@
 //! The email channel's benchmark: a 5,000-message corpus (half from senders the database knows,
 //! half from new ones; plain, HTML and with an attachment) ingested through `frontdesk
-//! ingest-mail` (one process per message, several at once, as a mail server's pipe runs it) and
-//! another through IMAP (appended to a Dovecot mailbox, then polled). It prints messages/s and
+//! ingest-mail` (one process per message, several at once, as a mail server's pipe runs it),
+//! once handed to a running instance and once with none running, and another through IMAP
+//! (appended to a Dovecot mailbox, then polled). It prints messages/s and
 //! the contacts created. Run by `benches/mail.sh`, which seeds the database and starts Dovecot:
 //!
 //! ```sh
@@ -26,6 +27,7 @@ use frontdesk::email::Mailer;
 use frontdesk::secrets::Sealer;
 use frontdesk::services::inbound::IngestContext;
 use frontdesk::services::mailboxes::{self, poll::Poller};
+use frontdesk::startup::Application;
 use sea_orm::{ConnectionTrait, Statement};
 
 const MESSAGES: usize = 5_000;
@@ -85,19 +87,23 @@ async fn known_senders(db: &Db) -> Vec<String> {
     rows.iter().filter_map(|r| r.try_get::<String>("", "email").ok()).collect()
 }
 
-fn pipe_all(url: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> usize {
+/// Pipes every message of `corpus` through its own `ingest-mail` process, `parallel` at once,
+/// with the mail socket setting `socket`. Returns how many failed.
+fn pipe_all(url: &str, socket: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> usize {
     let corpus = Arc::new(corpus);
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..parallel)
         .map(|_| {
-            let (corpus, next, failed, url) = (corpus.clone(), next.clone(), failed.clone(), url.to_owned());
+            let (corpus, next, failed) = (corpus.clone(), next.clone(), failed.clone());
+            let (url, socket) = (url.to_owned(), socket.to_owned());
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(raw) = corpus.get(i) else { break };
                 let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
                     .arg("ingest-mail")
                     .env("DATABASE_URL", &url)
+                    .env("FRONTDESK_MAIL_SOCKET", &socket)
                     .env("FRONTDESK_MAIL_FROM", "help@bench.example")
                     .stdin(Stdio::piped())
                     .stdout(Stdio::null())
@@ -130,17 +136,30 @@ async fn main() -> anyhow::Result<()> {
     let contacts_at_start = count(&db, "contacts").await;
     println!("database: {contacts_at_start} contacts, {} tickets", count(&db, "tickets").await);
 
-    // Through the pipe.
-    let (contacts, tickets) = (count(&db, "contacts").await, count(&db, "tickets").await);
-    let started = Instant::now();
-    let failed = pipe_all(&url, corpus(&format!("pipe{run}"), &known), parallel);
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "ingest-mail ({parallel} at once): {MESSAGES} messages in {seconds:.1} s = {:.0} messages/s; {} contacts and {} tickets created; {failed} failed",
-        MESSAGES as f64 / seconds,
-        count(&db, "contacts").await - contacts,
-        count(&db, "tickets").await - tickets
-    );
+    // Through the pipe, handed to a running instance (started here, on the same database), and
+    // then with no instance running, each process storing its message itself.
+    let mut settings = Settings::defaults();
+    settings.database_url.clone_from(&url);
+    settings.listen = "127.0.0.1:0".into();
+    settings.mail_from = Some("help@bench.example".into());
+    settings.mail_poll_interval = 3600; // the IMAP run below polls by itself
+    let socket = settings.mail_socket_path().map(|p| p.display().to_string()).unwrap_or_default();
+    let instance = Application::build(settings).await?;
+    tokio::spawn(instance.run());
+    for (way, socket, name) in
+        [("handed to the running instance", socket.as_str(), "pipe"), ("no instance running", "off", "own")]
+    {
+        let (contacts, tickets) = (count(&db, "contacts").await, count(&db, "tickets").await);
+        let started = Instant::now();
+        let failed = pipe_all(&url, socket, corpus(&format!("{name}{run}"), &known), parallel);
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "ingest-mail, {way} ({parallel} at once): {MESSAGES} messages in {seconds:.1} s = {:.0} messages/s; {} contacts and {} tickets created; {failed} failed",
+            MESSAGES as f64 / seconds,
+            count(&db, "contacts").await - contacts,
+            count(&db, "tickets").await - tickets
+        );
+    }
 
     // Through IMAP.
     let host = std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into());

@@ -1,6 +1,8 @@
 //! Settings: every one is a flag and an environment variable, with defaults in code so that
 //! `frontdesk` with no arguments serves on a SQLite file in the working directory.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// The command line.
@@ -106,6 +108,11 @@ pub struct Settings {
     /// Email of the agent who owns contacts created from inbound mail [default: no owner].
     #[arg(long, global = true, env = "FRONTDESK_EMAIL_CONTACT_OWNER")]
     pub email_contact_owner: Option<String>,
+    /// Unix socket on which a running instance takes mail from `frontdesk ingest-mail`, so that
+    /// each piped message costs no database connection of its own [default: beside a SQLite
+    /// database file, `<file>-mail.sock`; none on PostgreSQL]; `off` for none.
+    #[arg(long, global = true, env = "FRONTDESK_MAIL_SOCKET")]
+    pub mail_socket: Option<String>,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -134,7 +141,74 @@ impl Settings {
             max_attachment_mb: 10,
             acks_per_hour: 5,
             email_contact_owner: None,
+            mail_socket: None,
             log: "info".into(),
         }
+    }
+
+    /// The database URL, where a bare `sqlite:` with no path means the default file.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        match self.database_url.as_str() {
+            "sqlite:" | "sqlite://" => "sqlite://frontdesk.db".to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    /// The SQLite database file, if the database is one (not PostgreSQL, not in memory).
+    #[must_use]
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url.strip_prefix("sqlite:")?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+
+    /// Where `ingest-mail` hands messages to a running instance, if anywhere.
+    #[must_use]
+    pub fn mail_socket_path(&self) -> Option<PathBuf> {
+        match self.mail_socket.as_deref() {
+            Some("off" | "") => None,
+            Some(path) => Some(PathBuf::from(path)),
+            None => self.sqlite_file().map(|file| {
+                let mut path = file.into_os_string();
+                path.push("-mail.sock");
+                PathBuf::from(path)
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_url(url: &str) -> Settings {
+        Settings { database_url: url.into(), ..Settings::defaults() }
+    }
+
+    #[test]
+    fn the_mail_socket_sits_beside_a_sqlite_file() {
+        let socket = |url: &str| with_url(url).mail_socket_path().map(|p| p.display().to_string());
+        assert_eq!(socket("sqlite://frontdesk.db").as_deref(), Some("frontdesk.db-mail.sock"));
+        assert_eq!(socket("sqlite:").as_deref(), Some("frontdesk.db-mail.sock"));
+        assert_eq!(socket("sqlite:///var/lib/fd/x.db?mode=rwc").as_deref(), Some("/var/lib/fd/x.db-mail.sock"));
+        assert_eq!(socket("sqlite::memory:"), None);
+        assert_eq!(socket("sqlite://x.db?mode=memory"), None);
+        assert_eq!(socket("postgres://postgres@127.0.0.1/test"), None);
+    }
+
+    #[test]
+    fn the_mail_socket_can_be_named_or_turned_off() {
+        let mut settings = with_url("postgres://postgres@127.0.0.1/test");
+        settings.mail_socket = Some("/run/frontdesk/mail.sock".into());
+        assert_eq!(settings.mail_socket_path(), Some(PathBuf::from("/run/frontdesk/mail.sock")));
+        let mut settings = with_url("sqlite://frontdesk.db");
+        settings.mail_socket = Some("off".into());
+        assert_eq!(settings.mail_socket_path(), None);
     }
 }

@@ -14,28 +14,21 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init(&cli.settings.log);
-            runtime(true)?.block_on(async { anyhow::Ok(Application::build(cli.settings).await?.run().await?) })?;
+            runtime()?.block_on(async { anyhow::Ok(Application::build(cli.settings).await?.run().await?) })?;
         }
         Command::Seed(args) => {
             telemetry::init(&cli.settings.log);
-            runtime(true)?.block_on(seed::run(&cli.settings, &args))?;
+            runtime()?.block_on(seed::run(&cli.settings, &args))?;
         }
         Command::IngestMail => {
-            // Quiet unless something is wrong: the outcome line is printed anyway. One thread:
-            // a mail server starts one process per message, and threads cost more than they
-            // give for one message.
+            // Quiet unless something is wrong: the outcome line is printed anyway.
             telemetry::init_stderr("error");
-            return Ok(runtime(false)?.block_on(ingest_mail::run(&cli.settings)));
+            return Ok(ingest_mail::run(&cli.settings));
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn runtime(threaded: bool) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut builder = if threaded {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    builder.enable_all().build()
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }

@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PhoneParser;
 use crate::email::Mailer;
+use crate::ingest_mail::listener::MailSocket;
 use crate::routes;
 use crate::services::{agents, profiles, settings};
 
@@ -67,6 +68,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// Where `ingest-mail` hands this instance messages, when it has the socket.
+    mail_socket: Option<MailSocket>,
 }
 
 impl Application {
@@ -78,7 +81,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let phones = PhoneParser::new(&settings.default_region).map_err(anyhow::Error::msg)?;
         let mailer = Mailer::from_settings(&settings)?;
-        let db = Db::connect(&sqlite_url_with_default_path(&settings.database_url), settings.db_pool)
+        let db = Db::connect(&settings.database_url(), settings.db_pool)
             .await
             .with_context(|| "cannot open the database (DATABASE_URL)".to_owned())?;
         profiles::ensure_built_in(&db.conn).await?;
@@ -157,7 +160,10 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server, state })
+        let settings = &state.settings;
+        let mail_socket =
+            settings.mail_socket_path().and_then(|path| MailSocket::bind(&path, settings.sqlite_file().as_deref()));
+        Ok(Self { port, server, state, mail_socket })
     }
 
     /// The port actually bound (useful with port 0).
@@ -184,7 +190,20 @@ impl Application {
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
         let sessions = tokio::spawn(session_cache::listen(self.state.db.conn.clone(), self.state.sessions.clone()));
+        let piped = match &self.mail_socket {
+            Some(socket) => Some(socket.serve(self.state.clone())?),
+            None => None,
+        };
+        let piped_handle = piped.as_ref().map(Server::handle);
+        let piped = piped.map(tokio::spawn);
         let result = self.server.await;
+        if let Some(handle) = piped_handle {
+            handle.stop(true).await;
+        }
+        if let Some(socket) = &self.mail_socket {
+            socket.remove();
+        }
+        drop(piped);
         sessions.abort();
         housekeeping.abort();
         outbox.abort();
@@ -252,15 +271,6 @@ async fn checkpointer(state: web::Data<AppState>) {
         if let Err(e) = state.db.checkpoint().await {
             tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
-    }
-}
-
-/// `sqlite://frontdesk.db` style URLs name a file relative to the working directory; make sure a
-/// bare `sqlite:` with no path still means that file.
-pub(crate) fn sqlite_url_with_default_path(url: &str) -> String {
-    match url {
-        "sqlite:" | "sqlite://" => "sqlite://frontdesk.db".to_owned(),
-        other => other.to_owned(),
     }
 }
 

@@ -4,8 +4,9 @@
 //! `style` attributes, so nothing can hide part of the message or dress up as our own page),
 //! links only to `http`, `https` and `mailto`. Remote images are then turned into links, so a
 //! tracking pixel loads only when someone clicks it; inline (`cid:`) and `data:` images are
-//! dropped (the files are listed with the ticket's attachments). Quoted history
-//! (`blockquote`) is folded into a `<details>` that opens on click, without JavaScript.
+//! dropped (the files are listed with the ticket's attachments). Quoted history (a
+//! `blockquote`, or what follows the reply header of Outlook, Gmail, Yahoo or Thunderbird) is
+//! folded into a `<details>` that opens on click, without JavaScript.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -26,8 +27,61 @@ static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// `html` from a mail, safe to insert into a page.
 #[must_use]
 pub fn sanitise(html: &str) -> String {
-    let clean = SANITISER.clean(html).to_string();
-    fold_quotes(&images_as_links(&clean))
+    if let Some(at) = history_start(html) {
+        let written = clean(&html[..at]);
+        if has_text(&written) {
+            // The history is cut off before sanitising, so that each half is parsed, and its
+            // open tags closed, on its own: nothing of the history can wrap what was written.
+            let history = images_as_links(&SANITISER.clean(&html[at..]).to_string());
+            return format!(
+                "{written}<details class=\"quoted\"><summary>Show quoted text</summary>{history}</details>"
+            );
+        }
+    }
+    clean(html)
+}
+
+fn clean(html: &str) -> String {
+    fold_quotes(&images_as_links(&SANITISER.clean(html).to_string()))
+}
+
+/// Where the quoted history of a reply starts in mail clients that do not put it in a
+/// `<blockquote>` (or put an attribution line before it): the tag carrying one of these
+/// markers, and everything after it. Compared in lower case.
+const HISTORY_MARKERS: [&str; 8] = [
+    // Outlook on the web and new Outlook: the rule and the From/Sent/To block.
+    "id=\"appendonsend\"",
+    "id=\"divrplyfwdmsg\"",
+    // Outlook for Windows: the header block's top border.
+    "border-top:solid #e1e1e1",
+    "border-top:solid #b5c4df",
+    // Gmail, Yahoo and Thunderbird: the "On … wrote:" line and the quote after it.
+    "class=\"gmail_quote",
+    "class=\"yahoo_quoted",
+    "class=\"moz-cite-prefix",
+    "class=\"moz-forward-container",
+];
+
+/// The byte offset of the tag that opens the quoted history, if the mail has one.
+fn history_start(html: &str) -> Option<usize> {
+    let lower = html.to_ascii_lowercase();
+    let marker = HISTORY_MARKERS.iter().filter_map(|m| lower.find(m)).min()?;
+    lower[..marker].rfind('<')
+}
+
+/// Whether sanitised HTML shows any text (outside its tags).
+fn has_text(html: &str) -> bool {
+    let mut inside = false;
+    let mut text = String::new();
+    for c in html.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => text.push(c),
+            _ => {}
+        }
+    }
+    !text.replace("&nbsp;", " ").trim().is_empty()
 }
 
 /// Rewrites every `<img …>` of ammonia's output into a link to the image. Its serialiser
@@ -112,7 +166,9 @@ pub fn split_quoted(text: &str) -> (&str, Option<&str>) {
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim();
         let intro = trimmed.starts_with("On ") && trimmed.ends_with("wrote:");
-        let rule = trimmed.starts_with("-----Original Message-----");
+        // Outlook: "-----Original Message-----", or a line of underscores above "From: …".
+        let rule = trimmed.starts_with("-----Original Message-----")
+            || (trimmed.len() >= 10 && trimmed.bytes().all(|b| b == b'_'));
         if intro || rule || trimmed.starts_with('>') {
             let written = text[..offset].trim_end();
             if !written.is_empty() {
@@ -181,6 +237,47 @@ mod tests {
             ),
             "{html}"
         );
+    }
+
+    #[test]
+    fn outlook_and_gmail_history_without_a_blockquote_is_folded() {
+        let outlook = "<div><p>The fix worked, thanks.</p></div><div id=\"appendonsend\"></div>\
+            <hr style=\"display:inline-block;width:98%\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><b>From:</b> Support\
+            <br><b>Sent:</b> Monday</div><div><p>Please try again.</p>";
+        let html = sanitise(outlook);
+        assert!(html.starts_with("<div><p>The fix worked, thanks.</p></div><details class=\"quoted\">"), "{html}");
+        assert!(html.ends_with("<p>Please try again.</p></div></details>"), "{html}");
+        let desktop = "<p class=MsoNormal>Done.</p><div style='border:none;border-top:solid #E1E1E1 1.0pt'>\
+            <p><b>From:</b> Support</p></div><p>Old text</p>";
+        let html = sanitise(desktop);
+        assert!(html.starts_with("<p>Done.</p><details"), "{html}");
+        assert!(html.contains("Old text</p></details>"), "{html}");
+        let gmail =
+            "<div dir=\"ltr\">Yes</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon, Support wrote:\
+            <br></div><blockquote class=\"gmail_quote\">Is it fixed?</blockquote></div>";
+        let html = sanitise(gmail);
+        assert!(html.starts_with("<div>Yes</div><br><details class=\"quoted\">"), "{html}");
+        assert_eq!(html.matches("<details").count(), 1, "one fold, not one inside another: {html}");
+    }
+
+    #[test]
+    fn history_markers_alone_fold_nothing_and_cannot_wrap_the_reply() {
+        // Nothing written above the history: shown as it is.
+        let html = sanitise("<div id=\"divRplyFwdMsg\">From: a</div><p>old</p>");
+        assert!(!html.contains("<details"), "{html}");
+        // An unclosed tag before the history is closed before the fold starts.
+        let html = sanitise("<p>new <b>bold<div class=\"gmail_quote\">old</div>");
+        let fold = html.find("<details").expect("folded");
+        assert!(html[..fold].ends_with("</b></p>"), "{html}");
+    }
+
+    #[test]
+    fn splits_outlook_text_history() {
+        let text =
+            "Works now.\n\n________________________________\nFrom: Support <s@x.com>\nSent: Monday\n\nTry again\n";
+        let (written, quoted) = split_quoted(text);
+        assert_eq!(written, "Works now.");
+        assert!(quoted.unwrap().contains("From: Support"));
     }
 
     #[test]

@@ -17,17 +17,25 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: actix_web::web::Data<AppState>,
     pub database_url: String,
-    sqlite_file: Option<PathBuf>,
+    /// The files this app made (its SQLite database, its mail socket), removed with it.
+    files: Vec<PathBuf>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(path) = &self.sqlite_file {
+        for path in &self.files {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
     }
+}
+
+/// Where test databases and sockets go.
+fn test_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join("frontdesk-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
 
 /// Makes a fresh, empty database and returns its URL (and the SQLite file to remove).
@@ -45,9 +53,7 @@ async fn fresh_database() -> (String, Option<PathBuf>) {
             (format!("{prefix}/{name}"), None)
         }
         _ => {
-            let dir = std::env::temp_dir().join("frontdesk-tests");
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let path = dir.join(format!("{name}.db"));
+            let path = test_dir().join(format!("{name}.db"));
             (format!("sqlite://{}", path.display()), Some(path))
         }
     }
@@ -69,13 +75,19 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database_url = database_url;
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool = 5;
+    if sqlite_file.is_none() {
+        // PostgreSQL has no file to put the mail socket beside: each app gets its own.
+        let socket = test_dir().join(format!("{}-mail.sock", uuid::Uuid::new_v4().simple()));
+        settings.mail_socket = Some(socket.display().to_string());
+    }
     tweak(&mut settings);
     let database_url = settings.database_url.clone();
+    let files = sqlite_file.into_iter().chain(settings.mail_socket_path()).collect();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run());
-    TestApp { address, client: client(), state, database_url, sqlite_file }
+    TestApp { address, client: client(), state, database_url, files }
 }
 
 /// A new browser-like client: keeps cookies, does not follow redirects.
@@ -227,7 +239,13 @@ impl TestApp {
     /// A second instance of the app on the same database (with the same secret key), reached
     /// by this client with its cookies, as behind a load balancer.
     pub async fn second_instance(&self) -> TestApp {
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// [`TestApp::second_instance`] with settings changed by `tweak`.
+    pub async fn second_instance_with(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = self.state.settings.clone();
+        tweak(&mut settings);
         settings.listen = "127.0.0.1:0".into();
         settings.secret_key =
             Some(frontdesk::services::settings::secret_key(&self.state.db.conn, None).await.expect("secret key"));
@@ -240,7 +258,7 @@ impl TestApp {
             client: self.client.clone(),
             state,
             database_url: self.database_url.clone(),
-            sqlite_file: None,
+            files: Vec::new(),
         }
     }
 
@@ -251,7 +269,7 @@ impl TestApp {
             client: client(),
             state: self.state.clone(),
             database_url: self.database_url.clone(),
-            sqlite_file: None,
+            files: Vec::new(),
         }
     }
 }

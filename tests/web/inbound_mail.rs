@@ -17,8 +17,9 @@ pub struct Piped {
     pub stderr: String,
 }
 
-/// Runs `frontdesk ingest-mail` on the app's database with `raw` on standard input, as a mail
-/// server's pipe transport would, with extra environment `env`.
+/// Runs `frontdesk ingest-mail` on `database_url` with `raw` on standard input, as a mail
+/// server's pipe transport would, with extra environment `env`. It stores the message itself
+/// unless `env` names a running instance's mail socket (`FRONTDESK_MAIL_SOCKET`).
 pub async fn pipe_with(database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> Piped {
     use std::io::Write;
     use std::process::{Command, Stdio};
@@ -31,6 +32,7 @@ pub async fn pipe_with(database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> 
             .env("DATABASE_URL", database_url)
             .env("FRONTDESK_MAIL_FROM", "support@frontdesk.test")
             .env("FRONTDESK_BASE_URL", "http://help.frontdesk.test")
+            .env("FRONTDESK_MAIL_SOCKET", "off")
             .env_remove("RUST_LOG")
             .envs(env)
             .stdin(Stdio::piped())
@@ -46,11 +48,33 @@ pub async fn pipe_with(database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> 
     .expect("join")
 }
 
-/// [`pipe_with`] without extra settings; the message must be taken care of (exit status 0).
-pub async fn pipe(app: &TestApp, raw: &[u8]) -> String {
-    let out = pipe_with(&app.database_url, raw, &[]).await;
+/// How `ingest-mail` stores a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// Handed to the running app over its mail socket.
+    Instance,
+    /// Written to the database by `ingest-mail` itself, as when no instance runs.
+    Itself,
+}
+
+/// Pipes `raw` to `app` the way `via` says; the message must be taken care of (exit status 0)
+/// that way. Returns what `ingest-mail` said.
+pub async fn pipe_via(app: &TestApp, raw: &[u8], via: Via) -> String {
+    let socket = match via {
+        Via::Instance => {
+            app.state.settings.mail_socket_path().expect("the app has a mail socket").display().to_string()
+        }
+        Via::Itself => "off".to_owned(),
+    };
+    let out = pipe_with(&app.database_url, raw, &[("FRONTDESK_MAIL_SOCKET", &socket)]).await;
     assert_eq!(out.status, 0, "ingest-mail failed: {}", out.stderr);
+    assert_eq!(out.stderr.contains("(by the running instance)"), via == Via::Instance, "{via:?}: {}", out.stderr);
     out.stderr
+}
+
+/// Pipes `raw` to the running `app`, as a mail server's pipe does when an instance runs.
+pub async fn pipe(app: &TestApp, raw: &[u8]) -> String {
+    pipe_via(app, raw, Via::Instance).await
 }
 
 /// A plain-text message; `headers` are added as they are (one per line).
@@ -97,8 +121,18 @@ async fn thread_of(app: &TestApp, number: i64) -> Vec<message::Model> {
 
 #[tokio::test]
 async fn a_first_mail_makes_a_contact_and_a_ticket_and_the_reply_to_the_acknowledgement_threads_back() {
+    first_mail_story(Via::Instance).await;
+}
+
+#[tokio::test]
+async fn the_same_story_when_ingest_mail_stores_the_mail_itself() {
+    first_mail_story(Via::Itself).await;
+}
+
+/// The sentence from the docs, and the replies that follow it, piped `via`.
+async fn first_mail_story(via: Via) {
     let (app, sink) = spawn_app_with_mail().await;
-    let said = pipe(
+    let said = pipe_via(
         &app,
         &message(
             "\"Melissa Ortiz\" <melissa@example.com>",
@@ -107,6 +141,7 @@ async fn a_first_mail_makes_a_contact_and_a_ticket_and_the_reply_to_the_acknowle
             "",
             "It smokes.\n",
         ),
+        via,
     )
     .await;
     assert!(said.contains("opened ticket #1001 for a new contact"), "{said}");
@@ -124,12 +159,18 @@ async fn a_first_mail_makes_a_contact_and_a_ticket_and_the_reply_to_the_acknowle
     let ack = last_mail_to(&app, &sink, "melissa@example.com", "[#1001]").await;
     assert!(ack.header("From").unwrap_or_default().contains("support@frontdesk.test"), "{:?}", ack.header("From"));
     assert_eq!(ack.header("In-Reply-To").as_deref(), Some("<m1@mail.example.com>"));
-    assert!(ack.body().contains("http://help.frontdesk.test/help/tickets/1001"), "{}", ack.body());
+    // Links point at the public URL of whoever stored the mail: the running instance's own,
+    // or the one in the environment of `ingest-mail`.
+    let public_url = match via {
+        Via::Instance => app.state.public_url.clone(),
+        Via::Itself => "http://help.frontdesk.test".to_owned(),
+    };
+    assert!(ack.body().contains(&format!("{public_url}/help/tickets/1001")), "{}", ack.body());
     let ack_id = ack.header("Message-ID").expect("Message-ID");
 
     // A second mail from the same address, in other case: a new ticket, the same contact.
-    let said =
-        pipe(&app, &message("MELISSA@Example.COM", "Another question", Some("m2@mail.example.com"), "", "Hi\n")).await;
+    let again = message("MELISSA@Example.COM", "Another question", Some("m2@mail.example.com"), "", "Hi\n");
+    let said = pipe_via(&app, &again, via).await;
     assert!(said.contains("opened ticket #1002,"), "{said}");
     assert_eq!(contacts_with(&app, "melissa@example.com").await.len(), 1);
     assert_eq!(ticket_no(&app, 1002).await.contact_id, melissa[0].id);
@@ -142,7 +183,7 @@ async fn a_first_mail_makes_a_contact_and_a_ticket_and_the_reply_to_the_acknowle
         &format!("In-Reply-To: {ack_id}\nReferences: <m1@mail.example.com> {ack_id}"),
         "Still burning.\n\nOn Tue, 24 Nov 2026, Support <support@frontdesk.test> wrote:\n> We have received your request.\n",
     );
-    let said = pipe(&app, &reply).await;
+    let said = pipe_via(&app, &reply, via).await;
     assert!(said.contains("added to ticket #1001"), "{said}");
     let thread = thread_of(&app, 1001).await;
     assert_eq!(thread.len(), 2);
@@ -222,16 +263,24 @@ async fn fifty_first_mails_from_one_new_address_at_once_make_one_contact() {
 async fn first_mails_from_one_new_address_piped_by_separate_processes_at_once_make_one_contact() {
     // As a mail server delivers them: one `ingest-mail` process per message, several at once,
     // so that the race is between processes (and, on SQLite, the database file's own locks).
+    piped_at_once(Via::Itself).await;
+}
+
+#[tokio::test]
+async fn first_mails_from_one_new_address_handed_to_the_instance_at_once_make_one_contact() {
+    piped_at_once(Via::Instance).await;
+}
+
+async fn piped_at_once(via: Via) {
     let (app, _sink) = spawn_app_with_mail().await;
     let deliveries = (0..8).map(|n| {
         let raw =
             message("Rush Hour <rush@example.com>", &format!("Q{n}"), Some(&format!("p{n}@x.example.com")), "", "?\n");
-        let url = app.database_url.clone();
-        async move { pipe_with(&url, &raw, &[]).await }
+        let app = &app;
+        async move { pipe_via(app, &raw, via).await }
     });
-    for out in futures_util::future::join_all(deliveries).await {
-        assert_eq!(out.status, 0, "{}", out.stderr);
-        assert!(out.stderr.contains("opened ticket"), "{}", out.stderr);
+    for said in futures_util::future::join_all(deliveries).await {
+        assert!(said.contains("opened ticket"), "{said}");
     }
     assert_eq!(contacts_with(&app, "rush@example.com").await.len(), 1);
     assert_eq!(app.count("tickets").await, 8);
@@ -351,6 +400,54 @@ async fn ingest_mail_never_creates_a_database_where_none_is() {
     assert!(out.stderr.contains("try again later"), "{}", out.stderr);
     assert!(!file.exists(), "no database file was created");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_socket_left_by_a_stopped_instance_loses_no_mail_and_the_next_instance_takes_it_over() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    // What an instance that was killed leaves behind: the socket file, with no one listening.
+    let socket = std::env::temp_dir().join(format!("fdt-stale-{}.sock", uuid::Uuid::new_v4().simple()));
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+    assert!(socket.exists());
+    let path = socket.display().to_string();
+    let first = message("Stan <stan@example.com>", "Anyone home?", Some("stan1@x.example.com"), "", "Hello?\n");
+    let out = pipe_with(&app.database_url, &first, &[("FRONTDESK_MAIL_SOCKET", &path)]).await;
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("opened ticket #1001") && !out.stderr.contains("running instance"), "{}", out.stderr);
+
+    // An instance started on that path takes the socket over and the next mail goes to it.
+    let _next = app.second_instance_with(|s| s.mail_socket = Some(path.clone())).await;
+    let second = message("Stan <stan@example.com>", "Still there?", Some("stan2@x.example.com"), "", "Hello?\n");
+    let out = pipe_with(&app.database_url, &second, &[("FRONTDESK_MAIL_SOCKET", &path)]).await;
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("opened ticket #1002") && out.stderr.contains("(by the running instance)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(contacts_with(&app, "stan@example.com").await.len(), 1);
+    std::fs::remove_file(&socket).ok();
+}
+
+#[tokio::test]
+async fn the_running_instance_applies_its_own_size_limit_to_piped_mail() {
+    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.max_mail_mb = 1).await;
+    let socket = app.state.settings.mail_socket_path().expect("socket").display().to_string();
+    let long = raw(&format!("From: big@example.com\nSubject: Scan\nMessage-ID: <scan@x>\n\n{}\n", "x".repeat(3 << 20)));
+    // The pipe's own environment allows 25 MB; the instance that stores the mail allows 1 MB.
+    let env = [("FRONTDESK_MAIL_SOCKET", socket.as_str()), ("FRONTDESK_MAX_MAIL_MB", "25")];
+    let out = pipe_with(&app.database_url, &long, &env).await;
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("quarantined") && out.stderr.contains("the limit is 1.0 MB"), "{}", out.stderr);
+    assert!(out.stderr.contains("(by the running instance)"), "{}", out.stderr);
+    let held = quarantined(&app).await;
+    assert_eq!(held.len(), 1);
+    assert!(!held[0].whole && held[0].raw.starts_with(b"From: big@example.com") && held[0].raw.len() < 1024);
+    assert!(held[0].reason.contains("The message is 3.0 MB") && held[0].reason.contains("Only its headers were kept"));
+    assert_eq!(app.count("tickets").await, 0);
+    // A mail within the limit still goes through the same socket.
+    pipe(&app, &message("small@example.com", "Small", Some("small@x"), "", "Fits.\n")).await;
+    assert_eq!(app.count("tickets").await, 1);
 }
 
 /// A MIME message from its raw lines (`\n` becomes CRLF).
@@ -611,6 +708,38 @@ async fn administrators_retry_discard_and_download_quarantined_mail() {
     // Only administrators, and only with a session.
     let stranger = app.new_client();
     assert_eq!(stranger.get(quarantine).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_quarantine_pages_through_older_messages() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    for n in 1..=60 {
+        let raw = format!("From: sender{n}@example.com\r\nSubject: Broken {n}\r\n\r\nx");
+        frontdesk::services::inbound::quarantine::store(
+            &app.state.db,
+            raw.as_bytes(),
+            "Test",
+            "pipe",
+            true,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("store");
+    }
+    assert!(app.get("/agent/settings/channels/email").await.text().contains("60 messages could not be ingested"));
+    let quarantine = "/agent/settings/channels/email/quarantine";
+    let first = app.get(quarantine).await;
+    let rows = first.texts("table.quarantine tbody tr");
+    assert_eq!(rows.len(), 50);
+    assert!(rows[0].contains("Broken 60") && rows[49].contains("Broken 11"), "{} / {}", rows[0], rows[49]);
+    let older = app.link_to(quarantine, "nav.pager a", "Older messages").await;
+    let second = app.get(&older).await;
+    let rows = second.texts("table.quarantine tbody tr");
+    assert_eq!(rows.len(), 10);
+    assert!(rows[0].contains("Broken 10") && rows[9].contains("Broken 1"), "{} / {}", rows[0], rows[9]);
+    assert!(!second.has("nav.pager a"));
+    assert_eq!(app.get(&format!("{quarantine}?older=abc")).await.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -21,8 +21,8 @@ use crate::startup::AppState;
 
 const LIST: &str = "/agent/settings/channels/email";
 const QUARANTINE: &str = "/agent/settings/channels/email/quarantine";
-/// Most quarantined messages listed.
-const QUARANTINE_PAGE: u64 = 200;
+/// Quarantined messages listed on one page.
+const QUARANTINE_PAGE: u64 = 50;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -44,14 +44,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct IndexPage {
     layout: Layout,
     mailboxes: Vec<mailbox::Model>,
-    quarantined: usize,
+    quarantined: u64,
 }
 
 /// `GET /agent/settings/channels/email`
 pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let mailboxes = mailboxes::all(&state.db).await?;
-    let quarantined = quarantine::list(&state.db, QUARANTINE_PAGE).await?.len();
+    let quarantined = quarantine::count(&state.db).await?;
     page::ok(&IndexPage { layout: Layout::new(&agent, "settings", "Email channel"), mailboxes, quarantined })
 }
 
@@ -230,13 +230,27 @@ pub async fn delete(
 struct QuarantinePage {
     layout: Layout,
     held: Vec<Held>,
+    /// The next (older) page.
+    older: Option<String>,
 }
 
-/// `GET /agent/settings/channels/email/quarantine`
-pub async fn quarantine_index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
+/// Which page of the quarantine.
+#[derive(Debug, Deserialize)]
+pub struct QuarantineQuery {
+    /// Messages older than this id.
+    older: Option<i64>,
+}
+
+/// `GET /agent/settings/channels/email/quarantine[?older=ID]`
+pub async fn quarantine_index(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<QuarantineQuery>,
+) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let held = quarantine::list(&state.db, QUARANTINE_PAGE).await?;
-    page::ok(&QuarantinePage { layout: Layout::new(&agent, "settings", "Quarantine"), held })
+    let (held, next) = quarantine::page(&state.db, query.older, QUARANTINE_PAGE).await?;
+    let older = next.map(|id| format!("{QUARANTINE}?older={id}"));
+    page::ok(&QuarantinePage { layout: Layout::new(&agent, "settings", "Quarantine"), held, older })
 }
 
 /// `GET /agent/settings/channels/email/quarantine/{id}/message.eml`: the message as received.

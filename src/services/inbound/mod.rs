@@ -142,12 +142,49 @@ pub async fn ingest(
             };
         }
     };
-    let whole = raw.len() <= ctx.limits.max_mail_bytes;
-    let (kept, reason) =
-        if whole { (raw, reason) } else { (headers_of(raw), format!("{reason} Only its headers were kept.")) };
+    if raw.len() > ctx.limits.max_mail_bytes {
+        return quarantine_oversized(db, ctx, raw, raw.len(), source, now).await;
+    }
+    quarantined(db, raw, reason, source, true, now).await
+}
+
+/// Quarantines a mail over the size limit, of which `start` (at least its first 64 KB) was
+/// read and `size` is the whole size: only its headers are kept.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn quarantine_oversized(
+    db: &Db,
+    ctx: &IngestContext,
+    start: &[u8],
+    size: usize,
+    source: Source<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, sea_orm::DbErr> {
+    let reason = format!("{} Only its headers were kept.", too_large(size, &ctx.limits));
+    quarantined(db, headers_of(start), reason, source, false, now).await
+}
+
+async fn quarantined(
+    db: &Db,
+    kept: &[u8],
+    reason: Rejection,
+    source: Source<'_>,
+    whole: bool,
+    now: DateTime<Utc>,
+) -> Result<Outcome, sea_orm::DbErr> {
     let id = quarantine::store(db, kept, &reason, &source.label(), whole, now).await?;
     tracing::warn!(quarantine = id, %reason, "inbound mail quarantined");
     Ok(Outcome::Quarantined { id, reason })
+}
+
+/// Why a mail of `size` bytes is not taken.
+fn too_large(size: usize, limits: &Limits) -> Rejection {
+    format!(
+        "The message is {} and the limit is {} (FRONTDESK_MAX_MAIL_MB).",
+        megabytes(size),
+        megabytes(limits.max_mail_bytes)
+    )
 }
 
 /// The reason a mail is quarantined.
@@ -161,11 +198,7 @@ type Rejection = String;
 /// The reason the mail is quarantined.
 pub fn screen(raw: &[u8], limits: &Limits) -> Result<InboundMail, String> {
     if raw.len() > limits.max_mail_bytes {
-        return Err(format!(
-            "The message is {} and the limit is {} (FRONTDESK_MAX_MAIL_MB).",
-            megabytes(raw.len()),
-            megabytes(limits.max_mail_bytes)
-        ));
+        return Err(too_large(raw.len(), limits));
     }
     let mail = read(raw).map_err(|e| e.to_string())?;
     if mail.noise == Some(Noise::Bounce) {
@@ -185,10 +218,13 @@ pub fn screen(raw: &[u8], limits: &Limits) -> Result<InboundMail, String> {
     Ok(mail)
 }
 
+/// How much of a mail that is too large the quarantine keeps at most: its headers, up to this.
+pub const HEADERS_KEPT: usize = 64 * 1024;
+
 /// What the quarantine keeps of a mail that is too large: its headers (at most 64 KB).
 fn headers_of(raw: &[u8]) -> &[u8] {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
-    &raw[..end.unwrap_or(raw.len()).min(64 * 1024)]
+    &raw[..end.unwrap_or(raw.len()).min(HEADERS_KEPT)]
 }
 
 /// Ingests `raw`, or says why it cannot be.

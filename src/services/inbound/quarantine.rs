@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{accept, IngestContext, Outcome, Source};
-use crate::db::Db;
+use crate::db::{next_page, Db};
 use crate::entities::quarantine;
 use crate::services::{ServiceError, ServiceResult};
 
@@ -76,30 +77,39 @@ fn glance_unguarded(raw: &[u8]) -> (Option<String>, Option<String>) {
     (sender, subject)
 }
 
-/// The newest quarantined mail first, at most `limit`.
+/// A page of the quarantine, newest first: at most `size` messages older than `older_than`
+/// (a message id; the first page without it), and the cursor of the next page if there is one.
 ///
 /// # Errors
 /// Database errors.
-pub async fn list(db: &Db, limit: u64) -> Result<Vec<Held>, sea_orm::DbErr> {
-    quarantine::Entity::find()
-        .select_only()
-        .columns([
-            quarantine::Column::Id,
-            quarantine::Column::Reason,
-            quarantine::Column::Source,
-            quarantine::Column::Sender,
-            quarantine::Column::Subject,
-            quarantine::Column::SizeBytes,
-            quarantine::Column::Whole,
-            quarantine::Column::Attempts,
-            quarantine::Column::ReceivedAt,
-        ])
-        .order_by_desc(quarantine::Column::ReceivedAt)
-        .order_by_desc(quarantine::Column::Id)
-        .limit(limit)
-        .into_model::<Held>()
-        .all(&db.conn)
-        .await
+pub async fn page(db: &Db, older_than: Option<i64>, size: u64) -> Result<(Vec<Held>, Option<i64>), sea_orm::DbErr> {
+    let mut query = quarantine::Entity::find().select_only().columns([
+        quarantine::Column::Id,
+        quarantine::Column::Reason,
+        quarantine::Column::Source,
+        quarantine::Column::Sender,
+        quarantine::Column::Subject,
+        quarantine::Column::SizeBytes,
+        quarantine::Column::Whole,
+        quarantine::Column::Attempts,
+        quarantine::Column::ReceivedAt,
+    ]);
+    if let Some(id) = older_than {
+        query = query.filter(quarantine::Column::Id.lt(id));
+    }
+    // Ids grow in the order mail arrives, and the primary key walks them without sorting.
+    let mut held =
+        query.order_by_desc(quarantine::Column::Id).limit(size + 1).into_model::<Held>().all(&db.conn).await?;
+    let next = next_page(&mut held, size, |h| h.id);
+    Ok((held, next))
+}
+
+/// How many messages wait in the quarantine.
+///
+/// # Errors
+/// Database errors.
+pub async fn count(db: &Db) -> Result<u64, sea_orm::DbErr> {
+    quarantine::Entity::find().count(&db.conn).await
 }
 
 /// The raw message, for downloading.

@@ -2,6 +2,13 @@
 //! (Postfix's `pipe`, Exim's `pipe` transport, a `.forward`), as Request Tracker's mail gateway
 //! does. The exit status is what the mail server acts on: 0 when the message is taken care of
 //! (stored, quarantined, or already there), 75 (EX_TEMPFAIL) when it should try again later.
+//!
+//! When an instance is running on the same database it is handed the message over its mail
+//! socket ([`handoff`], [`listener`]); otherwise, or when it refuses, the command opens the
+//! database and stores the message itself.
+
+pub mod handoff;
+pub mod listener;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -11,6 +18,7 @@ use crate::db::Db;
 use crate::email::Mailer;
 use crate::services::branding;
 use crate::services::inbound::{ingest, IngestContext, Source};
+use handoff::{hand_over, Handoff};
 
 /// sysexits.h: a temporary failure; the mail server keeps the message and retries.
 const EX_TEMPFAIL: u8 = 75;
@@ -21,12 +29,39 @@ const EX_CONFIG: u8 = 78;
 
 /// Reads the message and stores it. Everything it says goes to standard error, which the mail
 /// server logs (and may quote in a bounce on a permanent failure).
-pub async fn run(settings: &Settings) -> ExitCode {
+#[must_use]
+pub fn run(settings: &Settings) -> ExitCode {
     let mut raw = Vec::new();
     if let Err(e) = std::io::stdin().lock().read_to_end(&mut raw) {
         eprintln!("frontdesk ingest-mail: cannot read the message from standard input: {e}");
         return ExitCode::from(EX_IOERR);
     }
+    match settings.mail_socket_path().map(|socket| hand_over(&socket, &raw)) {
+        Some(Handoff::Taken(line)) => {
+            eprintln!("frontdesk ingest-mail: {line} (by the running instance)");
+            return ExitCode::SUCCESS;
+        }
+        Some(Handoff::Retry(why)) => {
+            eprintln!("frontdesk ingest-mail: {why}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+        Some(Handoff::NotTaken(Some(why))) => {
+            eprintln!("frontdesk ingest-mail: {why}; storing the message directly");
+        }
+        Some(Handoff::NotTaken(None)) | None => {}
+    }
+    // One thread: threads cost more than they give for one message.
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(store(settings, &raw)),
+        Err(e) => {
+            eprintln!("frontdesk ingest-mail: cannot start: {e}");
+            ExitCode::from(EX_TEMPFAIL)
+        }
+    }
+}
+
+/// Opens the database and stores `raw` in this process.
+async fn store(settings: &Settings, raw: &[u8]) -> ExitCode {
     let mailer = match Mailer::from_settings(settings) {
         Ok(mailer) => mailer,
         Err(e) => {
@@ -34,8 +69,7 @@ pub async fn run(settings: &Settings) -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
-    let url = crate::startup::sqlite_url_with_default_path(&settings.database_url);
-    let db = match Db::open(&url, 1).await {
+    let db = match Db::open(&settings.database_url(), 1).await {
         Ok(db) => db,
         Err(e) => return unavailable(&e),
     };
@@ -45,7 +79,7 @@ pub async fn run(settings: &Settings) -> ExitCode {
     };
     let public_url = settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
     let ctx = IngestContext::new(settings, &mailer, &public_url, company);
-    match ingest(&db, &ctx, &raw, Source::Pipe, chrono::Utc::now()).await {
+    match ingest(&db, &ctx, raw, Source::Pipe, chrono::Utc::now()).await {
         Ok(outcome) => {
             eprintln!("frontdesk ingest-mail: {}", outcome.describe());
             ExitCode::SUCCESS
