@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PhoneParser;
 use crate::email::Mailer;
-use crate::ingest_mail::listener::MailSocket;
+use crate::ingest_mail::listener::BoundSocket;
 use crate::routes;
 use crate::services::{agents, profiles, settings};
 
@@ -69,7 +69,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     /// Where `ingest-mail` hands this instance messages, when it has the socket.
-    mail_socket: Option<MailSocket>,
+    mail_socket: Option<BoundSocket>,
 }
 
 impl Application {
@@ -160,9 +160,11 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
+        // Bound here, so that once the instance is built `ingest-mail` finds it; connections
+        // wait in the socket's backlog until `run` serves them.
         let settings = &state.settings;
         let mail_socket =
-            settings.mail_socket_path().and_then(|path| MailSocket::bind(&path, settings.sqlite_file().as_deref()));
+            settings.mail_socket_path().and_then(|path| BoundSocket::bind(&path, settings.sqlite_file().as_deref()));
         Ok(Self { port, server, state, mail_socket })
     }
 
@@ -190,20 +192,11 @@ impl Application {
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
         let sessions = tokio::spawn(session_cache::listen(self.state.db.conn.clone(), self.state.sessions.clone()));
-        let piped = match &self.mail_socket {
-            Some(socket) => Some(socket.serve(self.state.clone())?),
-            None => None,
-        };
-        let piped_handle = piped.as_ref().map(Server::handle);
-        let piped = piped.map(tokio::spawn);
+        let piped = self.mail_socket.and_then(|bound| bound.serve(self.state.clone()));
         let result = self.server.await;
-        if let Some(handle) = piped_handle {
-            handle.stop(true).await;
+        if let Some(piped) = piped {
+            piped.close().await;
         }
-        if let Some(socket) = &self.mail_socket {
-            socket.remove();
-        }
-        drop(piped);
         sessions.abort();
         housekeeping.abort();
         outbox.abort();

@@ -10,7 +10,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -19,37 +19,27 @@ use futures_util::StreamExt;
 use crate::services::inbound::{ingest, quarantine_oversized, Source, HEADERS_KEPT};
 use crate::startup::AppState;
 
-/// A bound mail socket, removed again when the instance stops.
+/// The mail socket, bound but not served yet.
 #[derive(Debug)]
-pub struct MailSocket {
+pub struct BoundSocket {
     path: PathBuf,
-    listener: UnixListener,
     inode: u64,
+    listener: UnixListener,
 }
 
-impl MailSocket {
+/// The mail socket of a running instance, removed again when the instance stops.
+pub struct MailSocket {
+    path: PathBuf,
+    inode: u64,
+    server: ServerHandle,
+}
+
+impl BoundSocket {
     /// Binds `path`, unless another running instance has it already. Any failure is logged and
     /// leaves the instance without a socket: `ingest-mail` then stores messages itself.
     #[must_use]
     pub fn bind(path: &Path, database_file: Option<&Path>) -> Option<Self> {
-        let listener = match UnixListener::bind(path) {
-            Ok(listener) => listener,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                if UnixStream::connect(path).is_ok() {
-                    tracing::info!(socket = %path.display(), "another instance takes piped mail on this socket");
-                    return None;
-                }
-                // Left behind by an instance that stopped without removing it.
-                let _ = std::fs::remove_file(path);
-                UnixListener::bind(path)
-                    .map_err(|e| tracing::warn!(socket = %path.display(), error = %e, "cannot take piped mail"))
-                    .ok()?
-            }
-            Err(e) => {
-                tracing::warn!(socket = %path.display(), error = %e, "cannot take piped mail; ingest-mail will store messages itself");
-                return None;
-            }
-        };
+        let listener = bind(path)?;
         if let Some(mode) =
             database_file.and_then(|f| std::fs::metadata(f).ok()).map(|m| m.permissions().mode() & 0o666)
         {
@@ -58,33 +48,72 @@ impl MailSocket {
             }
         }
         let inode = std::fs::metadata(path).map(|m| m.ino()).unwrap_or_default();
-        tracing::info!(socket = %path.display(), "taking piped mail");
-        Some(Self { path: path.to_owned(), listener, inode })
+        Some(Self { path: path.to_owned(), inode, listener })
     }
 
-    /// Serves `POST /mail` on the socket. Signals are left to the main server, whose end stops
-    /// this one too (see [`MailSocket::remove`]).
-    ///
-    /// # Errors
-    /// When the listener cannot be handed to the server.
-    pub fn serve(&self, state: web::Data<AppState>) -> std::io::Result<Server> {
-        let listener = self.listener.try_clone()?;
-        Ok(HttpServer::new(move || {
-            App::new().app_data(state.clone()).wrap(TracingLogger::default()).route("/mail", web::post().to(take))
-        })
-        .workers(2)
-        .disable_signals()
-        .shutdown_timeout(10)
-        .listen_uds(listener)?
-        .run())
+    /// Serves `POST /mail` on the socket. When that fails the socket file is removed, so that
+    /// `ingest-mail` stores messages itself instead of waiting for an answer that never comes.
+    #[must_use]
+    pub fn serve(self, state: web::Data<AppState>) -> Option<MailSocket> {
+        let server = match serve(self.listener, state) {
+            Ok(server) => server,
+            Err(e) => {
+                tracing::warn!(socket = %self.path.display(), error = %e, "cannot take piped mail");
+                let _ = std::fs::remove_file(&self.path);
+                return None;
+            }
+        };
+        let handle = server.handle();
+        tokio::spawn(server);
+        tracing::info!(socket = %self.path.display(), "taking piped mail");
+        Some(MailSocket { path: self.path, inode: self.inode, server: handle })
     }
+}
 
-    /// Removes the socket file, unless another instance has bound the path since.
-    pub fn remove(&self) {
+impl MailSocket {
+    /// Stops serving (messages being stored are finished) and removes the socket file, unless
+    /// another instance has bound the path since.
+    pub async fn close(self) {
+        self.server.stop(true).await;
         if std::fs::metadata(&self.path).is_ok_and(|m| m.ino() == self.inode) {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// A listener on `path`, taking over a socket file left by an instance that is gone.
+fn bind(path: &Path) -> Option<UnixListener> {
+    match UnixListener::bind(path) {
+        Ok(listener) => Some(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            if UnixStream::connect(path).is_ok() {
+                tracing::info!(socket = %path.display(), "another instance takes piped mail on this socket");
+                return None;
+            }
+            // Left behind by an instance that stopped without removing it.
+            let _ = std::fs::remove_file(path);
+            UnixListener::bind(path)
+                .map_err(|e| tracing::warn!(socket = %path.display(), error = %e, "cannot take piped mail"))
+                .ok()
+        }
+        Err(e) => {
+            tracing::warn!(socket = %path.display(), error = %e, "cannot take piped mail; ingest-mail will store messages itself");
+            None
+        }
+    }
+}
+
+/// The one-route HTTP server on the socket. Signals are left to the main server, whose end
+/// stops this one too (see [`MailSocket::close`]).
+fn serve(listener: UnixListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new().app_data(state.clone()).wrap(TracingLogger::default()).route("/mail", web::post().to(take))
+    })
+    .workers(2)
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen_uds(listener)?
+    .run())
 }
 
 /// Stores one message: 200 with the outcome's line, or 503 when the database is unavailable

@@ -430,6 +430,51 @@ async fn a_socket_left_by_a_stopped_instance_loses_no_mail_and_the_next_instance
 }
 
 #[tokio::test]
+async fn a_served_instance_takes_piped_mail_beside_its_sqlite_file_and_removes_the_socket_when_stopped() {
+    // The real binary, as `cargo run --release` starts it, with no mail setting at all.
+    let dir = std::env::temp_dir().join(format!("fdt-serve-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}", dir.join("frontdesk.db").display());
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .env("DATABASE_URL", &url)
+        .env("FRONTDESK_LISTEN", "127.0.0.1:0")
+        .env("FRONTDESK_LOG", "warn")
+        .env_remove("FRONTDESK_MAIL_SOCKET")
+        .spawn()
+        .expect("start frontdesk");
+    let socket = dir.join("frontdesk.db-mail.sock");
+    for _ in 0..300 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(socket.exists(), "no mail socket beside the database");
+    let path = socket.display().to_string();
+    let raw = message("Sam <sam@example.com>", "Hello", Some("sam1@x.example.com"), "", "Hi\n");
+    let out = pipe_with(&url, &raw, &[("FRONTDESK_MAIL_SOCKET", &path)]).await;
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("opened ticket #1001") && out.stderr.contains("(by the running instance)"),
+        "{}",
+        out.stderr
+    );
+
+    // Stopped as a service manager stops it: the socket goes with it, and the next mail is
+    // stored by `ingest-mail` itself.
+    let killed = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let stopped = tokio::task::spawn_blocking(move || server.wait()).await.expect("join").expect("wait");
+    assert!(stopped.success(), "{stopped:?}");
+    assert!(!socket.exists(), "the socket file is removed");
+    let raw = message("Sam <sam@example.com>", "Again", Some("sam2@x.example.com"), "", "Hi\n");
+    let out = pipe_with(&url, &raw, &[("FRONTDESK_MAIL_SOCKET", &path)]).await;
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("opened ticket #1002") && !out.stderr.contains("running instance"), "{}", out.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
 async fn the_running_instance_applies_its_own_size_limit_to_piped_mail() {
     let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.max_mail_mb = 1).await;
     let socket = app.state.settings.mail_socket_path().expect("socket").display().to_string();
