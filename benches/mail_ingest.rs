@@ -143,6 +143,11 @@ async fn main() -> anyhow::Result<()> {
     settings.listen = "127.0.0.1:0".into();
     settings.mail_from = Some("help@bench.example".into());
     settings.mail_poll_interval = 3600; // the IMAP run below polls by itself
+    if settings.mail_socket_path().is_none() {
+        // PostgreSQL: no database file to put the socket beside.
+        settings.mail_socket =
+            Some(std::env::temp_dir().join(format!("frontdesk-bench-{run}.sock")).display().to_string());
+    }
     let socket = settings.mail_socket_path().map(|p| p.display().to_string()).unwrap_or_default();
     let instance = Application::build(settings).await?;
     tokio::spawn(instance.run());
