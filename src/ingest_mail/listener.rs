@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use futures_util::StreamExt;
 use tracing_actix_web::TracingLogger;
 
-use futures_util::StreamExt;
-
-use crate::services::inbound::{ingest, quarantine_oversized, Source, HEADERS_KEPT};
+use crate::services::inbound::{ingest, quarantine_oversized, Limits, Source, HEADERS_KEPT};
 use crate::startup::AppState;
 
 /// The mail socket, bound but not served yet.
@@ -120,7 +119,7 @@ fn serve(listener: UnixListener, state: web::Data<AppState>) -> std::io::Result<
 /// (the mail server tries again later). The instance's own settings apply (size limits, the
 /// acknowledgement brake, the contact owner), whatever the environment of `ingest-mail`.
 async fn take(state: web::Data<AppState>, mut body: web::Payload) -> HttpResponse {
-    let limit = state.settings.max_mail_mb as usize * 1024 * 1024;
+    let limit = Limits::from_settings(&state.settings).max_mail_bytes;
     // A mail over the limit is read to its end (the sender is still writing it) but only its
     // start is kept, for the quarantine's copy of its headers.
     let (mut raw, mut size) = (web::BytesMut::new(), 0usize);
