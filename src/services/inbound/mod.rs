@@ -126,6 +126,10 @@ pub async fn ingest(
     source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, sea_orm::DbErr> {
+    // Too large to keep whole: only its headers go to the quarantine.
+    if raw.len() > ctx.limits.max_mail_bytes {
+        return quarantine_oversized(db, ctx, raw, raw.len(), source, now).await;
+    }
     let reason = match accept(db, ctx, raw, source, now).await {
         Ok(Ok(outcome)) => return Ok(outcome),
         Ok(Err(reason)) => reason,
@@ -142,9 +146,6 @@ pub async fn ingest(
             };
         }
     };
-    if raw.len() > ctx.limits.max_mail_bytes {
-        return quarantine_oversized(db, ctx, raw, raw.len(), source, now).await;
-    }
     quarantined(db, raw, reason, source, true, now).await
 }
 
