@@ -70,7 +70,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<String, sea_orm::DbErr> {
     let (row, message_id) = row(mail, domain, now);
-    row.insert(conn).await?;
+    outbox::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(message_id)
 }
 
@@ -88,7 +88,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
         return Ok(());
     }
     let rows: Vec<outbox::ActiveModel> = mails.into_iter().map(|m| row(m, domain, now).0).collect();
-    outbox::Entity::insert_many(rows).exec(conn).await?;
+    outbox::Entity::insert_many(rows).exec_without_returning(conn).await?;
     Ok(())
 }
 

@@ -55,6 +55,18 @@ pub async fn reindex<C: ConnectionTrait>(
         .filter(contact_search_term::Column::ContactId.eq(contact.id))
         .exec(conn)
         .await?;
+    index(conn, contact, account_name).await
+}
+
+/// Writes the search words of a contact that has none yet (one just created).
+///
+/// # Errors
+/// Database errors.
+pub async fn index<C: ConnectionTrait>(
+    conn: &C,
+    contact: &contact::Model,
+    account_name: Option<&str>,
+) -> Result<(), DbErr> {
     let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, account_name)
         .into_iter()
         .map(|(field, term)| contact_search_term::ActiveModel {
@@ -64,7 +76,7 @@ pub async fn reindex<C: ConnectionTrait>(
         })
         .collect();
     if !rows.is_empty() {
-        contact_search_term::Entity::insert_many(rows).exec(conn).await?;
+        contact_search_term::Entity::insert_many(rows).exec_without_returning(conn).await?;
     }
     Ok(())
 }

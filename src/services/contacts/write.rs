@@ -178,7 +178,7 @@ pub async fn create(
             e.into()
         }
     })?;
-    search_terms::reindex(&txn, &saved, account.as_ref().map(|a| a.name.as_str())).await?;
+    search_terms::index(&txn, &saved, account.as_ref().map(|a| a.name.as_str())).await?;
     record(&txn, saved.id, Some(actor_id), "Contact", None, Some("Created".to_owned())).await?;
     txn.commit().await?;
     Ok(saved.id)
@@ -320,7 +320,7 @@ pub async fn record<C: ConnectionTrait>(
     old: Option<String>,
     new: Option<String>,
 ) -> Result<(), sea_orm::DbErr> {
-    contact_history::ActiveModel {
+    let line = contact_history::ActiveModel {
         contact_id: Set(contact_id),
         agent_id: Set(agent_id),
         field: Set(field.to_owned()),
@@ -328,9 +328,8 @@ pub async fn record<C: ConnectionTrait>(
         new_value: Set(new),
         at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    };
+    contact_history::Entity::insert(line).exec_without_returning(conn).await?;
     Ok(())
 }
 
@@ -377,7 +376,7 @@ pub async fn create_from_channel<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    search_terms::reindex(conn, &saved, None).await?;
+    search_terms::index(conn, &saved, None).await?;
     record(conn, saved.id, None, "Contact", None, Some(format!("Created from {}", new.source.label()))).await?;
     Ok(saved)
 }

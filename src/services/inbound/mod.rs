@@ -17,13 +17,13 @@ mod store;
 mod threading;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
 
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::email::inbound::{read, InboundMail, Noise};
-use crate::entities::{agent, mailbox, message, outbox};
+use crate::entities::{agent, mailbox};
 use crate::services::is_unique_violation;
 
 const MB: usize = 1024 * 1024;
@@ -240,21 +240,6 @@ pub(crate) async fn accept(
         Ok(mail) => mail,
         Err(reason) => return Ok(Err(reason)),
     };
-    // Our own mail coming back (a forwarding rule, an alias that points at itself) is in its
-    // thread already.
-    if ours(&db.conn, &mail.message_id).await? {
-        return Ok(Ok(Outcome::Duplicate));
-    }
-    let support = support_addresses(&db.conn, ctx).await?;
-    if support.iter().any(|a| a == mail.from.as_str()) {
-        return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
-    }
-    let support_address = match source {
-        Source::Mailbox(address) => Some(address.to_owned()),
-        Source::Pipe => {
-            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
-        }
-    };
     let owner = match &ctx.contact_owner {
         Some(email) => {
             let found =
@@ -269,9 +254,21 @@ pub(crate) async fn accept(
     };
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    if stored(&txn, &mail.message_id).await? {
+    // Stored already, or our own mail coming back (a forwarding rule, an alias that points at
+    // itself): it is in its thread already.
+    if known(&txn, &mail.message_id).await? {
         return Ok(Ok(Outcome::Duplicate));
     }
+    let support = support_addresses(&txn, ctx).await?;
+    if support.iter().any(|a| a == mail.from.as_str()) {
+        return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
+    }
+    let support_address = match source {
+        Source::Mailbox(address) => Some(address.to_owned()),
+        Source::Pipe => {
+            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
+        }
+    };
     let written = write(&txn, ctx, &mail, &support, support_address, owner.as_ref(), now).await;
     let outcome = match written {
         Ok(Ok(outcome)) => outcome,
@@ -294,7 +291,7 @@ async fn duplicate_or(
     message_id: &str,
     e: sea_orm::DbErr,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    if is_unique_violation(&e) && stored(&db.conn, message_id).await? {
+    if is_unique_violation(&e) && known(&db.conn, message_id).await? {
         Ok(Ok(Outcome::Duplicate))
     } else {
         Err(e)
@@ -324,28 +321,19 @@ async fn support_addresses<C: ConnectionTrait>(conn: &C, ctx: &IngestContext) ->
     Ok(addresses)
 }
 
-/// Whether a message with this Message-ID is stored already.
-async fn stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
-    Ok(message::Entity::find()
-        .select_only()
-        .column(message::Column::Id)
-        .filter(message::Column::MessageId.eq(message_id))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .is_some())
-}
-
-/// Whether the Message-ID is one of the mails we sent.
-async fn ours<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
-    Ok(outbox::Entity::find()
-        .select_only()
-        .column(outbox::Column::Id)
-        .filter(outbox::Column::MessageId.eq(message_id))
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .is_some())
+/// Whether a mail with this Message-ID is stored already or is one we sent: one query, both
+/// lookups index-backed.
+async fn known<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    let found = conn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            "SELECT 1 AS found FROM messages WHERE message_id = $1 \
+             UNION ALL SELECT 1 FROM outbox WHERE message_id = $1 LIMIT 1",
+            [message_id.into()],
+        ))
+        .await?;
+    Ok(found.is_some())
 }
 
 fn megabytes(bytes: usize) -> String {

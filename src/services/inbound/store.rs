@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 
 use super::{IngestContext, Outcome, Rejection};
@@ -108,14 +108,15 @@ async fn find_contact(txn: &DatabaseTransaction, email: &Email) -> Result<Option
 }
 
 /// Creates the sender's contact. Two first mails from one address at the same moment race for
-/// the unique email; the loser's insert fails inside its savepoint and it takes the winner's.
+/// the unique email on PostgreSQL; the loser's insert fails inside its savepoint and it takes
+/// the winner's. On SQLite the transaction holds the write lock from its start (see
+/// `Db::begin_write`), so no other writer can come between the lookup and the insert.
 async fn create_contact(
     txn: &DatabaseTransaction,
     mail: &InboundMail,
     owner: Option<&agent::Model>,
 ) -> Result<(contact::Model, bool), sea_orm::DbErr> {
     let (first, last) = sender_name(mail.from_name.as_deref(), &mail.from);
-    let savepoint = txn.begin().await?;
     let new = ChannelContact {
         first_name: first.as_deref(),
         last_name: &last,
@@ -124,6 +125,10 @@ async fn create_contact(
         help_center_status: "not_invited",
         owner,
     };
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        return Ok((create_from_channel(txn, new, None).await?, true));
+    }
+    let savepoint = txn.begin().await?;
     match create_from_channel(&savepoint, new, None).await {
         Ok(c) => {
             savepoint.commit().await?;
@@ -158,15 +163,14 @@ async fn insert_message(
         // Sanitised by `screen`.
         body_html: Set(mail.html.clone()),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    let message_id = message::Entity::insert(entry).exec(txn).await?.last_insert_id;
     if mail.files.is_empty() {
         return Ok(());
     }
     let files = mail.files.iter().map(|f| attachment::ActiveModel {
         ticket_id: Set(ticket_id),
-        message_id: Set(entry.id),
+        message_id: Set(message_id),
         filename: Set(f.filename.clone()),
         content_type: Set(f.content_type.clone()),
         size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
@@ -174,7 +178,7 @@ async fn insert_message(
         created_at: Set(now),
         ..Default::default()
     });
-    attachment::Entity::insert_many(files).exec(txn).await?;
+    attachment::Entity::insert_many(files).exec_without_returning(txn).await?;
     Ok(())
 }
 
