@@ -23,6 +23,10 @@ use tokio::sync::{Mutex, MutexGuard};
 pub struct Db {
     pub conn: DatabaseConnection,
     gate: Option<Arc<Mutex<()>>>,
+    /// SQLite: the one connection write transactions run on. A connection drops its page cache
+    /// whenever another connection has committed; with every write on this one, it keeps the
+    /// pages it wrote last instead of reading them back from the write-ahead log each time.
+    writer: Option<DatabaseConnection>,
 }
 
 /// `stmt` with its trailing `LIMIT` parameter written into the SQL as a number. PostgreSQL
@@ -102,15 +106,27 @@ impl Db {
                 // grown past this many pages (64 MB), so a write is not stalled for seconds by a
                 // checkpoint at the default 1,000 pages.
                 .pragma("wal_autocheckpoint", "16384");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(pool_size.max(1))
-                // A ping before every query doubles the round trips to the connection's worker
-                // thread; a broken SQLite connection is not something a ping would catch anyway.
-                .test_before_acquire(false)
-                .connect_with(options)
-                .await
-                .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))?;
-            Self { conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), gate: Some(Arc::new(Mutex::new(()))) }
+            let pool = |size: u32| {
+                SqlitePoolOptions::new()
+                    .max_connections(size)
+                    // A ping before every query doubles the round trips to the connection's
+                    // worker thread; a broken SQLite connection is not something a ping would
+                    // catch anyway.
+                    .test_before_acquire(false)
+                    .connect_with(options.clone())
+            };
+            let sqlx_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
+            let readers = pool(pool_size.max(1)).await.map_err(sqlx_err)?;
+            // A one-connection process (`ingest-mail`) writes on the one it has.
+            let writer = match pool_size {
+                0 | 1 => None,
+                _ => Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool(1).await.map_err(sqlx_err)?)),
+            };
+            Self {
+                conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+                gate: Some(Arc::new(Mutex::new(()))),
+                writer,
+            }
         } else {
             let mut options = ConnectOptions::new(url);
             options
@@ -121,7 +137,7 @@ impl Db {
                 // connection surfaces as an error that the pool replaces.
                 .test_before_acquire(false)
                 .sqlx_logging(false);
-            Self { conn: Database::connect(options).await?, gate: None }
+            Self { conn: Database::connect(options).await?, gate: None, writer: None }
         };
         Migrator::up(&db.conn, None).await?;
         Ok(db)
@@ -194,7 +210,7 @@ impl Db {
     /// # Errors
     /// Database errors.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        let txn = self.conn.begin().await?;
+        let txn = self.writer.as_ref().unwrap_or(&self.conn).begin().await?;
         if self.backend() == DbBackend::Sqlite {
             txn.execute_unprepared("UPDATE settings SET value = value WHERE 0").await?;
         }

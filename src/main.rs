@@ -20,11 +20,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             telemetry::init(&cli.settings.log);
             runtime()?.block_on(seed::run(&cli.settings, &args))?;
         }
-        Command::IngestMail => {
-            // Quiet unless something is wrong: the outcome line is printed anyway.
-            telemetry::init_stderr("error");
-            return Ok(ingest_mail::run(&cli.settings));
-        }
+        Command::IngestMail => return Ok(ingest_mail::run(&cli.settings)),
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

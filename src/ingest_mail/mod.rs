@@ -50,6 +50,10 @@ pub fn run(settings: &Settings) -> ExitCode {
         }
         Some(Handoff::NotTaken(None)) | None => {}
     }
+    // Logging is set up only here: a hand-off logs nothing, and each process start counts
+    // when the mail server runs one per message. Quiet unless something is wrong: the outcome
+    // line is printed anyway.
+    crate::telemetry::init_stderr("error");
     // One thread: threads cost more than they give for one message.
     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(store(settings, &raw)),
