@@ -357,3 +357,43 @@ async fn awkward_mail_in_the_folder_never_stops_the_poller() {
     let held = frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("q");
     assert!(held.iter().all(|q| q.source == "imap:help@acme.example"));
 }
+
+#[tokio::test]
+async fn a_mail_the_database_refuses_is_quarantined_and_the_rest_of_its_run_is_still_stored() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    for n in 1..=5 {
+        let id = format!("r{n}@x.example.com");
+        deliver_to(&account, &message("ann@example.com", &format!("Broken screen {n}"), Some(&id), "", "Cracked.\n"))
+            .await;
+    }
+    assert_eq!(poll(&app).await.ingested, 5);
+    // Ticket numbers set back onto #1001..#1005: a new ticket now fails on its number (on
+    // PostgreSQL each try takes the next one from the sequence, and meets the next ticket).
+    app.exec(match app.state.db.backend() {
+        sea_orm::DbBackend::Postgres => "SELECT setval('ticket_numbers', 1000)",
+        _ => "UPDATE counters SET value = 1000 WHERE name = 'ticket_number'",
+    })
+    .await;
+    // One run: a reply (needs no new number) between two new tickets (the database refuses).
+    deliver_to(&account, &message("bob@example.com", "New one", Some("s1@x.example.com"), "", "Hi\n")).await;
+    deliver_to(
+        &account,
+        &message("ann@example.com", "Re: [#1001] Broken screen 1", Some("s2@x.example.com"), "", "Still.\n"),
+    )
+    .await;
+    deliver_to(&account, &message("cy@example.com", "Another", Some("s3@x.example.com"), "", "Hello\n")).await;
+    let report = poll_when_due(&app).await;
+    assert_eq!((report.ingested, report.failed), (3, 0), "{report:?}");
+    assert_eq!(unseen(&account).await, 0, "nothing is left to be fetched again");
+    assert_eq!(app.count("tickets").await, 5);
+    assert_eq!(app.count("messages").await, 6, "the reply is in ticket #1001's thread");
+    let held = frontdesk::entities::quarantine::Entity::find().all(&app.state.db.conn).await.expect("q");
+    let mut senders: Vec<_> = held.iter().filter_map(|q| q.sender.clone()).collect();
+    senders.sort();
+    assert_eq!(senders, ["bob@example.com", "cy@example.com"]);
+    assert!(held.iter().all(|q| q.whole && q.reason.starts_with("Storing it failed")), "{held:?}");
+}

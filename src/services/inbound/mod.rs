@@ -240,37 +240,11 @@ pub(crate) async fn accept(
         Ok(mail) => mail,
         Err(reason) => return Ok(Err(reason)),
     };
-    let owner = match &ctx.contact_owner {
-        Some(email) => {
-            let found =
-                agent::Entity::find().filter(agent::Column::Email.eq(email.to_lowercase())).one(&db.conn).await?;
-            if found.is_none() {
-                // The contact is still created, without an owner; the setting needs fixing.
-                tracing::warn!(%email, "FRONTDESK_EMAIL_CONTACT_OWNER names no agent; contacts from mail get no owner");
-            }
-            found
-        }
-        None => None,
-    };
+    let owner = contact_owner(db, ctx).await?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    // Stored already, or our own mail coming back (a forwarding rule, an alias that points at
-    // itself): it is in its thread already.
-    if known(&txn, &mail.message_id).await? {
-        return Ok(Ok(Outcome::Duplicate));
-    }
     let support = support_addresses(&txn, ctx).await?;
-    if support.iter().any(|a| a == mail.from.as_str()) {
-        return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
-    }
-    let support_address = match source {
-        Source::Mailbox(address) => Some(address.to_owned()),
-        Source::Pipe => {
-            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
-        }
-    };
-    let written = write(&txn, ctx, &mail, &support, support_address, owner.as_ref(), now).await;
-    let outcome = match written {
+    let outcome = match store_in(&txn, ctx, &mail, &support, source, owner.as_ref(), now).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(reason)) => return Ok(Err(reason)),
         Err(e) => {
@@ -282,6 +256,109 @@ pub(crate) async fn accept(
         Ok(()) => Ok(Ok(outcome)),
         Err(e) => duplicate_or(db, &mail.message_id, e).await,
     }
+}
+
+/// Ingests a run of fetched mails, in their order, in one write transaction: the IMAP
+/// poller's way, where a transaction each cost a fifth of the time per mail. One outcome per
+/// mail. Should the database refuse any of them, the run is rolled back and each mail goes
+/// through [`ingest`] alone: one mail that cannot be stored costs the others only speed.
+///
+/// # Errors
+/// As [`ingest`].
+pub async fn ingest_run(
+    db: &Db,
+    ctx: &IngestContext,
+    raws: &[Vec<u8>],
+    source: Source<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outcome>, sea_orm::DbErr> {
+    // `None`: too large to read; `ingest` keeps its headers.
+    let screened: Vec<Option<Result<InboundMail, Rejection>>> =
+        raws.iter().map(|raw| (raw.len() <= ctx.limits.max_mail_bytes).then(|| screen(raw, &ctx.limits))).collect();
+    let stored = match store_together(db, ctx, &screened, source, now).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(error = %e, mails = raws.len(), "storing a run of mails together failed; storing them one by one");
+            let mut outcomes = Vec::with_capacity(raws.len());
+            for raw in raws {
+                outcomes.push(ingest(db, ctx, raw, source, now).await?);
+            }
+            return Ok(outcomes);
+        }
+    };
+    // After the commit, as `ingest` does them: the quarantine, and mails too large to read.
+    let mut outcomes = Vec::with_capacity(raws.len());
+    for (raw, stored) in raws.iter().zip(stored) {
+        outcomes.push(match stored {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(reason)) => quarantined(db, raw, reason, source, true, now).await?,
+            None => ingest(db, ctx, raw, source, now).await?,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Stores the screened mails of a run in one transaction: what became of each (`None` where
+/// there was nothing to read), or the first database error, the whole run rolled back.
+async fn store_together(
+    db: &Db,
+    ctx: &IngestContext,
+    screened: &[Option<Result<InboundMail, Rejection>>],
+    source: Source<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Option<Result<Outcome, Rejection>>>, sea_orm::DbErr> {
+    let owner = contact_owner(db, ctx).await?;
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    let support = support_addresses(&txn, ctx).await?;
+    let mut stored = Vec::with_capacity(screened.len());
+    for mail in screened {
+        stored.push(match mail {
+            Some(Ok(mail)) => Some(store_in(&txn, ctx, mail, &support, source, owner.as_ref(), now).await?),
+            Some(Err(reason)) => Some(Err(reason.clone())),
+            None => None,
+        });
+    }
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// Stores one screened mail inside `txn`, or says why it cannot be (before writing anything).
+async fn store_in(
+    txn: &sea_orm::DatabaseTransaction,
+    ctx: &IngestContext,
+    mail: &InboundMail,
+    support: &[String],
+    source: Source<'_>,
+    owner: Option<&agent::Model>,
+    now: DateTime<Utc>,
+) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
+    // Stored already, or our own mail coming back (a forwarding rule, an alias that points at
+    // itself): it is in its thread already.
+    if known(txn, &mail.message_id).await? {
+        return Ok(Ok(Outcome::Duplicate));
+    }
+    if support.iter().any(|a| a == mail.from.as_str()) {
+        return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
+    }
+    let support_address = match source {
+        Source::Mailbox(address) => Some(address.to_owned()),
+        Source::Pipe => {
+            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
+        }
+    };
+    write(txn, ctx, mail, support, support_address, owner, now).await
+}
+
+/// The agent who owns contacts created from mail (`FRONTDESK_EMAIL_CONTACT_OWNER`), if any.
+async fn contact_owner(db: &Db, ctx: &IngestContext) -> Result<Option<agent::Model>, sea_orm::DbErr> {
+    let Some(email) = &ctx.contact_owner else { return Ok(None) };
+    let found = agent::Entity::find().filter(agent::Column::Email.eq(email.to_lowercase())).one(&db.conn).await?;
+    if found.is_none() {
+        // The contact is still created, without an owner; the setting needs fixing.
+        tracing::warn!(%email, "FRONTDESK_EMAIL_CONTACT_OWNER names no agent; contacts from mail get no owner");
+    }
+    Ok(found)
 }
 
 /// A write that failed on a unique index because a concurrent delivery of the same Message-ID

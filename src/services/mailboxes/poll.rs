@@ -20,7 +20,7 @@ use crate::db::Db;
 use crate::email::imap::Folder;
 use crate::entities::mailbox;
 use crate::secrets::Sealer;
-use crate::services::inbound::{ingest, quarantine, IngestContext, Source};
+use crate::services::inbound::{ingest_run, quarantine, IngestContext, Source};
 
 /// How long a poll may hold its mailbox before another instance may take it over.
 const LEASE_MINUTES: i64 = 10;
@@ -178,11 +178,18 @@ impl Poller {
             }
             let wanted: Vec<u32> = chunk.iter().copied().filter(fits).collect();
             let mut bodies = folder.fetch(&wanted).await?;
-            for &uid in chunk {
-                let raw = if fits(&uid) { bodies.remove(&uid) } else { None };
-                self.ingest_one(db, ctx, m, folder, Fetched { uid, size: sizes.get(&uid).copied(), raw }).await?;
-                round.ingested += 1;
+            let (fetched, unfetched): (Vec<u32>, Vec<u32>) = chunk.iter().partition(|uid| bodies.contains_key(uid));
+            let raws: Vec<Vec<u8>> = fetched.iter().filter_map(|uid| bodies.remove(uid)).collect();
+            let outcomes = ingest_run(db, ctx, &raws, Source::Mailbox(&m.address), Utc::now())
+                .await
+                .map_err(|e| format!("storing a message failed: {e}"))?;
+            for (uid, outcome) in fetched.iter().zip(&outcomes) {
+                tracing::info!(mailbox = %m.address, uid, outcome = %outcome.describe(), "inbound mail");
             }
+            for uid in unfetched {
+                self.quarantine_unfetched(db, ctx, m, folder, uid, sizes.get(&uid).copied()).await?;
+            }
+            round.ingested += u32::try_from(chunk.len()).unwrap_or(u32::MAX);
             folder.mark_seen(chunk).await?;
             let done = chunk.last().copied().unwrap_or_default();
             if last.is_some() {
@@ -197,39 +204,32 @@ impl Poller {
         Ok(())
     }
 
-    /// Stores one fetched message: ingested, or its headers quarantined when it is too large or
-    /// the server sent no content for it. A database error is returned before the message
-    /// counts as done, so it is fetched again next time.
-    async fn ingest_one(
+    /// Quarantines by its headers a message whose content was not fetched: too large, or the
+    /// server sent none. A database error is returned before the message counts as done, so it
+    /// is fetched again next time.
+    async fn quarantine_unfetched(
         &self,
         db: &Db,
         ctx: &IngestContext,
         m: &mailbox::Model,
         folder: &mut Folder,
-        fetched: Fetched,
+        uid: u32,
+        size: Option<u32>,
     ) -> Result<(), String> {
-        let Fetched { uid, size, raw } = fetched;
         let source = Source::Mailbox(&m.address);
-        let Some(raw) = raw else {
-            // Not fetched whole: its headers go to the quarantine with the reason.
-            let reason = match size {
-                Some(s) if s as usize > ctx.limits.max_mail_bytes => format!(
-                    "The message is {:.1} MB and the limit is {} MB (FRONTDESK_MAX_MAIL_MB). Only its headers were kept.",
-                    f64::from(s) / 1_048_576.0,
-                    ctx.limits.max_mail_bytes >> 20
-                ),
-                _ => format!("The IMAP server sent no content for this message (UID {uid}). Only its headers were kept."),
-            };
-            let head = folder.headers(uid).await?.unwrap_or_default();
-            let id = quarantine::store(db, &head, &reason, &source.label(), false, Utc::now())
-                .await
-                .map_err(|e| format!("storing a message failed: {e}"))?;
-            tracing::warn!(mailbox = %m.address, uid, quarantine = id, %reason, "inbound mail quarantined");
-            return Ok(());
+        let reason = match size {
+            Some(s) if s as usize > ctx.limits.max_mail_bytes => format!(
+                "The message is {:.1} MB and the limit is {} MB (FRONTDESK_MAX_MAIL_MB). Only its headers were kept.",
+                f64::from(s) / 1_048_576.0,
+                ctx.limits.max_mail_bytes >> 20
+            ),
+            _ => format!("The IMAP server sent no content for this message (UID {uid}). Only its headers were kept."),
         };
-        let outcome =
-            ingest(db, ctx, &raw, source, Utc::now()).await.map_err(|e| format!("storing a message failed: {e}"))?;
-        tracing::info!(mailbox = %m.address, uid, outcome = %outcome.describe(), "inbound mail");
+        let head = folder.headers(uid).await?.unwrap_or_default();
+        let id = quarantine::store(db, &head, &reason, &source.label(), false, Utc::now())
+            .await
+            .map_err(|e| format!("storing a message failed: {e}"))?;
+        tracing::warn!(mailbox = %m.address, uid, quarantine = id, %reason, "inbound mail quarantined");
         Ok(())
     }
 }
@@ -258,14 +258,6 @@ fn chunks<'a>(uids: &'a [u32], sizes: &HashMap<u32, u32>, max_mail_bytes: usize)
         out.push(&uids[start..]);
     }
     out
-}
-
-/// A message as fetched: its size as the server counts it, and its bytes unless it was too
-/// large to fetch or the server sent none.
-struct Fetched {
-    uid: u32,
-    size: Option<u32>,
-    raw: Option<Vec<u8>>,
 }
 
 /// Where a mailbox's polling has got to.
