@@ -185,11 +185,12 @@ impl Poller {
                 .map_err(|e| format!("storing a message failed: {e}"))?;
             for (uid, outcome) in fetched.iter().zip(&outcomes) {
                 tracing::info!(mailbox = %m.address, uid, outcome = %outcome.describe(), "inbound mail");
+                round.ingested += 1;
             }
             for uid in unfetched {
                 self.quarantine_unfetched(db, ctx, m, folder, uid, sizes.get(&uid).copied()).await?;
+                round.ingested += 1;
             }
-            round.ingested += u32::try_from(chunk.len()).unwrap_or(u32::MAX);
             folder.mark_seen(chunk).await?;
             let done = chunk.last().copied().unwrap_or_default();
             if last.is_some() {
