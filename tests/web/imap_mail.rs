@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::TestApp;
 use crate::inbound_mail::message;
-use crate::mail::{last_mail_to, spawn_app_with_mail};
+use crate::mail::{inbox, last_mail_to, spawn_app_with_mail};
 
 /// The IMAP server to test against, or `None` (with a loud message) when there is none here.
 fn imap_server() -> Option<(String, u16)> {
@@ -120,6 +120,9 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     // The password is stored sealed, never as typed.
     let stored = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
     assert!(!stored.imap_password.contains("secret"));
+    assert!(stored.imap_password.starts_with("v1:"), "{}", stored.imap_password);
+    assert_eq!(app.state.sealer.open(&stored.imap_password).ok().as_deref(), Some(account.password.as_str()));
+    assert!(frontdesk::secrets::Sealer::new("another key").open(&stored.imap_password).is_err());
 
     deliver_to(
         &account,
@@ -181,6 +184,17 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     // The settings page shows the mailbox working.
     let page = app.get("/agent/settings/channels/email").await;
     assert!(page.text().contains("help@acme.example") && page.text().contains("Working"), "{}", page.text());
+
+    // An agent's answer goes out from that address too, threaded under her reply.
+    let form = app.submit("/agent/tickets/1001", "/agent/tickets/1001/replies", &[("reply", "On our way.")]).await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER);
+    let answer = inbox(&app, &sink)
+        .await
+        .into_iter()
+        .find(|m| m.to().contains("melissa@example.com") && m.body().contains("On our way."))
+        .expect("the agent's answer");
+    assert!(answer.header("From").unwrap_or_default().contains("help@acme.example"), "{:?}", answer.header("From"));
+    assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<i3@mail.example.com>"));
 }
 
 /// Polls once the mailbox's interval has passed (the test does not wait for it: it moves the
@@ -314,6 +328,8 @@ async fn test_connection_reports_the_servers_answer() {
     let page = post(fields("secret", "none", port_text.clone())).await;
     let result = page.texts("#test-result").join(" ");
     assert!(result.contains("Connection works") && result.contains("Logged in as"), "{result}");
+    // Dovecot's own greeting, as it said it.
+    assert!(result.contains("(the server said: ") && result.contains("ready"), "{result}");
 
     // TLS from the first byte, on the server's certificate signed by the configured authority.
     let page = post(fields("secret", "tls", "10993".into())).await;

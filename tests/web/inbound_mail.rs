@@ -149,6 +149,7 @@ async fn first_mail_story(via: Via) {
     assert_eq!(melissa.len(), 1);
     assert_eq!((melissa[0].first_name.as_deref(), melissa[0].last_name.as_str()), (Some("Melissa"), "Ortiz"));
     assert_eq!(melissa[0].source, "email");
+    assert_eq!(melissa[0].owner_id, None, "no contact owner is configured");
     let first = ticket_no(&app, 1001).await;
     assert_eq!(
         (first.contact_id, first.channel.as_str(), first.subject.as_str()),
@@ -159,6 +160,7 @@ async fn first_mail_story(via: Via) {
     let ack = last_mail_to(&app, &sink, "melissa@example.com", "[#1001]").await;
     assert!(ack.header("From").unwrap_or_default().contains("support@frontdesk.test"), "{:?}", ack.header("From"));
     assert_eq!(ack.header("In-Reply-To").as_deref(), Some("<m1@mail.example.com>"));
+    assert_eq!(ack.header("References").as_deref(), Some("<m1@mail.example.com>"));
     // Links point at the public URL of whoever stored the mail: the running instance's own,
     // or the one in the environment of `ingest-mail`.
     let public_url = match via {
@@ -210,6 +212,22 @@ async fn first_mail_story(via: Via) {
         .expect("the agent's reply");
     assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<m3@mail.example.com>"));
     assert!(answer.header("References").unwrap_or_default().contains("<m1@mail.example.com>"));
+
+    // Her answer to that joins the thread by its headers alone, though her mail client dropped
+    // the ticket number from the subject.
+    let answer_id = answer.header("Message-ID").expect("Message-ID");
+    let before = thread_of(&app, 1001).await.len();
+    let thanks = message(
+        "melissa@example.com",
+        "Re: technician",
+        Some("m4@mail.example.com"),
+        &format!("In-Reply-To: {answer_id}"),
+        "Thanks!\n",
+    );
+    let said = pipe_via(&app, &thanks, via).await;
+    assert!(said.contains("added to ticket #1001"), "{said}");
+    assert_eq!(thread_of(&app, 1001).await.len(), before + 1);
+    assert_eq!(app.count("tickets").await, 2);
 }
 
 #[tokio::test]
@@ -368,6 +386,23 @@ async fn automatic_mail_is_never_acknowledged_and_acknowledgements_per_sender_ar
     };
     assert_eq!(acks("eager@example.com").await.expect("count"), 2);
     assert_eq!(app.count("tickets").await, 3);
+    // The brake is per sender: someone else writing now is still acknowledged.
+    let other = message("calm@example.com", "Question", Some("c1@x.example.com"), "", "?\n");
+    assert!(pipe_with(&app.database_url, &other, &two).await.stderr.contains("acknowledgement queued"));
+    // And per hour: once the first two are more than an hour old, the next one is acknowledged.
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(61)),
+        )
+        .filter(outbox::Column::ToAddress.eq("eager@example.com"))
+        .exec(&app.state.db.conn)
+        .await
+        .expect("back-date");
+    let later = message("eager@example.com", "Question 4", Some("q4@x.example.com"), "", "?\n");
+    assert!(pipe_with(&app.database_url, &later, &two).await.stderr.contains("acknowledgement queued"));
+    assert_eq!(acks("eager@example.com").await.expect("count"), 3);
+    assert_eq!(acks("calm@example.com").await.expect("count"), 1);
     for (from, header) in [
         ("ooo@example.com", "Auto-Submitted: auto-replied"),
         ("news@example.com", "Precedence: bulk\nList-Id: <news.example.com>"),
@@ -376,7 +411,7 @@ async fn automatic_mail_is_never_acknowledged_and_acknowledgements_per_sender_ar
         let said = pipe(&app, &message(from, "Automatic", Some(&format!("{from}.1@x")), header, "Robot text.\n")).await;
         assert!(said.contains("not acknowledged"), "{from}: {said}");
     }
-    assert_eq!(outbox::Entity::find().count(&app.state.db.conn).await.expect("count"), 2);
+    assert_eq!(outbox::Entity::find().count(&app.state.db.conn).await.expect("count"), 4);
 }
 
 #[tokio::test]
@@ -784,6 +819,11 @@ async fn the_quarantine_pages_through_older_messages() {
     assert_eq!(rows.len(), 10);
     assert!(rows[0].contains("Broken 10") && rows[9].contains("Broken 1"), "{} / {}", rows[0], rows[9]);
     assert!(!second.has("nav.pager a"));
+    // Past the oldest (the rest was discarded meanwhile): said so, with the way back.
+    let past = app.get(&format!("{quarantine}?older=1")).await;
+    assert!(!past.has("table.quarantine"));
+    assert!(past.text().contains("No older message is waiting"), "{}", past.text());
+    assert_eq!(app.link_to(&format!("{quarantine}?older=1"), "p.muted a", "Back to the newest").await, quarantine);
     assert_eq!(app.get(&format!("{quarantine}?older=abc")).await.status, StatusCode::BAD_REQUEST);
 }
 

@@ -232,6 +232,8 @@ struct QuarantinePage {
     held: Vec<Held>,
     /// The next (older) page.
     older: Option<String>,
+    /// Not the first page: an empty one means the newer messages were all that was left.
+    paged: bool,
 }
 
 /// Which page of the quarantine.
@@ -250,7 +252,8 @@ pub async fn quarantine_index(
     agent.require_admin()?;
     let (held, next) = quarantine::page(&state.db, query.older, QUARANTINE_PAGE).await?;
     let older = next.map(|id| format!("{QUARANTINE}?older={id}"));
-    page::ok(&QuarantinePage { layout: Layout::new(&agent, "settings", "Quarantine"), held, older })
+    let paged = query.older.is_some();
+    page::ok(&QuarantinePage { layout: Layout::new(&agent, "settings", "Quarantine"), held, older, paged })
 }
 
 /// `GET /agent/settings/channels/email/quarantine/{id}/message.eml`: the message as received.
