@@ -291,6 +291,35 @@ async fn two_instances_never_poll_one_mailbox_at_the_same_time() {
 }
 
 #[tokio::test]
+async fn a_mailbox_held_by_an_instance_that_died_is_polled_again_once_its_lease_runs_out() {
+    use sea_orm::sea_query::Expr;
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    deliver_to(&account, &message("ann@example.com", "Hello", Some("lease1@x.example.com"), "", "?\n")).await;
+    let lease = |until: chrono::DateTime<chrono::Utc>| {
+        mailbox::Entity::update_many()
+            .col_expr(mailbox::Column::LeaseHolder, Expr::value("an instance that was killed"))
+            .col_expr(mailbox::Column::LeaseUntil, Expr::value(until))
+            .exec(&app.state.db.conn)
+    };
+    // While another instance's lease runs, nobody else polls the mailbox.
+    lease(chrono::Utc::now() + chrono::Duration::minutes(2)).await.expect("lease");
+    let report = poll(&app).await;
+    assert_eq!((report.polled, report.ingested), (0, 0), "{report:?}");
+    assert_eq!(app.count("tickets").await, 0);
+    // Once it has run out (its holder never came back to release it), the next poll takes over.
+    lease(chrono::Utc::now() - chrono::Duration::seconds(1)).await.expect("lease");
+    let report = poll(&app).await;
+    assert_eq!((report.polled, report.ingested), (1, 1), "{report:?}");
+    assert_eq!(app.count("tickets").await, 1);
+    let mailbox = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
+    assert_eq!((mailbox.lease_holder, mailbox.lease_until), (None, None), "released after the poll");
+}
+
+#[tokio::test]
 async fn test_connection_reports_the_servers_answer() {
     let Some((host, port)) = imap_server() else { return };
     let ca = std::env::var("FRONTDESK_TEST_IMAP_CA").unwrap_or_else(|_| "/tmp/frontdesk-dovecot/tls/ca.pem".into());
