@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::TestApp;
 use crate::inbound_mail::message;
-use crate::mail::{inbox, last_mail_to, spawn_app_with_mail};
+use crate::mail::{last_mail_to, mail_to_saying, spawn_app_with_mail};
 
 /// The IMAP server to test against, or `None` (with a loud message) when there is none here.
 fn imap_server() -> Option<(String, u16)> {
@@ -188,11 +188,7 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     // An agent's answer goes out from that address too, threaded under her reply.
     let form = app.submit("/agent/tickets/1001", "/agent/tickets/1001/replies", &[("reply", "On our way.")]).await;
     assert_eq!(form.status, StatusCode::SEE_OTHER);
-    let answer = inbox(&app, &sink)
-        .await
-        .into_iter()
-        .find(|m| m.to().contains("melissa@example.com") && m.body().contains("On our way."))
-        .expect("the agent's answer");
+    let answer = mail_to_saying(&app, &sink, "melissa@example.com", "On our way.").await;
     assert!(answer.header("From").unwrap_or_default().contains("help@acme.example"), "{:?}", answer.header("From"));
     assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<i3@mail.example.com>"));
 }

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::helpers::TestApp;
-use crate::mail::{inbox, last_mail_to, spawn_app_with_mail};
+use crate::mail::{last_mail_to, mail_to_saying, spawn_app_with_mail};
 
 /// What `ingest-mail` did: its exit status and what it said on standard error.
 pub struct Piped {
@@ -205,11 +205,7 @@ async fn first_mail_story(via: Via) {
         .submit("/agent/tickets/1001", "/agent/tickets/1001/replies", &[("reply", "A technician is on the way.")])
         .await;
     assert_eq!(form.status, StatusCode::SEE_OTHER);
-    let answer = inbox(&app, &sink)
-        .await
-        .into_iter()
-        .find(|m| m.to().contains("melissa@example.com") && m.body().contains("A technician is on the way."))
-        .expect("the agent's reply");
+    let answer = mail_to_saying(&app, &sink, "melissa@example.com", "A technician is on the way.").await;
     assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<m3@mail.example.com>"));
     assert!(answer.header("References").unwrap_or_default().contains("<m1@mail.example.com>"));
 

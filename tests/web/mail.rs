@@ -103,6 +103,16 @@ pub async fn inbox(app: &TestApp, sink: &SmtpSink) -> Vec<Mail> {
     sink.messages().into_iter().map(|raw| Mail { raw }).collect()
 }
 
+/// The newest message to `address` whose text contains `text`.
+pub async fn mail_to_saying(app: &TestApp, sink: &SmtpSink, address: &str, text: &str) -> Mail {
+    let all = inbox(app, sink).await;
+    all.iter()
+        .rev()
+        .find(|m| m.to().contains(address) && m.body().contains(text))
+        .cloned()
+        .unwrap_or_else(|| panic!("no mail to {address} saying {text:?} in {all:#?}"))
+}
+
 /// The newest message to `address` whose subject contains `subject`.
 pub async fn last_mail_to(app: &TestApp, sink: &SmtpSink, address: &str, subject: &str) -> Mail {
     let all = inbox(app, sink).await;
