@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use crate::helpers::TestApp;
 use crate::inbound_mail::message;
 use crate::mail::{last_mail_to, mail_to_saying, spawn_app_with_mail};
+use crate::smtp_sink::SmtpSink;
 
 /// The IMAP server to test against, or `None` (with a loud message) when there is none here.
 fn imap_server() -> Option<(String, u16)> {
@@ -77,6 +78,17 @@ async fn unseen(account: &ImapAccount) -> usize {
 }
 
 /// Sets up the support address through the console, as an administrator would.
+/// An app whose administrator has set up help@acme.example on a fresh mailbox of the test
+/// server, or `None` (said loudly) when there is no server here.
+async fn app_with_support_address() -> Option<(TestApp, SmtpSink, ImapAccount)> {
+    let (host, port) = imap_server()?;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    Some((app, sink, account))
+}
+
 async fn add_support_address(app: &TestApp, address: &str, account: &ImapAccount) {
     let port = account.port.to_string();
     let page = app
@@ -112,11 +124,7 @@ async fn contacts_with(app: &TestApp, email: &str) -> usize {
 
 #[tokio::test]
 async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_back() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, sink, account)) = app_with_support_address().await else { return };
     // The password is stored sealed, never as typed.
     let stored = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
     assert!(!stored.imap_password.contains("secret"));
@@ -257,11 +265,7 @@ async fn mail_too_large_for_the_limit_is_quarantined_by_its_headers_without_bein
 
 #[tokio::test]
 async fn two_instances_never_poll_one_mailbox_at_the_same_time() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address().await else { return };
     for n in 0..5 {
         deliver_to(
             &account,
@@ -289,11 +293,7 @@ async fn two_instances_never_poll_one_mailbox_at_the_same_time() {
 #[tokio::test]
 async fn a_mailbox_held_by_an_instance_that_died_is_polled_again_once_its_lease_runs_out() {
     use sea_orm::sea_query::Expr;
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address().await else { return };
     deliver_to(&account, &message("ann@example.com", "Hello", Some("lease1@x.example.com"), "", "?\n")).await;
     let lease = |until: chrono::DateTime<chrono::Utc>| {
         mailbox::Entity::update_many()
@@ -372,11 +372,7 @@ async fn test_connection_reports_the_servers_answer() {
 
 #[tokio::test]
 async fn awkward_mail_in_the_folder_never_stops_the_poller() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address().await else { return };
     let corpus = crate::inbound_mail::awkward_corpus();
     for (_, raw) in &corpus {
         deliver_to(&account, raw).await;
@@ -401,11 +397,7 @@ async fn awkward_mail_in_the_folder_never_stops_the_poller() {
 
 #[tokio::test]
 async fn a_mail_the_database_refuses_is_quarantined_and_the_rest_of_its_run_is_still_stored() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = spawn_app_with_mail().await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address().await else { return };
     for n in 1..=5 {
         let id = format!("r{n}@x.example.com");
         deliver_to(&account, &message("ann@example.com", &format!("Broken screen {n}"), Some(&id), "", "Cracked.\n"))
