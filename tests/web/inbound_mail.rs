@@ -418,6 +418,89 @@ async fn ingest_mail_asks_the_mail_server_to_retry_when_the_database_is_down() {
     assert!(out.stderr.contains("database is unavailable, try again later"), "{}", out.stderr);
 }
 
+/// The running instance's database made unreachable from outside, as an outage would: on
+/// SQLite another process holds the write lock; on PostgreSQL the database stops taking
+/// connections and the instance's are cut.
+enum Outage {
+    Sqlite(sea_orm::sqlx::SqliteConnection),
+    Postgres { admin: sea_orm::DatabaseConnection, database: String },
+}
+
+impl Outage {
+    async fn start(database_url: &str) -> Self {
+        use sea_orm::sqlx::Connection;
+        use sea_orm::ConnectionTrait;
+        if database_url.starts_with("sqlite:") {
+            let mut holder = sea_orm::sqlx::SqliteConnection::connect(database_url).await.expect("connect");
+            sea_orm::sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+            return Self::Sqlite(holder);
+        }
+        let base = std::env::var("TEST_DATABASE_URL").expect("PostgreSQL tests run with TEST_DATABASE_URL");
+        let admin = sea_orm::Database::connect(&base).await.expect("connect as admin");
+        let database = database_url.rsplit_once('/').expect("a database name").1.to_owned();
+        for sql in [
+            format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false"),
+            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"),
+        ] {
+            admin.execute_unprepared(&sql).await.expect("cut the database off");
+        }
+        Self::Postgres { admin, database }
+    }
+
+    async fn end(self) {
+        use sea_orm::ConnectionTrait;
+        match self {
+            Self::Sqlite(mut holder) => {
+                sea_orm::sqlx::query("ROLLBACK").execute(&mut holder).await.expect("release the lock");
+            }
+            Self::Postgres { admin, database } => {
+                admin
+                    .execute_unprepared(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
+                    .await
+                    .expect("reopen the database");
+            }
+        }
+    }
+}
+
+/// The tickets, and the contacts with address `email`, in the database at `url`, counted on a
+/// connection of the test's own (the app's pool may still hold connections the outage cut).
+async fn stored_in(url: &str, email: &str) -> (u64, u64) {
+    let conn = sea_orm::Database::connect(url).await.expect("connect");
+    let tickets = ticket::Entity::find().count(&conn).await.expect("count");
+    let contacts = contact::Entity::find().filter(contact::Column::Email.eq(email)).count(&conn).await.expect("count");
+    conn.close().await.ok();
+    (tickets, contacts)
+}
+
+#[tokio::test]
+async fn ingest_mail_asks_the_mail_server_to_retry_when_the_running_instance_cannot_store() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let socket = app.state.settings.mail_socket_path().expect("a mail socket").display().to_string();
+    let raw = message("patient@example.com", "Hello", Some("patient@x.example.com"), "", "Anyone there?\n");
+    let outage = Outage::start(&app.database_url).await;
+    let out = pipe_with(&app.database_url, &raw, &[("FRONTDESK_MAIL_SOCKET", &socket)]).await;
+    assert_eq!(out.status, 75, "EX_TEMPFAIL, so that the mail server keeps the message: {}", out.stderr);
+    assert!(out.stderr.contains("database is unavailable, try again later"), "{}", out.stderr);
+    outage.end().await;
+    assert_eq!(stored_in(&app.database_url, "patient@example.com").await, (0, 0), "nothing stored during the outage");
+    // The mail server retries until the message is taken; the instance's pool may first have
+    // to drop connections the outage cut (one failed attempt each), then the message is stored.
+    let mut tries = vec![];
+    for _ in 0..8 {
+        let out = pipe_with(&app.database_url, &raw, &[("FRONTDESK_MAIL_SOCKET", &socket)]).await;
+        tries.push(out.status);
+        if out.status == 0 {
+            assert!(out.stderr.contains("for a new contact"), "{}", out.stderr);
+            assert!(out.stderr.contains("(by the running instance)"), "{}", out.stderr);
+            break;
+        }
+        assert_eq!(out.status, 75, "a retry is only ever put off: {}", out.stderr);
+    }
+    assert_eq!(tries.last(), Some(&0), "taken in the end: {tries:?}");
+    assert_eq!(stored_in(&app.database_url, "patient@example.com").await, (1, 1), "stored once");
+}
+
 #[tokio::test]
 async fn ingest_mail_never_creates_a_database_where_none_is() {
     // A pipe transport started without DATABASE_URL (or with a typo in it) must not store
