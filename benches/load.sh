@@ -22,7 +22,8 @@ PORT="${PORT:-18080}"; BASE="http://127.0.0.1:$PORT"
 DATA="bench-data"; mkdir -p "$DATA"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
-BIN=target/release/frontdesk
+# BIN=path measures another build of the server (say, one kept from before a change).
+BIN="${BIN:-target/release/frontdesk}"
 # Whatever happens, stop the servers this script started.
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
