@@ -34,10 +34,11 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// mimalloc asks the kernel for transparent huge pages for its arena, and the kernel zeroes a
-/// 2 MB page on the first touch of each: about 0.6 ms, a fifth of the CPU of a one-message
-/// `ingest-mail` process, paid once per piped mail. A long-running server gains from them
-/// (Contacts Home was about 10 % slower without), so they are held off from the start and
-/// allowed again by the commands that run long. Measured in benches/README.md.
+/// 2 MB page on the first touch of each: about 0.5 ms of the 3.5 ms a one-message
+/// `ingest-mail` process costs, paid once per piped mail. A long-running server may gain from
+/// them (an earlier session measured Contacts Home about 10 % slower without), so they are held
+/// off from the start and allowed again by the commands that run long. Measured in
+/// benches/README.md.
 mod huge_pages {
     pub fn hold_off() {
         #[cfg(target_os = "linux")]
