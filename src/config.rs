@@ -61,7 +61,8 @@ pub struct Settings {
     #[arg(long, global = true, env = "FRONTDESK_BASE_URL")]
     pub base_url: Option<String>,
     /// Key for signing cookies and encrypting stored secrets, at least 32 characters
-    /// [default: generated on first run and kept in the database].
+    /// [default: generated on first run and kept beside a SQLite database file,
+    /// `<file>-secret.key`; on PostgreSQL, in the database].
     #[arg(long, global = true, env = "FRONTDESK_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// Outbound mail server in lettre's URL form (smtp://host:port) [default: none, mail stays
@@ -174,12 +175,23 @@ impl Settings {
         match self.mail_socket.as_deref() {
             Some("off" | "") => None,
             Some(path) => Some(PathBuf::from(path)),
-            None => self.sqlite_file().map(|file| {
-                let mut path = file.into_os_string();
-                path.push("-mail.sock");
-                PathBuf::from(path)
-            }),
+            None => self.beside_sqlite_file("-mail.sock"),
         }
+    }
+
+    /// Where the generated secret key is kept when none is configured: beside a SQLite
+    /// database file, never in it (see `services::settings`).
+    #[must_use]
+    pub fn secret_key_file(&self) -> Option<PathBuf> {
+        self.beside_sqlite_file("-secret.key")
+    }
+
+    fn beside_sqlite_file(&self, suffix: &str) -> Option<PathBuf> {
+        self.sqlite_file().map(|file| {
+            let mut path = file.into_os_string();
+            path.push(suffix);
+            PathBuf::from(path)
+        })
     }
 }
 
@@ -200,6 +212,14 @@ mod tests {
         assert_eq!(socket("sqlite::memory:"), None);
         assert_eq!(socket("sqlite://x.db?mode=memory"), None);
         assert_eq!(socket("postgres://postgres@127.0.0.1/test"), None);
+    }
+
+    #[test]
+    fn the_generated_secret_key_sits_beside_a_sqlite_file_never_in_memory() {
+        let key = |url: &str| with_url(url).secret_key_file().map(|p| p.display().to_string());
+        assert_eq!(key("sqlite:///var/lib/fd/x.db?mode=rwc").as_deref(), Some("/var/lib/fd/x.db-secret.key"));
+        assert_eq!(key("sqlite::memory:"), None);
+        assert_eq!(key("postgres://postgres@127.0.0.1/test"), None);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use frontdesk::config::{Cli, Command};
 use frontdesk::{ingest_mail, seed, startup::Application, telemetry};
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
-    // Before the first allocation, which sets up mimalloc's arena.
+    // First thing, though not before the first allocation: Rust's runtime allocates before
+    // `main`, so mimalloc has already reserved its arena (see `huge_pages`).
     huge_pages::hold_off();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
@@ -34,11 +35,13 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// mimalloc asks the kernel for transparent huge pages for its arena, and the kernel zeroes a
-/// 2 MB page on the first touch of each: about 0.5 ms of the 3.5 ms a one-message
-/// `ingest-mail` process costs, paid once per piped mail. A long-running server may gain from
-/// them (an earlier session measured Contacts Home about 10 % slower without), so they are held
-/// off from the start and allowed again by the commands that run long. Measured in
-/// benches/README.md.
+/// 2 MB page on the first touch of each, paid once per piped mail by a one-message
+/// `ingest-mail` process. A long-running server may gain from them (an earlier session measured
+/// Contacts Home about 10 % slower without), so they are held off as early as `main` can and
+/// allowed again by the commands that run long. The pages mimalloc touches before `main` still
+/// come huge (perf shows two zeroings there); making them small too takes
+/// `MIMALLOC_ALLOW_THP=0` in the environment, or a mimalloc built without them for every
+/// command. Measured in benches/README.md.
 mod huge_pages {
     pub fn hold_off() {
         #[cfg(target_os = "linux")]

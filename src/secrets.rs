@@ -1,7 +1,8 @@
 //! Secrets Frontdesk must be able to read back (the IMAP passwords of support mailboxes) are
 //! stored sealed: XChaCha20-Poly1305 under a key derived from the instance's secret key, with a
-//! fresh random nonce per value. A copy of the database alone does not give the passwords away;
-//! changing the secret key means typing them again.
+//! fresh random nonce per value. A copy of the database alone does not give the passwords away
+//! as long as the key is not in it: configured, or generated into a file beside a SQLite
+//! database (`services::settings`); changing the secret key means typing them again.
 
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit};

@@ -85,7 +85,7 @@ impl Application {
             .await
             .with_context(|| "cannot open the database (DATABASE_URL)".to_owned())?;
         profiles::ensure_built_in(&db.conn).await?;
-        let secret = settings::secret_key(&db.conn, settings.secret_key.as_deref()).await?;
+        let secret = settings::secret_key(&db.conn, &settings).await?;
         if secret.len() < 32 {
             anyhow::bail!("FRONTDESK_SECRET_KEY must be at least 32 characters long");
         }

@@ -1,21 +1,69 @@
-//! Settings kept in the database: the generated secret key.
+//! The secret key, when none is configured: generated on first run and kept where every
+//! instance and every restart finds it, but not in the database whose secrets it seals.
+//!
+//! On SQLite it lives in a file beside the database file (mode 0600), so that a copy of the
+//! database alone opens neither the stored IMAP passwords nor a session cookie. PostgreSQL has
+//! no such place shared by every instance, so there it stays in the `settings` table and the
+//! start-up log says to set `FRONTDESK_SECRET_KEY`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, ModelTrait};
 
+use crate::config::Settings;
 use crate::entities::setting;
 
 const SECRET_KEY: &str = "secret_key";
 
-/// The secret key: the configured one, or the one generated on first run and kept in the
-/// database so that every instance and every restart shares it.
+/// Why there is no secret key to start with.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretKeyError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("cannot use the secret key file {}: {source}", path.display())]
+    File { path: PathBuf, source: io::Error },
+    #[error("the secret key file {} is empty; remove it to have a new key made (stored IMAP passwords then need typing again)", path.display())]
+    Empty { path: PathBuf },
+}
+
+/// The secret key: the configured one, else the generated one (see the module comment).
 ///
 /// # Errors
-/// Database errors.
-pub async fn secret_key(conn: &DatabaseConnection, configured: Option<&str>) -> Result<String, DbErr> {
-    if let Some(key) = configured {
-        return Ok(key.to_owned());
+/// Database errors, or a key file that cannot be read or written.
+pub async fn secret_key(conn: &DatabaseConnection, settings: &Settings) -> Result<String, SecretKeyError> {
+    if let Some(key) = &settings.secret_key {
+        return Ok(key.clone());
     }
+    let Some(path) = settings.secret_key_file() else {
+        tracing::warn!(
+            "FRONTDESK_SECRET_KEY is not set: the generated key is kept in the database, so a copy of the \
+             database opens the stored IMAP passwords; set it in production"
+        );
+        return Ok(in_database(conn).await?);
+    };
+    let stored = setting::Entity::find_by_id(SECRET_KEY).one(conn).await?;
+    let key = match read_file(&path)? {
+        Some(key) => key,
+        // An install from before the key file moves its key out of the database, so that its
+        // sealed passwords and signed cookies stay valid.
+        None => create_file(&path, stored.as_ref().map_or_else(|| crate::auth::random_token(86), |r| r.value.clone()))?,
+    };
+    match stored {
+        Some(row) if row.value == key => {
+            row.delete(conn).await?;
+        }
+        Some(_) => {
+            tracing::warn!("the database holds a secret key other than {}'s; it is left there, unused", path.display())
+        }
+        None => {}
+    }
+    Ok(key)
+}
+
+/// The key kept in the `settings` table, made by the first instance that asks.
+async fn in_database(conn: &DatabaseConnection) -> Result<String, DbErr> {
     if let Some(row) = setting::Entity::find_by_id(SECRET_KEY).one(conn).await? {
         return Ok(row.value);
     }
@@ -31,4 +79,41 @@ pub async fn secret_key(conn: &DatabaseConnection, configured: Option<&str>) -> 
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("secret key".into()))?;
     Ok(row.value)
+}
+
+/// The key in `path`, or `None` when there is no such file yet.
+fn read_file(path: &Path) -> Result<Option<String>, SecretKeyError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => Err(SecretKeyError::Empty { path: path.to_owned() }),
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SecretKeyError::File { path: path.to_owned(), source }),
+    }
+}
+
+/// Writes `key` to `path` unless another instance got there first, and returns the key that
+/// is there. The key is written whole to a private file that is then linked into place, so no
+/// instance ever reads half a key.
+fn create_file(path: &Path, key: String) -> Result<String, SecretKeyError> {
+    let error = |source| SecretKeyError::File { path: path.to_owned(), source };
+    let mut draft = path.as_os_str().to_owned();
+    draft.push(format!(".{}", crate::auth::random_token(8)));
+    let draft = PathBuf::from(draft);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&draft).and_then(|mut file| {
+        writeln!(file, "{key}")?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+    std::fs::remove_file(&draft).ok();
+    match linked {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            read_file(path)?.ok_or_else(|| error(io::Error::from(io::ErrorKind::NotFound)))
+        }
+        Err(e) => Err(error(e)),
+    }
 }

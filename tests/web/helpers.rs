@@ -82,7 +82,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }
     tweak(&mut settings);
     let database_url = settings.database_url.clone();
-    let files = sqlite_file.into_iter().chain(settings.mail_socket_path()).collect();
+    let files = sqlite_file.into_iter().chain(settings.mail_socket_path()).chain(settings.secret_key_file()).collect();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
@@ -236,8 +236,9 @@ impl TestApp {
         Page::from(self.client.post(self.url(path)).form(&values).send().await.expect("POST")).await
     }
 
-    /// A second instance of the app on the same database (with the same secret key), reached
-    /// by this client with its cookies, as behind a load balancer.
+    /// A second instance of the app on the same database, reached by this client with its
+    /// cookies, as behind a load balancer. It finds the first one's generated secret key
+    /// itself, as a second server would.
     pub async fn second_instance(&self) -> TestApp {
         self.second_instance_with(|_| {}).await
     }
@@ -247,8 +248,6 @@ impl TestApp {
         let mut settings = self.state.settings.clone();
         tweak(&mut settings);
         settings.listen = "127.0.0.1:0".into();
-        settings.secret_key =
-            Some(frontdesk::services::settings::secret_key(&self.state.db.conn, None).await.expect("secret key"));
         let other = Application::build(settings).await.expect("second instance");
         let address = format!("http://127.0.0.1:{}", other.port());
         let state = other.state();

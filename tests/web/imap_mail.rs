@@ -273,10 +273,9 @@ async fn two_instances_never_poll_one_mailbox_at_the_same_time() {
         )
         .await;
     }
-    // A second instance on the same database, with the same secret key.
+    // A second instance on the same database; it finds the same generated secret key.
     let mut settings = app.state.settings.clone();
     settings.listen = "127.0.0.1:0".into();
-    settings.secret_key = Some(frontdesk::services::settings::secret_key(&app.state.db.conn, None).await.expect("key"));
     let other = Application::build(settings).await.expect("second instance");
     let other = other.state();
     let ctx = app.state.ingest_context().await.expect("ctx");

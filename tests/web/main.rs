@@ -18,6 +18,7 @@ mod inbound_mail;
 mod mail;
 mod outbox;
 mod recycle_bin;
+mod secret_key;
 mod seed;
 mod setup;
 mod smtp_sink;
