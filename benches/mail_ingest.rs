@@ -97,10 +97,12 @@ fn pipe_all(url: &str, socket: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> u
         .map(|_| {
             let (corpus, next, failed) = (corpus.clone(), next.clone(), failed.clone());
             let (url, socket) = (url.to_owned(), socket.to_owned());
+            // Another build of `frontdesk` to compare with (`FRONTDESK_BIN`), else this one.
+            let binary = std::env::var("FRONTDESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_frontdesk").to_owned());
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(raw) = corpus.get(i) else { break };
-                let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+                let mut child = Command::new(&binary)
                     .arg("ingest-mail")
                     .env("DATABASE_URL", &url)
                     .env("FRONTDESK_MAIL_SOCKET", &socket)
