@@ -39,9 +39,9 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// `ingest-mail` process. A long-running server may gain from them (an earlier session measured
 /// Contacts Home about 10 % slower without), so they are held off as early as `main` can and
 /// allowed again by the commands that run long. The pages mimalloc touches before `main` still
-/// come huge (perf shows two zeroings there); making them small too takes
-/// `MIMALLOC_ALLOW_THP=0` in the environment, or a mimalloc built without them for every
-/// command. Measured in benches/README.md.
+/// come huge (perf showed two zeroings there on one VM's kernel, none on another's); making
+/// them small too takes `MIMALLOC_ALLOW_THP=0` in the environment, or a mimalloc built without
+/// them for every command. Measured in benches/README.md.
 mod huge_pages {
     pub fn hold_off() {
         #[cfg(target_os = "linux")]
