@@ -1,11 +1,18 @@
 //! The generated secret key (cookie signing, sealed IMAP passwords) is kept out of the
 //! database it protects when there is a file to keep it in: beside a SQLite database.
 
+use std::path::Path;
+
 use frontdesk::entities::setting;
 use frontdesk::secrets::Sealer;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::helpers::{spawn_app, TestApp};
+
+/// The key in the key file beside a SQLite database.
+fn key_in_file(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("key file").trim().to_owned()
+}
 
 /// The key in the `settings` table, if any.
 async fn key_in_database(app: &TestApp) -> Option<String> {
@@ -25,7 +32,7 @@ async fn the_generated_key_lives_in_a_private_file_beside_a_sqlite_database_and_
                 let mode = std::fs::metadata(&path).expect("key file").permissions().mode();
                 assert_eq!(mode & 0o777, 0o600, "only the owner reads the key file");
             }
-            std::fs::read_to_string(&path).expect("key file").trim().to_owned()
+            key_in_file(&path)
         }
         None => key_in_database(&app).await.expect("on PostgreSQL the key is kept in the database"),
     };
@@ -41,7 +48,7 @@ async fn a_key_kept_in_the_database_by_an_earlier_version_moves_to_the_file_and_
     let file = app.state.settings.secret_key_file();
     if let Some(path) = &file {
         // As an install from before the key file: the key in the settings table, no file.
-        let key = std::fs::read_to_string(path).expect("key file").trim().to_owned();
+        let key = key_in_file(path);
         std::fs::remove_file(path).expect("remove key file");
         let row = setting::ActiveModel { key: Set("secret_key".into()), value: Set(key) };
         setting::Entity::insert(row).exec(&app.state.db.conn).await.expect("insert key");
