@@ -34,14 +34,13 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
-/// mimalloc asks the kernel for transparent huge pages for its arena, and the kernel zeroes a
-/// 2 MB page on the first touch of each, paid once per piped mail by a one-message
-/// `ingest-mail` process. A long-running server may gain from them (an earlier session measured
-/// Contacts Home about 10 % slower without), so they are held off as early as `main` can and
-/// allowed again by the commands that run long. The pages mimalloc touches before `main` still
-/// come huge (perf showed two zeroings there on one VM's kernel, none on another's); making
-/// them small too takes `MIMALLOC_ALLOW_THP=0` in the environment, or a mimalloc built without
-/// them for every command. Measured in benches/README.md.
+/// Transparent huge pages: the kernel zeroes a whole 2 MB page on the first touch of each, paid
+/// once per piped mail by a one-message `ingest-mail` process. mimalloc is built not to ask for
+/// them (its `no_thp` feature: on a kernel set to `madvise` it gets none; about a tenth of
+/// that process's CPU before, and `serve` measured no slower without). On a kernel set to `always`
+/// they come unasked, so they are held off as early as `main` can (not before the first
+/// allocation: Rust's runtime allocates before `main`) and allowed again by the commands that
+/// run long. Measured in benches/README.md.
 mod huge_pages {
     pub fn hold_off() {
         #[cfg(target_os = "linux")]
