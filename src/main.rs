@@ -36,11 +36,11 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Transparent huge pages: the kernel zeroes a whole 2 MB page on the first touch of each, paid
 /// once per piped mail by a one-message `ingest-mail` process. mimalloc is built not to ask for
-/// them (its `no_thp` feature: on a kernel set to `madvise` it gets none; about a tenth of
-/// that process's CPU before, and `serve` measured no slower without). On a kernel set to `always`
-/// they come unasked, so they are held off as early as `main` can (not before the first
-/// allocation: Rust's runtime allocates before `main`) and allowed again by the commands that
-/// run long. Measured in benches/README.md.
+/// them (its `no_thp` feature): on a kernel set to `madvise` it gets none, which saved about a
+/// tenth of that process's CPU, and `serve` measured no slower without. On a kernel set to
+/// `always` they come unasked, so they are held off as early as `main` can (not before the
+/// first allocation: Rust's runtime allocates before `main`) and allowed again by the commands
+/// that run long. Measured in benches/README.md.
 mod huge_pages {
     pub fn hold_off() {
         #[cfg(target_os = "linux")]
