@@ -174,10 +174,24 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
         ),
     )
     .await;
+    // Not polled again before the mailbox's interval (10 s) has passed.
+    let last = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox").last_polled_at;
+    let ctx = app.state.ingest_context().await.expect("context");
+    let soon = last.expect("polled") + chrono::Duration::seconds(9);
+    let early = app.state.poller.run_due(&app.state.db, &ctx, soon).await.expect("poll");
+    assert_eq!((early.polled, early.ingested), (0, 0), "{early:?}");
+    assert_eq!(unseen(&account).await, 2);
     let report = poll_when_due(&app).await;
     assert_eq!(report.ingested, 2, "{report:?}");
-    assert_eq!(contacts_with(&app, "melissa@example.com").await, 1);
+    assert_eq!(app.count("contacts").await, 1, "the address in other case is the same contact");
     assert_eq!(app.count("tickets").await, 2);
+    let second = ticket::Entity::find()
+        .filter(ticket::Column::Number.eq(1002))
+        .one(&app.state.db.conn)
+        .await
+        .expect("q")
+        .expect("#1002");
+    assert_eq!((second.contact_id, second.subject.as_str()), (first.contact_id, "Second question"));
     let thread = message::Entity::find()
         .filter(message::Column::TicketId.eq(first.id))
         .all(&app.state.db.conn)
@@ -199,6 +213,26 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     let answer = mail_to_saying(&app, &sink, "melissa@example.com", "On our way.").await;
     assert!(answer.header("From").unwrap_or_default().contains("help@acme.example"), "{:?}", answer.header("From"));
     assert_eq!(answer.header("In-Reply-To").as_deref(), Some("<i3@mail.example.com>"));
+}
+
+#[tokio::test]
+async fn the_background_worker_polls_a_new_mailbox_without_being_asked() {
+    let Some((host, port)) = imap_server() else { return };
+    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.mail_poll_interval = 1).await;
+    app.set_up_admin().await;
+    let account = account(&host, port);
+    add_support_address(&app, "help@acme.example", &account).await;
+    deliver_to(&account, &message("ann@example.com", "Left alone", Some("bg1@mail.example.com"), "", "Hi\n")).await;
+    // The test only waits: the instance's own worker finds the mailbox due and fetches it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.count("tickets").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the background poller never stored the mail");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(contacts_with(&app, "ann@example.com").await, 1);
+    assert_eq!(unseen(&account).await, 0);
+    let polled = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
+    assert!(polled.last_polled_at.is_some());
 }
 
 /// Polls once the mailbox's interval has passed (the test does not wait for it: it moves the

@@ -301,6 +301,64 @@ async fn piped_at_once(via: Via) {
 }
 
 #[tokio::test]
+async fn one_message_delivered_by_several_processes_at_once_is_stored_once() {
+    // Each process stores it itself, so on PostgreSQL the copies race to the unique index and
+    // the losers must come out as "already stored", not as a failure the mail server retries.
+    let (app, _sink) = spawn_app_with_mail().await;
+    let raw = message("Dee <dee@example.com>", "Sent once", Some("once@mail.example.com"), "", "Only once.\n");
+    let deliveries = (0..8).map(|_| pipe_via(&app, &raw, Via::Itself));
+    let said = futures_util::future::join_all(deliveries).await;
+    let opened = said.iter().filter(|s| s.contains("opened ticket")).count();
+    let duplicates = said.iter().filter(|s| s.contains("already stored")).count();
+    assert_eq!((opened, duplicates), (1, 7), "{said:#?}");
+    assert_eq!(app.count("messages").await, 1);
+    assert_eq!(app.count("tickets").await, 1);
+    assert_eq!(app.count("contacts").await, 1);
+}
+
+#[tokio::test]
+async fn piped_mail_to_a_configured_support_address_is_answered_from_it() {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let fields = [
+        ("address", "help@acme.example"),
+        ("imap_host", "imap.acme.example"),
+        ("imap_port", "993"),
+        ("imap_security", "tls"),
+        ("imap_user", "help"),
+        ("imap_password", "hunter2"),
+        ("folder", "INBOX"),
+        ("poll_seconds", "60"),
+        ("active", "on"),
+        ("action", "save"),
+    ];
+    let page = app.submit("/agent/settings/channels/email/new", "/agent/settings/channels/email", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    // Written to the support address, and to it by an alias the mail server expanded.
+    let direct = b"From: Ann <ann@example.com>\r\nTo: Acme Help <Help@Acme.example>\r\n\
+        Subject: Direct\r\nMessage-ID: <d1@mail.example.com>\r\n\r\nHello\r\n";
+    let alias = b"Delivered-To: help@acme.example\r\nFrom: Bo <bo@example.com>\r\n\
+        To: team@acme.example\r\nSubject: Via the alias\r\nMessage-ID: <d2@mail.example.com>\r\n\r\nHi\r\n";
+    pipe(&app, direct).await;
+    pipe(&app, alias).await;
+    for (number, customer) in [(1001, "ann@example.com"), (1002, "bo@example.com")] {
+        assert_eq!(ticket_no(&app, number).await.support_address.as_deref(), Some("help@acme.example"));
+        let ack = last_mail_to(&app, &sink, customer, &format!("[#{number}]")).await;
+        assert!(ack.header("From").unwrap_or_default().contains("help@acme.example"), "{:?}", ack.header("From"));
+        assert!(
+            ack.header("Message-ID").unwrap_or_default().ends_with("@frontdesk.test>"),
+            "{:?}",
+            ack.header("Message-ID")
+        );
+    }
+    // Mail to the default address (FRONTDESK_MAIL_FROM) is answered from that one.
+    pipe(&app, &message("cy@example.com", "Elsewhere", Some("d3@mail.example.com"), "", "Hey\n")).await;
+    assert_eq!(ticket_no(&app, 1003).await.support_address.as_deref(), Some("support@frontdesk.test"));
+    let ack = last_mail_to(&app, &sink, "cy@example.com", "[#1003]").await;
+    assert!(ack.header("From").unwrap_or_default().contains("support@frontdesk.test"), "{:?}", ack.header("From"));
+}
+
+#[tokio::test]
 async fn a_ticket_token_counts_only_from_the_contact_or_a_participant() {
     let (app, _sink) = spawn_app_with_mail().await;
     pipe(
