@@ -8,14 +8,14 @@
 
 use frontdesk::domain::mailbox::ImapSecurity;
 use frontdesk::email::imap::{tls_config, Folder, ImapAccount};
-use frontdesk::entities::{contact, mailbox, message, ticket};
+use frontdesk::entities::{contact, mailbox, message};
 use frontdesk::startup::Application;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::TestApp;
-use crate::inbound_mail::message;
-use crate::mail::{last_mail_to, mail_to_saying, spawn_app_with_mail};
+use crate::inbound_mail::{message, ticket_no};
+use crate::mail::{last_mail_to, mail_to_saying, spawn_app_with_mail, spawn_app_with_mail_and};
 use crate::smtp_sink::SmtpSink;
 
 /// The IMAP server to test against, or `None` (with a loud message) when there is none here.
@@ -81,8 +81,15 @@ async fn unseen(account: &ImapAccount) -> usize {
 /// An app whose administrator has set up help@acme.example on a fresh mailbox of the test
 /// server, or `None` (said loudly) when there is no server here.
 async fn app_with_support_address() -> Option<(TestApp, SmtpSink, ImapAccount)> {
+    app_with_support_address_and(|_| {}).await
+}
+
+/// [`app_with_support_address`] with more settings changed by `tweak`.
+async fn app_with_support_address_and(
+    tweak: impl FnOnce(&mut frontdesk::config::Settings),
+) -> Option<(TestApp, SmtpSink, ImapAccount)> {
     let (host, port) = imap_server()?;
-    let (app, sink) = spawn_app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail_and(tweak).await;
     app.set_up_admin().await;
     let account = account(&host, port);
     add_support_address(&app, "help@acme.example", &account).await;
@@ -147,12 +154,7 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     assert_eq!((report.polled, report.ingested, report.failed), (1, 1, 0), "{report:?}");
     assert_eq!(unseen(&account).await, 0, "stored messages are marked read");
     assert_eq!(contacts_with(&app, "melissa@example.com").await, 1);
-    let first = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(1001))
-        .one(&app.state.db.conn)
-        .await
-        .expect("q")
-        .expect("#1001");
+    let first = ticket_no(&app, 1001).await;
     assert_eq!(first.support_address.as_deref(), Some("help@acme.example"));
 
     // The acknowledgement goes out from the support address the customer wrote to.
@@ -185,12 +187,7 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     assert_eq!(report.ingested, 2, "{report:?}");
     assert_eq!(app.count("contacts").await, 1, "the address in other case is the same contact");
     assert_eq!(app.count("tickets").await, 2);
-    let second = ticket::Entity::find()
-        .filter(ticket::Column::Number.eq(1002))
-        .one(&app.state.db.conn)
-        .await
-        .expect("q")
-        .expect("#1002");
+    let second = ticket_no(&app, 1002).await;
     assert_eq!((second.contact_id, second.subject.as_str()), (first.contact_id, "Second question"));
     let thread = message::Entity::find()
         .filter(message::Column::TicketId.eq(first.id))
@@ -217,11 +214,7 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
 
 #[tokio::test]
 async fn the_background_worker_polls_a_new_mailbox_without_being_asked() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.mail_poll_interval = 1).await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address_and(|s| s.mail_poll_interval = 1).await else { return };
     deliver_to(&account, &message("ann@example.com", "Left alone", Some("bg1@mail.example.com"), "", "Hi\n")).await;
     // The test only waits: the instance's own worker finds the mailbox due and fetches it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -279,11 +272,7 @@ async fn mail_read_in_a_mail_client_before_the_poll_is_still_ingested_but_mail_r
 
 #[tokio::test]
 async fn mail_too_large_for_the_limit_is_quarantined_by_its_headers_without_being_fetched() {
-    let Some((host, port)) = imap_server() else { return };
-    let (app, _sink) = crate::mail::spawn_app_with_mail_and(|s| s.max_mail_mb = 1).await;
-    app.set_up_admin().await;
-    let account = account(&host, port);
-    add_support_address(&app, "help@acme.example", &account).await;
+    let Some((app, _sink, account)) = app_with_support_address_and(|s| s.max_mail_mb = 1).await else { return };
     let body = format!("{}\n", "y".repeat(999)).repeat(1500);
     deliver_to(&account, &message("scanner@example.com", "Scan", Some("scan@x.example.com"), "", &body)).await;
     deliver_to(&account, &message("ann@example.com", "Small", Some("small@x.example.com"), "", "hi\n")).await;
