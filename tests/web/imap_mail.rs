@@ -121,8 +121,21 @@ async fn add_support_address(app: &TestApp, address: &str, account: &ImapAccount
 
 /// Runs one round of this instance's poller, as the background worker would.
 async fn poll(app: &TestApp) -> frontdesk::services::mailboxes::poll::PollReport {
+    poll_at(app, chrono::Utc::now()).await
+}
+
+/// One round of the poller as if the clock said `now`.
+async fn poll_at(
+    app: &TestApp,
+    now: chrono::DateTime<chrono::Utc>,
+) -> frontdesk::services::mailboxes::poll::PollReport {
     let ctx = app.state.ingest_context().await.expect("context");
-    app.state.poller.run_due(&app.state.db, &ctx, chrono::Utc::now()).await.expect("poll")
+    app.state.poller.run_due(&app.state.db, &ctx, now).await.expect("poll")
+}
+
+/// The one support address the test set up, as stored.
+async fn the_mailbox(app: &TestApp) -> mailbox::Model {
+    mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox")
 }
 
 async fn contacts_with(app: &TestApp, email: &str) -> usize {
@@ -133,7 +146,7 @@ async fn contacts_with(app: &TestApp, email: &str) -> usize {
 async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_back() {
     let Some((app, sink, account)) = app_with_support_address().await else { return };
     // The password is stored sealed, never as typed.
-    let stored = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
+    let stored = the_mailbox(&app).await;
     assert!(!stored.imap_password.contains("secret"));
     assert!(stored.imap_password.starts_with("v1:"), "{}", stored.imap_password);
     assert_eq!(app.state.sealer.open(&stored.imap_password).ok().as_deref(), Some(account.password.as_str()));
@@ -177,10 +190,8 @@ async fn mail_polled_over_imap_makes_contacts_and_tickets_and_replies_thread_bac
     )
     .await;
     // Not polled again before the mailbox's interval (10 s) has passed.
-    let last = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox").last_polled_at;
-    let ctx = app.state.ingest_context().await.expect("context");
-    let soon = last.expect("polled") + chrono::Duration::seconds(9);
-    let early = app.state.poller.run_due(&app.state.db, &ctx, soon).await.expect("poll");
+    let last = the_mailbox(&app).await.last_polled_at.expect("polled");
+    let early = poll_at(&app, last + chrono::Duration::seconds(9)).await;
     assert_eq!((early.polled, early.ingested), (0, 0), "{early:?}");
     assert_eq!(unseen(&account).await, 2);
     let report = poll_when_due(&app).await;
@@ -224,8 +235,7 @@ async fn the_background_worker_polls_a_new_mailbox_without_being_asked() {
     }
     assert_eq!(contacts_with(&app, "ann@example.com").await, 1);
     assert_eq!(unseen(&account).await, 0);
-    let polled = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
-    assert!(polled.last_polled_at.is_some());
+    assert!(the_mailbox(&app).await.last_polled_at.is_some());
 }
 
 /// Polls once the mailbox's interval has passed (the test does not wait for it: it moves the
@@ -333,7 +343,7 @@ async fn a_mailbox_held_by_an_instance_that_died_is_polled_again_once_its_lease_
     let report = poll(&app).await;
     assert_eq!((report.polled, report.ingested), (1, 1), "{report:?}");
     assert_eq!(app.count("tickets").await, 1);
-    let mailbox = mailbox::Entity::find().one(&app.state.db.conn).await.expect("q").expect("mailbox");
+    let mailbox = the_mailbox(&app).await;
     assert_eq!((mailbox.lease_holder, mailbox.lease_until), (None, None), "released after the poll");
 }
 
