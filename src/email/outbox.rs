@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 use super::Mailer;
@@ -72,6 +72,13 @@ pub async fn enqueue<C: ConnectionTrait>(
     let (row, message_id) = row(mail, domain, now);
     outbox::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(message_id)
+}
+
+/// [`enqueue`] as a statement, for a caller that runs it together with others
+/// ([`crate::db::execute_all`]).
+#[must_use]
+pub fn enqueue_statement(backend: DbBackend, mail: OutgoingMail, domain: &str, now: DateTime<Utc>) -> Statement {
+    outbox::Entity::insert(row(mail, domain, now).0).build(backend)
 }
 
 /// Queues several messages in one statement.

@@ -199,6 +199,19 @@ async fn first_mail_story(via: Via) {
     assert!(page.text().contains("Still burning."), "{}", page.text());
     assert_eq!(page.texts("details.quoted summary"), ["Show quoted text"]);
     assert!(page.texts(".message .meta").iter().any(|m| m.contains("melissa@example.com")));
+    // Her contact's history tells how she came and what she wrote, a line each.
+    let history = app.get(&format!("/agent/contacts/{}", melissa[0].id)).await.texts("ol.history li");
+    let lines_saying = |what: &str| history.iter().filter(|l| l.contains(what)).count();
+    assert_eq!(lines_saying("created the contact"), 1, "{history:?}");
+    assert_eq!(lines_saying("changed Ticket #1001 from “” to “Created (Email)”"), 1, "{history:?}");
+    assert_eq!(lines_saying("changed Ticket #1002 from “” to “Created (Email)”"), 1, "{history:?}");
+    assert_eq!(lines_saying("changed Ticket #1001 from “” to “Email from melissa@example.com”"), 1, "{history:?}");
+    assert_eq!(history.len(), 4, "{history:?}");
+    // And the agent finds her by her name and her address.
+    for q in ["ortiz", "melissa@example.com"] {
+        let found = app.get(&format!("/agent/contacts?q={q}")).await.texts("tbody td a");
+        assert!(found.contains(&"Melissa Ortiz".to_owned()), "{q}: {found:?}");
+    }
 
     // The agent's answer goes out from the support address with the thread's Message-IDs.
     let form = app

@@ -1,6 +1,6 @@
 //! Keeping a contact's search words in step with its fields.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Set, Statement};
 
 use crate::domain::search::words;
 use crate::entities::{contact, contact_search_term};
@@ -67,6 +67,16 @@ pub async fn index<C: ConnectionTrait>(
     contact: &contact::Model,
     account_name: Option<&str>,
 ) -> Result<(), DbErr> {
+    if let Some(insert) = index_statement(conn.get_database_backend(), contact, account_name) {
+        conn.execute(insert).await?;
+    }
+    Ok(())
+}
+
+/// [`index`] as a statement, for a caller that runs it together with others
+/// ([`crate::db::execute_all`]); `None` when the contact has no words to be found by.
+#[must_use]
+pub fn index_statement(backend: DbBackend, contact: &contact::Model, account_name: Option<&str>) -> Option<Statement> {
     let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, account_name)
         .into_iter()
         .map(|(field, term)| contact_search_term::ActiveModel {
@@ -75,8 +85,5 @@ pub async fn index<C: ConnectionTrait>(
             contact_id: Set(contact.id),
         })
         .collect();
-    if !rows.is_empty() {
-        contact_search_term::Entity::insert_many(rows).exec_without_returning(conn).await?;
-    }
-    Ok(())
+    (!rows.is_empty()).then(|| contact_search_term::Entity::insert_many(rows).build(backend))
 }

@@ -2,7 +2,10 @@
 //! uniqueness of the email, search words and the history of changes, in one transaction.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
+    Statement,
+};
 
 use super::{detail::find_row, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::Db;
@@ -320,17 +323,57 @@ pub async fn record<C: ConnectionTrait>(
     old: Option<String>,
     new: Option<String>,
 ) -> Result<(), sea_orm::DbErr> {
-    let line = contact_history::ActiveModel {
-        contact_id: Set(contact_id),
-        agent_id: Set(agent_id),
-        field: Set(field.to_owned()),
-        old_value: Set(old),
-        new_value: Set(new),
-        at: Set(Utc::now()),
-        ..Default::default()
-    };
-    contact_history::Entity::insert(line).exec_without_returning(conn).await?;
+    record_all(conn, [HistoryLine { contact_id, agent_id, field: field.to_owned(), old, new }]).await
+}
+
+/// One line of a contact's history: who changed which field from what to what.
+#[derive(Clone, Debug)]
+pub struct HistoryLine {
+    pub contact_id: i64,
+    pub agent_id: Option<i64>,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl HistoryLine {
+    /// A line that Frontdesk writes itself, not an agent: `field` came to say `new`.
+    #[must_use]
+    pub fn by_system(contact_id: i64, field: impl Into<String>, new: String) -> Self {
+        Self { contact_id, agent_id: None, field: field.into(), old: None, new: Some(new) }
+    }
+}
+
+/// Writes several lines of history in one statement.
+///
+/// # Errors
+/// Database errors.
+pub async fn record_all<C: ConnectionTrait>(
+    conn: &C,
+    lines: impl IntoIterator<Item = HistoryLine>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut lines = lines.into_iter().peekable();
+    if lines.peek().is_some() {
+        conn.execute(history_statement(conn.get_database_backend(), lines)).await?;
+    }
     Ok(())
+}
+
+/// [`record_all`] as a statement, for a caller that runs it together with others
+/// ([`crate::db::execute_all`]). `lines` must not be empty.
+#[must_use]
+pub fn history_statement(backend: DbBackend, lines: impl IntoIterator<Item = HistoryLine>) -> Statement {
+    let at = Utc::now();
+    let rows = lines.into_iter().map(|line| contact_history::ActiveModel {
+        contact_id: Set(line.contact_id),
+        agent_id: Set(line.agent_id),
+        field: Set(line.field),
+        old_value: Set(line.old),
+        new_value: Set(line.new),
+        at: Set(at),
+        ..Default::default()
+    });
+    contact_history::Entity::insert_many(rows).build(backend)
 }
 
 /// A contact that comes from a channel (Help Center sign-up, email, WhatsApp) rather than from
@@ -356,9 +399,27 @@ pub async fn create_from_channel<C: ConnectionTrait>(
     new: ChannelContact<'_>,
     password_hash: Option<String>,
 ) -> Result<contact::Model, sea_orm::DbErr> {
+    let source = new.source;
+    let saved = insert_from_channel(conn, new, password_hash).await?;
+    search_terms::index(conn, &saved, None).await?;
+    record_all(conn, [created_from(saved.id, source)]).await?;
+    Ok(saved)
+}
+
+/// The row of [`create_from_channel`] alone, for a caller that writes the rest together with
+/// writes of its own: the contact's search words ([`search_terms::index_statement`]) and its
+/// line of history ([`created_from`]).
+///
+/// # Errors
+/// Database errors (a unique violation among them).
+pub async fn insert_from_channel<C: ConnectionTrait>(
+    conn: &C,
+    new: ChannelContact<'_>,
+    password_hash: Option<String>,
+) -> Result<contact::Model, sea_orm::DbErr> {
     let now = Utc::now();
     let email = new.email.map(|e| e.as_str().to_owned());
-    let saved = contact::ActiveModel {
+    contact::ActiveModel {
         name_sort: Set(PersonName { first: new.first_name, last: new.last_name }.sort_key()),
         first_name: Set(new.first_name.map(str::to_owned)),
         last_name: Set(new.last_name.to_owned()),
@@ -375,8 +436,11 @@ pub async fn create_from_channel<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await?;
-    search_terms::index(conn, &saved, None).await?;
-    record(conn, saved.id, None, "Contact", None, Some(format!("Created from {}", new.source.label()))).await?;
-    Ok(saved)
+    .await
+}
+
+/// The history line of a contact created from a channel.
+#[must_use]
+pub fn created_from(contact_id: i64, source: NewContactSource) -> HistoryLine {
+    HistoryLine::by_system(contact_id, "Contact", format!("Created from {}", source.label()))
 }

@@ -12,18 +12,21 @@
 //!
 //! Everything a mail changes is written in one transaction.
 
+mod known;
 pub mod quarantine;
 mod store;
 mod threading;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+
+use known::Known;
 
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::email::inbound::{read, InboundMail, Noise};
-use crate::entities::{agent, mailbox};
+use crate::entities::agent;
 use crate::services::is_unique_violation;
 
 const MB: usize = 1024 * 1024;
@@ -242,9 +245,9 @@ pub(crate) async fn accept(
     };
     let owner = contact_owner(db, ctx).await?;
     let _gate = db.write_gate().await;
-    let txn = db.begin_write().await?;
-    let support = support_addresses(&txn, ctx).await?;
-    let outcome = match store_in(&txn, ctx, &mail, &support, source, owner.as_ref(), now).await {
+    let (txn, row) = db.begin_write_reading(Known::query(db.backend(), &mail, now)).await?;
+    let known = Known::from_row(row, ctx)?;
+    let outcome = match store_in(&txn, ctx, &mail, known, source, owner.as_ref(), now).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(reason)) => return Ok(Err(reason)),
         Err(e) => {
@@ -310,11 +313,13 @@ async fn store_together(
     let owner = contact_owner(db, ctx).await?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let support = support_addresses(&txn, ctx).await?;
     let mut stored = Vec::with_capacity(screened.len());
     for mail in screened {
         stored.push(match mail {
-            Some(Ok(mail)) => Some(store_in(&txn, ctx, mail, &support, source, owner.as_ref(), now).await?),
+            Some(Ok(mail)) => {
+                let known = Known::read(&txn, ctx, mail, now).await?;
+                Some(store_in(&txn, ctx, mail, known, source, owner.as_ref(), now).await?)
+            }
             Some(Err(reason)) => Some(Err(reason.clone())),
             None => None,
         });
@@ -323,31 +328,35 @@ async fn store_together(
     Ok(stored)
 }
 
-/// Stores one screened mail inside `txn`, or says why it cannot be (before writing anything).
+/// Stores one screened mail inside `txn`, given what is `known` of it, or says why it cannot be
+/// (before writing anything).
 async fn store_in(
     txn: &sea_orm::DatabaseTransaction,
     ctx: &IngestContext,
     mail: &InboundMail,
-    support: &[String],
+    known: Known,
     source: Source<'_>,
     owner: Option<&agent::Model>,
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
     // Stored already, or our own mail coming back (a forwarding rule, an alias that points at
     // itself): it is in its thread already.
-    if known(txn, &mail.message_id).await? {
+    if known.duplicate {
         return Ok(Ok(Outcome::Duplicate));
     }
-    if support.iter().any(|a| a == mail.from.as_str()) {
+    if known.support.iter().any(|a| a == mail.from.as_str()) {
         return Ok(Err(format!("It was sent from the support address {}: a mail loop.", mail.from)));
     }
     let support_address = match source {
         Source::Mailbox(address) => Some(address.to_owned()),
         Source::Pipe => {
-            mail.recipients.iter().map(Email::as_str).find(|r| support.iter().any(|a| a == r)).map(str::to_owned)
+            mail.recipients.iter().map(Email::as_str).find(|r| known.support.iter().any(|a| a == r)).map(str::to_owned)
         }
     };
-    write(txn, ctx, mail, support, support_address, owner, now).await
+    if let Some(ticket) = threading::find_ticket(txn, mail).await? {
+        return store::add_to_thread(txn, ticket, mail, &known.support, now).await.map(Ok);
+    }
+    store::open_ticket(txn, ctx, mail, known, support_address, owner, now).await
 }
 
 /// The agent who owns contacts created from mail (`FRONTDESK_EMAIL_CONTACT_OWNER`), if any.
@@ -368,39 +377,16 @@ async fn duplicate_or(
     message_id: &str,
     e: sea_orm::DbErr,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    if is_unique_violation(&e) && known(&db.conn, message_id).await? {
+    if is_unique_violation(&e) && already_stored(&db.conn, message_id).await? {
         Ok(Ok(Outcome::Duplicate))
     } else {
         Err(e)
     }
 }
 
-async fn write(
-    txn: &sea_orm::DatabaseTransaction,
-    ctx: &IngestContext,
-    mail: &InboundMail,
-    support: &[String],
-    support_address: Option<String>,
-    owner: Option<&agent::Model>,
-    now: DateTime<Utc>,
-) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    if let Some(ticket) = threading::find_ticket(txn, mail).await? {
-        return store::add_to_thread(txn, ticket, mail, support, now).await.map(Ok);
-    }
-    store::open_ticket(txn, ctx, mail, support, support_address, owner, now).await
-}
-
-/// Every address that is ours: the mailboxes' and the default From.
-async fn support_addresses<C: ConnectionTrait>(conn: &C, ctx: &IngestContext) -> Result<Vec<String>, sea_orm::DbErr> {
-    let mut addresses: Vec<String> =
-        mailbox::Entity::find().select_only().column(mailbox::Column::Address).into_tuple().all(conn).await?;
-    addresses.push(ctx.default_from.to_lowercase());
-    Ok(addresses)
-}
-
 /// Whether a mail with this Message-ID is stored already or is one we sent: one query, both
 /// lookups index-backed.
-async fn known<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
+async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
     let backend = conn.get_database_backend();
     let found = conn
         .query_one(Statement::from_sql_and_values(

@@ -1,24 +1,27 @@
 //! Writing an inbound mail: a new ticket (and contact), or one more entry in a thread.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    QueryFilter, QueryTrait, Statement, TransactionTrait,
 };
 
+use super::known::{Known, ACKNOWLEDGEMENT};
 use super::{IngestContext, Outcome, Rejection};
+use crate::db::execute_all;
 use crate::domain::{Channel, Email, PersonName, Priority, TicketStatus};
 use crate::email::inbound::{sender_name, InboundMail};
-use crate::email::{enqueue, messages, OutgoingMail};
-use crate::entities::{agent, attachment, contact, message, outbox, ticket, ticket_participant};
-use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
+use crate::email::outbox::enqueue_statement;
+use crate::email::{messages, OutgoingMail};
+use crate::entities::{agent, attachment, contact, message, ticket, ticket_participant};
+use crate::services::contacts::search_terms;
+use crate::services::contacts::write::{
+    created_from, history_statement, insert_from_channel, ChannelContact, HistoryLine, NewContactSource,
+};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::reserve_numbers;
 use crate::services::tickets::thread::save;
-
-/// What an acknowledgement is marked with in the outbox, for the hourly brake.
-const ACKNOWLEDGEMENT: &str = "acknowledgement";
 
 /// Adds `mail` to `t`'s thread; a closed ticket opens again unless the mail is automatic (an
 /// out-of-office answer must not reopen what an agent closed).
@@ -30,11 +33,12 @@ pub(super) async fn add_to_thread(
     now: DateTime<Utc>,
 ) -> Result<Outcome, sea_orm::DbErr> {
     let number = t.number;
-    insert_message(txn, t.id, mail, now).await?;
     let contact_email = contact::Entity::find_by_id(t.contact_id).one(txn).await?.and_then(|c| c.email);
-    add_participants(txn, t.id, mail, contact_email.as_deref(), support).await?;
-    record(txn, t.contact_id, None, &format!("Ticket #{number}"), None, Some(format!("Email from {}", mail.from)))
-        .await?;
+    let backend = txn.get_database_backend();
+    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, contact_email.as_deref(), support));
+    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), format!("Email from {}", mail.from));
+    along.push(history_statement(backend, [line]));
+    insert_message(txn, t.id, mail, now, along).await?;
     let reopen = (t.status == TicketStatus::Closed.key() && mail.noise.is_none()).then_some(TicketStatus::Open);
     save(txn, t, reopen, None, now).await?;
     Ok(Outcome::Added { number })
@@ -46,12 +50,12 @@ pub(super) async fn open_ticket(
     txn: &DatabaseTransaction,
     ctx: &IngestContext,
     mail: &InboundMail,
-    support: &[String],
+    known: Known,
     support_address: Option<String>,
     owner: Option<&agent::Model>,
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    let (c, contact_created) = match find_contact(txn, &mail.from).await? {
+    let (c, contact_created) = match known.sender {
         Some(c) if c.trashed => {
             return Ok(Err(format!(
                 "The sender {} is a contact in the Recycle Bin. Restore the contact, then retry.",
@@ -81,12 +85,17 @@ pub(super) async fn open_ticket(
     }
     .insert(txn)
     .await?;
-    insert_message(txn, t.id, mail, now).await?;
-    add_participants(txn, t.id, mail, c.email.as_deref(), support).await?;
-    record(txn, c.id, None, &format!("Ticket #{number}"), None, Some(format!("Created ({})", Channel::Email.label())))
-        .await?;
-    let acknowledged =
-        mail.noise.is_none() && acknowledgements_this_hour(txn, &mail.from, now).await? < ctx.limits.acks_per_hour;
+    let backend = txn.get_database_backend();
+    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, c.email.as_deref(), &known.support));
+    // A new contact's search words and first line of history, and the ticket's line.
+    if contact_created {
+        along.extend(search_terms::index_statement(backend, &c, None));
+    }
+    let opened =
+        HistoryLine::by_system(c.id, format!("Ticket #{number}"), format!("Created ({})", Channel::Email.label()));
+    let created = contact_created.then(|| created_from(c.id, NewContactSource::Email));
+    along.push(history_statement(backend, created.into_iter().chain([opened])));
+    let acknowledged = mail.noise.is_none() && known.acknowledgements_this_hour < ctx.limits.acks_per_hour;
     if acknowledged {
         let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
         let link = format!("{}/help/tickets/{number}", ctx.base_url);
@@ -98,8 +107,9 @@ pub(super) async fn open_ticket(
         out.references = Some(format!("<{}>", mail.message_id));
         out.from = support_address.as_deref().and_then(|a| Email::parse(a).ok());
         out.kind = Some(ACKNOWLEDGEMENT);
-        enqueue(txn, out, &ctx.domain, now).await?;
+        along.push(enqueue_statement(backend, out, &ctx.domain, now));
     }
+    insert_message(txn, t.id, mail, now, along).await?;
     Ok(Ok(Outcome::Opened { number, contact_created, acknowledged }))
 }
 
@@ -107,10 +117,11 @@ async fn find_contact(txn: &DatabaseTransaction, email: &Email) -> Result<Option
     contact::Entity::find().filter(contact::Column::Email.eq(email.as_str())).one(txn).await
 }
 
-/// Creates the sender's contact. Two first mails from one address at the same moment race for
-/// the unique email on PostgreSQL; the loser's insert fails inside its savepoint and it takes
-/// the winner's. On SQLite the transaction holds the write lock from its start (see
-/// `Db::begin_write`), so no other writer can come between the lookup and the insert.
+/// Creates the sender's contact, without its search words and history (the caller writes
+/// them). Two first mails from one address at the same moment race for the unique email on
+/// PostgreSQL; the loser's insert fails inside its savepoint and it takes the winner's. On
+/// SQLite the transaction holds the write lock from its start (see `Db::begin_write`), so no
+/// other writer can come between the lookup and the insert.
 async fn create_contact(
     txn: &DatabaseTransaction,
     mail: &InboundMail,
@@ -126,10 +137,10 @@ async fn create_contact(
         owner,
     };
     if txn.get_database_backend() == DbBackend::Sqlite {
-        return Ok((create_from_channel(txn, new, None).await?, true));
+        return Ok((insert_from_channel(txn, new, None).await?, true));
     }
     let savepoint = txn.begin().await?;
-    match create_from_channel(&savepoint, new, None).await {
+    match insert_from_channel(&savepoint, new, None).await {
         Ok(c) => {
             savepoint.commit().await?;
             Ok((c, true))
@@ -145,11 +156,14 @@ async fn create_contact(
     }
 }
 
+/// Inserts `mail` into ticket `ticket_id`'s thread, then `along` (writes that do not need the
+/// message's id), all in one round trip unless there are attachments to insert.
 async fn insert_message(
     txn: &DatabaseTransaction,
     ticket_id: i64,
     mail: &InboundMail,
     now: DateTime<Utc>,
+    along: Vec<Statement>,
 ) -> Result<(), sea_orm::DbErr> {
     let entry = message::ActiveModel {
         ticket_id: Set(ticket_id),
@@ -164,10 +178,12 @@ async fn insert_message(
         body_html: Set(mail.html.clone()),
         ..Default::default()
     };
-    let message_id = message::Entity::insert(entry).exec(txn).await?.last_insert_id;
+    let backend = txn.get_database_backend();
     if mail.files.is_empty() {
-        return Ok(());
+        let message = message::Entity::insert(entry).build(backend);
+        return execute_all(txn, std::iter::once(message).chain(along).collect()).await;
     }
+    let message_id = message::Entity::insert(entry).exec(txn).await?.last_insert_id;
     let files = mail.files.iter().map(|f| attachment::ActiveModel {
         ticket_id: Set(ticket_id),
         message_id: Set(message_id),
@@ -178,50 +194,36 @@ async fn insert_message(
         created_at: Set(now),
         ..Default::default()
     });
-    attachment::Entity::insert_many(files).exec_without_returning(txn).await?;
-    Ok(())
+    let files = attachment::Entity::insert_many(files).build(backend);
+    execute_all(txn, std::iter::once(files).chain(along).collect()).await
 }
 
 /// Remembers the sender (when not the contact) and the people copied, so that their replies
-/// with the ticket's token thread too. Support addresses are never participants.
-async fn add_participants(
-    txn: &DatabaseTransaction,
+/// with the ticket's token thread too. Support addresses are never participants. `None` when
+/// there is no one to remember.
+fn participants_statement(
+    backend: DbBackend,
     ticket_id: i64,
     mail: &InboundMail,
     contact_email: Option<&str>,
     support: &[String],
-) -> Result<(), sea_orm::DbErr> {
+) -> Option<Statement> {
     let mut emails: Vec<&str> = std::iter::once(&mail.from).chain(&mail.cc).map(Email::as_str).collect();
     emails.sort_unstable();
     emails.dedup();
     emails.retain(|e| Some(*e) != contact_email && !support.iter().any(|s| s == e));
     if emails.is_empty() {
-        return Ok(());
+        return None;
     }
     let rows = emails
         .into_iter()
         .map(|e| ticket_participant::ActiveModel { ticket_id: Set(ticket_id), email: Set(e.to_owned()) });
-    ticket_participant::Entity::insert_many(rows)
+    let insert = ticket_participant::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([ticket_participant::Column::TicketId, ticket_participant::Column::Email])
                 .do_nothing()
                 .to_owned(),
         )
-        .do_nothing()
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-async fn acknowledgements_this_hour(
-    txn: &DatabaseTransaction,
-    to: &Email,
-    now: DateTime<Utc>,
-) -> Result<u64, sea_orm::DbErr> {
-    outbox::Entity::find()
-        .filter(outbox::Column::ToAddress.eq(to.as_str()))
-        .filter(outbox::Column::Kind.eq(ACKNOWLEDGEMENT))
-        .filter(outbox::Column::CreatedAt.gt(now - Duration::hours(1)))
-        .count(txn)
-        .await
+        .build(backend);
+    Some(insert)
 }
