@@ -14,6 +14,10 @@ use crate::entities::contact;
 /// What an acknowledgement is marked with in the outbox, for the hourly brake.
 pub(super) const ACKNOWLEDGEMENT: &str = "acknowledgement";
 
+/// Whether the Message-ID `$1` is stored already or is one we sent; both lookups index-backed.
+const STORED_OR_SENT: &str = "(EXISTS (SELECT 1 FROM messages WHERE message_id = $1) \
+                               OR EXISTS (SELECT 1 FROM outbox WHERE message_id = $1))";
+
 /// Separates the support addresses in the aggregate; no address can hold a line break.
 const SEPARATOR: &str = "\n";
 
@@ -46,8 +50,7 @@ impl Known {
     pub(super) fn query(backend: DbBackend, mail: &InboundMail, now: DateTime<Utc>) -> Statement {
         let aggregate = if backend == DbBackend::Postgres { "string_agg" } else { "group_concat" };
         let sql = format!(
-            "SELECT (EXISTS (SELECT 1 FROM messages WHERE message_id = $1) \
-                     OR EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)) AS known_duplicate, \
+            "SELECT {STORED_OR_SENT} AS known_duplicate, \
                     (SELECT {aggregate}(address, $5) FROM mailboxes) AS known_support, \
                     (SELECT COUNT(*) FROM outbox WHERE to_address = $2 AND kind = $3 AND created_at > $4) \
                       AS known_acknowledgements, \
@@ -83,4 +86,13 @@ impl Known {
             acknowledgements_this_hour: u64::try_from(acknowledgements).unwrap_or_default(),
         })
     }
+}
+
+/// Whether a mail with this Message-ID is stored already or is one we sent, alone: for a write
+/// that lost a race on the unique index to another delivery of the same mail.
+pub(super) async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
+    let sql = format!("SELECT {STORED_OR_SENT} AS found");
+    let statement = Statement::from_sql_and_values(conn.get_database_backend(), sql, [message_id.into()]);
+    let row = conn.query_one(statement).await?;
+    row.map_or(Ok(false), |row| row.try_get("", "found"))
 }

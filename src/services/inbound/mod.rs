@@ -18,7 +18,7 @@ mod store;
 mod threading;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use known::Known;
 
@@ -377,26 +377,11 @@ async fn duplicate_or(
     message_id: &str,
     e: sea_orm::DbErr,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    if is_unique_violation(&e) && already_stored(&db.conn, message_id).await? {
+    if is_unique_violation(&e) && known::already_stored(&db.conn, message_id).await? {
         Ok(Ok(Outcome::Duplicate))
     } else {
         Err(e)
     }
-}
-
-/// Whether a mail with this Message-ID is stored already or is one we sent: one query, both
-/// lookups index-backed.
-async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
-    let backend = conn.get_database_backend();
-    let found = conn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            "SELECT 1 AS found FROM messages WHERE message_id = $1 \
-             UNION ALL SELECT 1 FROM outbox WHERE message_id = $1 LIMIT 1",
-            [message_id.into()],
-        ))
-        .await?;
-    Ok(found.is_some())
 }
 
 fn megabytes(bytes: usize) -> String {
