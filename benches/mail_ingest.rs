@@ -27,8 +27,11 @@ use frontdesk::email::Mailer;
 use frontdesk::secrets::Sealer;
 use frontdesk::services::inbound::IngestContext;
 use frontdesk::services::mailboxes::{self, poll::Poller};
-use frontdesk::startup::Application;
 use sea_orm::{ConnectionTrait, Statement};
+
+// The IMAP run polls in this process: it allocates as `frontdesk` does (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const MESSAGES: usize = 5_000;
 
@@ -87,6 +90,43 @@ async fn known_senders(db: &Db) -> Vec<String> {
     rows.iter().filter_map(|r| r.try_get::<String>("", "email").ok()).collect()
 }
 
+/// The `frontdesk` executable: another build to compare with (`FRONTDESK_BIN`), else this one.
+fn frontdesk_binary() -> String {
+    std::env::var("FRONTDESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_frontdesk").to_owned())
+}
+
+/// A `frontdesk serve` taking piped mail on its mail socket.
+struct Instance(std::process::Child);
+
+impl Instance {
+    /// Starts one on `url`, with its mail socket at `socket`, and waits until the socket answers.
+    fn start(url: &str, socket: &str) -> Self {
+        let child = Command::new(frontdesk_binary())
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("FRONTDESK_LISTEN", "127.0.0.1:0")
+            .env("FRONTDESK_MAIL_SOCKET", socket)
+            .env("FRONTDESK_MAIL_FROM", "help@bench.example")
+            .env("FRONTDESK_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start frontdesk serve");
+        let started = Instant::now();
+        while std::os::unix::net::UnixStream::connect(socket).is_err() {
+            assert!(started.elapsed().as_secs() < 60, "the instance did not open its mail socket {socket}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self(child)
+    }
+
+    /// Stops it as a service manager would (SIGTERM), and waits for it to finish.
+    fn stop(mut self) {
+        let status = Command::new("kill").arg(self.0.id().to_string()).status().expect("kill");
+        assert!(status.success(), "cannot stop the instance");
+        self.0.wait().expect("the instance's exit");
+    }
+}
+
 /// Pipes every message of `corpus` through its own `ingest-mail` process, `parallel` at once,
 /// with the mail socket setting `socket`. Returns how many failed.
 fn pipe_all(url: &str, socket: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> usize {
@@ -97,8 +137,7 @@ fn pipe_all(url: &str, socket: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> u
         .map(|_| {
             let (corpus, next, failed) = (corpus.clone(), next.clone(), failed.clone());
             let (url, socket) = (url.to_owned(), socket.to_owned());
-            // Another build of `frontdesk` to compare with (`FRONTDESK_BIN`), else this one.
-            let binary = std::env::var("FRONTDESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_frontdesk").to_owned());
+            let binary = frontdesk_binary();
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(raw) = corpus.get(i) else { break };
@@ -138,21 +177,18 @@ async fn main() -> anyhow::Result<()> {
     let contacts_at_start = count(&db, "contacts").await;
     println!("database: {contacts_at_start} contacts, {} tickets", count(&db, "tickets").await);
 
-    // Through the pipe, handed to a running instance (started here, on the same database), and
-    // then with no instance running, each process storing its message itself.
+    // Through the pipe, handed to a running instance (the `frontdesk serve` that users run,
+    // started here on the same database), and then with no instance running, each process
+    // storing its message itself.
     let mut settings = Settings::defaults();
     settings.database_url.clone_from(&url);
-    settings.listen = "127.0.0.1:0".into();
-    settings.mail_from = Some("help@bench.example".into());
-    settings.mail_poll_interval = 3600; // the IMAP run below polls by itself
     if settings.mail_socket_path().is_none() {
         // PostgreSQL: no database file to put the socket beside.
         settings.mail_socket =
             Some(std::env::temp_dir().join(format!("frontdesk-bench-{run}.sock")).display().to_string());
     }
     let socket = settings.mail_socket_path().map(|p| p.display().to_string()).unwrap_or_default();
-    let instance = Application::build(settings).await?;
-    tokio::spawn(instance.run());
+    let mut instance = Some(Instance::start(&url, &socket));
     for (way, socket, name) in
         [("handed to the running instance", socket.as_str(), "pipe"), ("no instance running", "off", "own")]
     {
@@ -166,6 +202,9 @@ async fn main() -> anyhow::Result<()> {
             count(&db, "contacts").await - contacts,
             count(&db, "tickets").await - tickets
         );
+        if let Some(instance) = instance.take() {
+            instance.stop();
+        }
     }
 
     // Through IMAP.

@@ -414,6 +414,24 @@ async fn a_ticket_token_counts_only_from_the_contact_or_a_participant() {
 }
 
 #[tokio::test]
+async fn the_quoted_history_of_an_html_reply_is_folded_on_the_ticket() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let html = "<div dir=\"ltr\">The fix worked, thanks.</div><br><div class=\"gmail_quote\">\
+                <div class=\"gmail_attr\">On Mon, Support wrote:<br></div>\
+                <blockquote class=\"gmail_quote\">Did the fix work?</blockquote></div>\n";
+    let mail = message("ann@example.com", "Fixed", Some("ann1@x"), "Content-Type: text/html; charset=utf-8", html);
+    assert!(pipe(&app, &mail).await.contains("opened ticket #1001"));
+    app.set_up_admin().await;
+    let page = app.get("/agent/tickets/1001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("details.quoted summary"), ["Show quoted text"]);
+    let folded = page.texts("details.quoted").join(" ");
+    assert!(folded.contains("Did the fix work?"), "{folded}");
+    assert!(!folded.contains("The fix worked"), "{folded}");
+    assert!(page.text().contains("The fix worked, thanks."));
+}
+
+#[tokio::test]
 async fn a_reply_reopens_a_closed_ticket_and_an_auto_reply_does_not() {
     let (app, _sink) = spawn_app_with_mail().await;
     pipe(&app, &message("olga@example.com", "Login", Some("o1@x.example.com"), "", "Cannot log in.\n")).await;
@@ -1102,6 +1120,17 @@ async fn a_contact_sees_and_downloads_the_files_of_its_own_mail_only() {
         eve_browser.client.get(app.url("/help/tickets/1002/files/1")).send().await.expect("get").status(),
         StatusCode::NOT_FOUND
     );
+    // Agents download it from the ticket, when their profile may see tickets.
+    let agent_link = link.replacen("/help/", "/agent/", 1);
+    let response = app.client.get(app.url(&agent_link)).send().await.expect("get");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-disposition"].to_str().expect("ascii").starts_with("attachment"));
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), file.as_slice());
+    app.create_profile("Contacts Desk", &["contacts.view"], &[]).await;
+    let contacts_only = app.client_as("Contacts Desk", "desk@example.com").await;
+    let refused = contacts_only.get(&agent_link).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.html.contains("quarterly numbers"));
 }
 
 #[tokio::test]
