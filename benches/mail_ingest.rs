@@ -100,15 +100,19 @@ struct Instance(std::process::Child);
 
 impl Instance {
     /// Starts one on `url`, with its mail socket at `socket`, and waits until the socket answers.
-    fn start(url: &str, socket: &str) -> Self {
+    /// It logs at its default level (a line a mail) to `log`, as a service's log would take it.
+    fn start(url: &str, socket: &str, log: &std::path::Path) -> Self {
+        let log = std::fs::File::create(log).expect("the instance's log file");
         let child = Command::new(frontdesk_binary())
             .arg("serve")
             .env("DATABASE_URL", url)
             .env("FRONTDESK_LISTEN", "127.0.0.1:0")
             .env("FRONTDESK_MAIL_SOCKET", socket)
             .env("FRONTDESK_MAIL_FROM", "help@bench.example")
-            .env("FRONTDESK_LOG", "warn")
+            .env_remove("FRONTDESK_LOG")
             .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log file again"))
+            .stderr(log)
             .spawn()
             .expect("start frontdesk serve");
         let started = Instant::now();
@@ -188,7 +192,9 @@ async fn main() -> anyhow::Result<()> {
             Some(std::env::temp_dir().join(format!("frontdesk-bench-{run}.sock")).display().to_string());
     }
     let socket = settings.mail_socket_path().map(|p| p.display().to_string()).unwrap_or_default();
-    let mut instance = Some(Instance::start(&url, &socket));
+    let log = std::env::temp_dir().join(format!("frontdesk-bench-{run}.log"));
+    println!("the instance logs to {}", log.display());
+    let mut instance = Some(Instance::start(&url, &socket, &log));
     for (way, socket, name) in
         [("handed to the running instance", socket.as_str(), "pipe"), ("no instance running", "off", "own")]
     {

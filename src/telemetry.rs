@@ -1,11 +1,18 @@
 //! Structured logs through `tracing`, filtered by `--log` / `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. Calling it twice (as tests do) is harmless.
+/// Installs the global subscriber, logging to standard output; in colour only on a terminal, so
+/// that a log file or the journal gets plain text. Calling it twice (as tests do) is harmless.
 pub fn init(default_filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
+        .try_init();
 }
 
 /// Logs to standard error: for commands whose standard output belongs to someone else (a mail
