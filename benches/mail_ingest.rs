@@ -131,6 +131,14 @@ impl Instance {
     }
 }
 
+impl Drop for Instance {
+    /// A benchmark that stops half-way leaves no instance behind (a no-op after [`Instance::stop`]).
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Pipes every message of `corpus` through its own `ingest-mail` process, `parallel` at once,
 /// with the mail socket setting `socket`. Returns how many failed.
 fn pipe_all(url: &str, socket: &str, corpus: Vec<Vec<u8>>, parallel: usize) -> usize {
