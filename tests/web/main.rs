@@ -13,6 +13,7 @@ mod agent_login;
 mod agent_profiles;
 mod health;
 mod help_center;
+mod hostile_mail;
 mod imap_mail;
 mod inbound_mail;
 mod mail;

@@ -5,6 +5,7 @@
 
 mod names;
 mod noise;
+pub mod structure;
 
 pub use names::sender_name;
 pub use noise::Noise;
@@ -54,6 +55,8 @@ pub enum Unreadable {
     NoSender,
     #[error("Its MIME structure could not be read: the mail parser gave up on it.")]
     Garbled,
+    #[error(transparent)]
+    TooComplex(#[from] structure::TooComplex),
 }
 
 /// Reads `raw`, an RFC 5322 message.
@@ -62,6 +65,8 @@ pub enum Unreadable {
 /// When there is nothing that can become a ticket: no headers, or no sender address, or a
 /// structure the parser cannot follow.
 pub fn read(raw: &[u8]) -> Result<InboundMail, Unreadable> {
+    // Before the parser builds anything: it has no limit of its own on parts.
+    structure::check(raw)?;
     // mail-parser asserts on some malformed multipart nesting (a `debug_assert!` the fuzzer
     // found, in builds with debug assertions); whatever it does on hostile bytes, the mail is
     // quarantined, and neither the poller nor `ingest-mail` goes down with it.
@@ -86,11 +91,7 @@ fn read_unguarded(raw: &[u8]) -> Result<InboundMail, Unreadable> {
             }
         }
     }
-    let message_id = msg
-        .message_id()
-        .map(|id| id.trim().trim_matches(['<', '>']).to_owned())
-        .filter(|id| !id.is_empty())
-        .map_or_else(|| format!("{}@frontdesk.invalid", hex(&Sha256::digest(raw))), |id| bounded_id(&id));
+    let message_id = id_of(msg.message_id(), raw);
     let mut thread_ids: Vec<String> = Vec::new();
     for header in [msg.in_reply_to(), msg.references()] {
         let mut ids: Vec<String> = match (header.as_text_list(), header.as_text()) {
@@ -131,6 +132,24 @@ fn read_unguarded(raw: &[u8]) -> Result<InboundMail, Unreadable> {
         .collect();
     let noise = noise::classify(&msg, &from);
     Ok(InboundMail { message_id, from, from_name, recipients, cc, subject, thread_ids, text, html, files, noise })
+}
+
+/// The Message-ID [`read`] gives `raw`, from its headers alone: so that a mail stored already
+/// is known before anything costly is done with its body.
+#[must_use]
+pub fn message_id(raw: &[u8]) -> String {
+    std::panic::catch_unwind(|| {
+        let headers = MessageParser::default().parse_headers(raw);
+        id_of(headers.as_ref().and_then(|m| m.message_id()), raw)
+    })
+    .unwrap_or_else(|_| id_of(None, raw))
+}
+
+/// `id` without angle brackets, or a digest of `raw` when there is none.
+fn id_of(id: Option<&str>, raw: &[u8]) -> String {
+    id.map(|id| id.trim().trim_matches(['<', '>']))
+        .filter(|id| !id.is_empty())
+        .map_or_else(|| format!("{}@frontdesk.invalid", hex(&Sha256::digest(raw))), bounded_id)
 }
 
 fn addresses(list: &mail_parser::Address<'_>) -> Vec<Email> {
@@ -210,6 +229,9 @@ mod tests {
         let (one, two) = (read(&raw).unwrap(), read(&raw).unwrap());
         assert_eq!(one.message_id, two.message_id);
         assert!(one.message_id.ends_with("@frontdesk.invalid"));
+        assert_eq!(message_id(&raw), one.message_id, "the headers alone give the same id");
+        let with_id = mail("From: a@example.com\nMessage-ID: < x@y >\nSubject: x", "y");
+        assert_eq!(message_id(&with_id), read(&with_id).unwrap().message_id);
         assert_ne!(one.message_id, read(&mail("From: a@example.com\nSubject: x", "z")).unwrap().message_id);
     }
 

@@ -90,6 +90,24 @@ impl Known {
 
 /// Whether a mail with this Message-ID is stored already or is one we sent, alone: for a write
 /// that lost a race on the unique index to another delivery of the same mail.
+/// Which of `ids` are stored already or are ones we sent, in one index-backed query.
+pub(super) async fn stored_among<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>, sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let marks = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT message_id FROM messages WHERE message_id IN ({marks}) \
+         UNION SELECT message_id FROM outbox WHERE message_id IN ({marks})"
+    );
+    let values = ids.iter().map(|id| id.clone().into());
+    let rows = conn.query_all(Statement::from_sql_and_values(conn.get_database_backend(), sql, values)).await?;
+    rows.iter().map(|row| row.try_get::<String>("", "message_id")).collect()
+}
+
 pub(super) async fn already_stored<C: ConnectionTrait>(conn: &C, message_id: &str) -> Result<bool, sea_orm::DbErr> {
     let sql = format!("SELECT {STORED_OR_SENT} AS found");
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), sql, [message_id.into()]);

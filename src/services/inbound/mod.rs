@@ -24,8 +24,9 @@ use known::Known;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::mail_html;
 use crate::domain::Email;
-use crate::email::inbound::{read, InboundMail, Noise};
+use crate::email::inbound::{message_id, read, InboundMail, Noise};
 use crate::entities::agent;
 use crate::services::is_unique_violation;
 
@@ -216,10 +217,25 @@ pub fn screen(raw: &[u8], limits: &Limits) -> Result<InboundMail, String> {
             megabytes(limits.max_file_bytes)
         ));
     }
-    // Sanitised here, before the write gate is taken: it is the costly part of storing a mail.
+    // Sanitised here, before the write gate is taken: it is the costly part of storing a mail,
+    // and bounded first (see `mail_html`): past the bounds the mail keeps its text.
     let mut mail = mail;
-    mail.html = mail.html.as_deref().map(crate::domain::mail_html::sanitise);
+    mail.html = mail.html.take().and_then(|html| match mail_html::too_costly(&html) {
+        Some(why) => {
+            tracing::warn!(message_id = %mail.message_id, "the HTML of an inbound mail is kept as text only: {why}");
+            None
+        }
+        None => Some(mail_html::sanitise(&html)),
+    });
     Ok(mail)
+}
+
+/// [`screen`] on a blocking thread: reading and sanitising a mail is CPU work that must not
+/// hold up the async threads serving pages.
+async fn screen_off_thread(raw: Vec<u8>, limits: Limits) -> Result<InboundMail, Rejection> {
+    tokio::task::spawn_blocking(move || screen(&raw, &limits))
+        .await
+        .unwrap_or_else(|e| Err(format!("Reading it failed unexpectedly: {e}")))
 }
 
 /// How much of a mail that is too large the quarantine keeps at most: its headers, up to this.
@@ -239,7 +255,12 @@ pub(crate) async fn accept(
     source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, Rejection>, sea_orm::DbErr> {
-    let mail = match screen(raw, &ctx.limits) {
+    // A mail stored already costs a look at its headers, nothing more: the same hostile mail
+    // delivered again must not be read again.
+    if known::already_stored(&db.conn, &message_id(raw)).await? {
+        return Ok(Ok(Outcome::Duplicate));
+    }
+    let mail = match screen_off_thread(raw.to_vec(), ctx.limits).await {
         Ok(mail) => mail,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -271,19 +292,32 @@ pub(crate) async fn accept(
 pub async fn ingest_run(
     db: &Db,
     ctx: &IngestContext,
-    raws: &[Vec<u8>],
+    raws: Vec<Vec<u8>>,
     source: Source<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, sea_orm::DbErr> {
-    // `None`: too large to read; `ingest` keeps its headers.
-    let screened: Vec<Option<Result<InboundMail, Rejection>>> =
-        raws.iter().map(|raw| (raw.len() <= ctx.limits.max_mail_bytes).then(|| screen(raw, &ctx.limits))).collect();
+    // Mails stored already are not read again (see `accept`).
+    let ids: Vec<String> = raws.iter().map(|raw| message_id(raw)).collect();
+    let stored_already = known::stored_among(&db.conn, &ids).await?;
+    let fresh: Vec<bool> = ids.iter().map(|id| !stored_already.contains(id)).collect();
+    let limits = ctx.limits;
+    let (raws, screened) = tokio::task::spawn_blocking(move || {
+        // `None`: stored already, or too large to read (`ingest` keeps its headers).
+        let screened: Vec<Option<Result<InboundMail, Rejection>>> = raws
+            .iter()
+            .zip(fresh)
+            .map(|(raw, fresh)| (fresh && raw.len() <= limits.max_mail_bytes).then(|| screen(raw, &limits)))
+            .collect();
+        (raws, screened)
+    })
+    .await
+    .map_err(|e| sea_orm::DbErr::Custom(format!("reading fetched mail failed: {e}")))?;
     let stored = match store_together(db, ctx, &screened, source, now).await {
         Ok(stored) => stored,
         Err(e) => {
             tracing::warn!(error = %e, mails = raws.len(), "storing a run of mails together failed; storing them one by one");
             let mut outcomes = Vec::with_capacity(raws.len());
-            for raw in raws {
+            for raw in &raws {
                 outcomes.push(ingest(db, ctx, raw, source, now).await?);
             }
             return Ok(outcomes);
@@ -291,10 +325,11 @@ pub async fn ingest_run(
     };
     // After the commit, as `ingest` does them: the quarantine, and mails too large to read.
     let mut outcomes = Vec::with_capacity(raws.len());
-    for (raw, stored) in raws.iter().zip(stored) {
+    for ((raw, stored), id) in raws.iter().zip(stored).zip(&ids) {
         outcomes.push(match stored {
             Some(Ok(outcome)) => outcome,
             Some(Err(reason)) => quarantined(db, raw, reason, source, true, now).await?,
+            None if stored_already.contains(id) => Outcome::Duplicate,
             None => ingest(db, ctx, raw, source, now).await?,
         });
     }

@@ -180,7 +180,7 @@ impl Poller {
             let mut bodies = folder.fetch(&wanted).await?;
             let (fetched, unfetched): (Vec<u32>, Vec<u32>) = chunk.iter().partition(|uid| bodies.contains_key(uid));
             let raws: Vec<Vec<u8>> = fetched.iter().filter_map(|uid| bodies.remove(uid)).collect();
-            let outcomes = ingest_run(db, ctx, &raws, Source::Mailbox(&m.address), Utc::now())
+            let outcomes = ingest_run(db, ctx, raws, Source::Mailbox(&m.address), Utc::now())
                 .await
                 .map_err(|e| format!("storing a message failed: {e}"))?;
             for (uid, outcome) in fetched.iter().zip(&outcomes) {
