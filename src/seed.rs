@@ -8,7 +8,10 @@ use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QuerySelect};
 use crate::config::{SeedArgs, Settings};
 use crate::db::Db;
 use crate::domain::{Email, PersonName};
-use crate::entities::{account, activity, agent, contact, contact_search_term, message, ticket, time_entry};
+use crate::entities::{
+    account, activity, agent, contact, contact_identity, contact_search_term, message, ticket, time_entry,
+};
+use crate::services::contacts::identities::rows_of as identity_rows;
 use crate::services::contacts::search_terms::terms_of;
 use crate::services::{agents, profiles, setup};
 
@@ -277,10 +280,12 @@ async fn seed_contacts(
         // The seed is the only writer, so one multi-row insert takes consecutive ids.
         let first_id = max_id::<contact::Entity, _>(&txn, contact::Column::Id).await? - models.len() as i64 + 1;
         let mut terms = Vec::new();
+        let mut identities = Vec::new();
         for (offset, (mut model, account_name)) in models.into_iter().enumerate() {
             model.id = first_id + offset as i64;
             made.push((model.id, model.account_id));
-            for (field, term) in terms_of(&model, account_name.as_deref()) {
+            identities.extend(identity_rows(&model, &[], now));
+            for (field, term) in terms_of(&model, &[], account_name.as_deref()) {
                 terms.push(contact_search_term::ActiveModel {
                     term: Set(term),
                     field: Set(field.into()),
@@ -290,6 +295,9 @@ async fn seed_contacts(
         }
         for chunk in terms.chunks(BATCH * 2) {
             contact_search_term::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        }
+        for chunk in identities.chunks(BATCH) {
+            contact_identity::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
         }
         txn.commit().await?;
     }

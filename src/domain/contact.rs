@@ -15,6 +15,9 @@ pub struct ContactForm {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+    /// More addresses (**Secondary Email**), one a line (commas and spaces separate too). The
+    /// Email field's permission covers them.
+    pub secondary_emails: Option<String>,
     pub phone: Option<String>,
     pub mobile: Option<String>,
     /// The account's name, as typed; it must name an existing account.
@@ -37,6 +40,7 @@ impl ContactForm {
             "first_name" => &self.first_name,
             "last_name" => &self.last_name,
             "email" => &self.email,
+            "secondary_emails" => &self.secondary_emails,
             "phone" => &self.phone,
             "mobile" => &self.mobile,
             "account" => &self.account,
@@ -50,7 +54,11 @@ impl ContactForm {
     fn forget(&mut self, field: &str) {
         let slot = match field {
             "first_name" => &mut self.first_name,
-            "email" => &mut self.email,
+            "email" => {
+                // A profile's Email permission covers every address.
+                self.secondary_emails = None;
+                &mut self.email
+            }
             "phone" => &mut self.phone,
             "mobile" => &mut self.mobile,
             "account" => &mut self.account,
@@ -74,6 +82,12 @@ impl ContactForm {
             None => Some(None),
             Some(v) => errors.check("email", Email::parse(&v)).map(Some),
         });
+        let secondary_emails = self.secondary_emails.as_deref().map(|v| errors.check("secondary_emails", secondary(v)));
+        if matches!(email, Some(Some(None)))
+            && secondary_emails.as_ref().is_some_and(|s| s.as_ref().is_some_and(|s| !s.is_empty()))
+        {
+            errors.add("email", "A contact with secondary addresses needs a primary Email.");
+        }
         let phone_of = |field: &'static str, raw: &Option<String>, errors: &mut FieldErrors| {
             raw.as_deref().map(|v| match optional(v) {
                 None => Some(None),
@@ -99,6 +113,7 @@ impl ContactForm {
             first_name: keep(first_name),
             last_name,
             email: email.map(Option::unwrap_or_default),
+            secondary_emails: secondary_emails.map(Option::unwrap_or_default),
             phone: phone.map(Option::unwrap_or_default),
             mobile: mobile.map(Option::unwrap_or_default),
             account_name: keep(account),
@@ -107,6 +122,24 @@ impl ContactForm {
             description: keep(description),
         })
     }
+}
+
+/// Most secondary addresses a contact may have.
+pub const MAX_SECONDARY_EMAILS: usize = 50;
+
+/// The addresses of the Secondary Email field, each once.
+fn secondary(text: &str) -> Result<Vec<Email>, String> {
+    let mut emails: Vec<Email> = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';').filter(|w| !w.is_empty()) {
+        let email = Email::parse(word).map_err(|_| format!("\u{201c}{word}\u{201d} is not an email address."))?;
+        if !emails.contains(&email) {
+            emails.push(email);
+        }
+    }
+    if emails.len() > MAX_SECONDARY_EMAILS {
+        return Err(format!("A contact can have at most {MAX_SECONDARY_EMAILS} secondary addresses."));
+    }
+    Ok(emails)
 }
 
 impl ScreenedForm for ContactForm {
@@ -130,6 +163,8 @@ pub struct ContactInput {
     pub first_name: Option<Option<String>>,
     pub last_name: LastName,
     pub email: Option<Option<Email>>,
+    /// `None`: not posted, keep them.
+    pub secondary_emails: Option<Vec<Email>>,
     pub phone: Option<Option<Phone>>,
     pub mobile: Option<Option<Phone>>,
     pub account_name: Option<Option<String>>,
@@ -169,6 +204,20 @@ mod tests {
         assert_eq!(input.mobile, Some(None));
         assert_eq!(input.owner_id, Some(Some(3)));
         assert_eq!(input.title, None, "not posted means keep");
+    }
+
+    #[test]
+    fn secondary_addresses_are_one_a_line_lowercase_and_each_once() {
+        let input = form(&[("last_name", "Ortiz"), ("secondary_emails", "A@x.com\r\nb@y.org, a@X.com\n\n")])
+            .parse(&phones())
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let emails: Vec<String> = input.secondary_emails.unwrap_or_default().iter().map(ToString::to_string).collect();
+        assert_eq!(emails, ["a@x.com", "b@y.org"]);
+        let errors = form(&[("last_name", "Ortiz"), ("secondary_emails", "a@x.com\nnot-an-address")])
+            .parse(&phones())
+            .err()
+            .unwrap_or_default();
+        assert!(errors.get("secondary_emails").contains("not-an-address"), "{errors:?}");
     }
 
     #[test]

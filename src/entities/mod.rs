@@ -8,6 +8,7 @@ pub mod article_category;
 pub mod attachment;
 pub mod contact;
 pub mod contact_history;
+pub mod contact_identity;
 pub mod contact_search_term;
 pub mod help_center_token;
 pub mod login_failure;

@@ -39,7 +39,7 @@ fn test_dir() -> PathBuf {
 }
 
 /// Makes a fresh, empty database and returns its URL (and the SQLite file to remove).
-async fn fresh_database() -> (String, Option<PathBuf>) {
+pub async fn fresh_database() -> (String, Option<PathBuf>) {
     let name = format!("fdt_{}", uuid::Uuid::new_v4().simple());
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {

@@ -11,6 +11,7 @@ mod agent_articles;
 mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
+mod contact_identities;
 mod health;
 mod help_center;
 mod hostile_mail;

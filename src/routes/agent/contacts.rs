@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/contacts/{id}/delete").route(web::get().to(confirm_delete)).route(web::post().to(delete)),
         )
+        .route("/contacts/{id}/emails/{identity}/primary", web::post().to(make_primary))
         .route("/contacts/{id}/whatsapp", web::get().to(whatsapp))
         .route("/contacts/{id}/help-center/invite", web::post().to(help_center_access::invite))
         .route("/contacts/{id}/help-center/remove", web::post().to(help_center_access::remove))
@@ -271,9 +272,8 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
     let rules = FieldRules::contacts(&agent.permissions);
-    let row = contacts::get(&state.db.conn, &rules, *id).await?;
-    let form = contacts::form_of(&row);
-    page::ok(&FormPage::new(&state, &agent, "Edit Contact", form, Some(row.id)).await?)
+    let form = contacts::edit_form(&state.db.conn, &rules, *id).await?;
+    page::ok(&FormPage::new(&state, &agent, "Edit Contact", form, Some(*id)).await?)
 }
 
 /// `POST /agent/contacts/{id}`
@@ -292,11 +292,28 @@ pub async fn update(
         }
         Err(e) => {
             // Read-only fields show what is stored, not what a crafted post sent.
-            let current = contacts::form_of(&contacts::get(&state.db.conn, &rules, *id).await?);
+            let current = contacts::edit_form(&state.db.conn, &rules, *id).await?;
             let shown = merge_for_display(&rules, form, &current);
             FormPage::new(&state, &agent, "Edit Contact", shown, Some(*id)).await?.refused(e)
         }
     }
+}
+
+/// `POST /agent/contacts/{id}/emails/{identity}/primary`: a secondary address becomes the
+/// contact's Email.
+pub async fn make_primary(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::View)?;
+    let (id, identity) = path.into_inner();
+    let now = chrono::Utc::now();
+    let address =
+        contacts::identities::make_primary(&state.db, agent.id, &agent.permissions, id, identity, now).await?;
+    agent.flash(&format!("{address} is now the primary email."));
+    Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }
 
 /// The posted form, with the stored values in the fields the agent cannot edit.
@@ -307,6 +324,7 @@ fn merge_for_display(rules: &FieldRules, mut posted: ContactForm, current: &Cont
     }
     if keep("email") {
         posted.email = current.email.clone();
+        posted.secondary_emails = current.secondary_emails.clone();
     }
     if keep("phone") {
         posted.phone = current.phone.clone();

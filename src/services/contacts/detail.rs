@@ -6,9 +6,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
 };
 
+use super::identities::{of_contact, Identity};
 use super::{redact, with_row_columns, ContactRow};
 use crate::domain::FieldRules;
 use crate::entities::contact;
+use crate::entities::contact_identity::IdentityKind;
 use crate::services::{ServiceError, ServiceResult};
 
 /// Everything the detail page shows.
@@ -18,6 +20,8 @@ pub struct ContactDetail {
     /// Whether the contact has an email address, even when the profile hides it: it decides
     /// whether the contact can be invited to the Help Center.
     pub has_email: bool,
+    /// Its secondary addresses; empty when the profile hides Email.
+    pub secondary_emails: Vec<Identity>,
     pub tickets: Vec<TicketLine>,
     pub activities: Vec<ActivityLine>,
     pub time_entries: Vec<TimeLine>,
@@ -87,7 +91,8 @@ pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> Serv
     Ok(row)
 }
 
-/// The detail page's data, in two queries: the contact, then its four related lists at once.
+/// The detail page's data, in three queries: the contact, its addresses, then its four related
+/// lists at once.
 ///
 /// # Errors
 /// `NotFound`; database errors.
@@ -97,9 +102,15 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
     redact(rules, &mut contact);
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), RELATED, [Value::from(id)]);
     let rows = RelatedRow::find_by_statement(statement).all(conn).await?;
+    let secondary_emails = if rules.shows("email") {
+        of_contact(conn, id).await?.into_iter().filter(|i| i.kind == IdentityKind::Email && !i.is_primary).collect()
+    } else {
+        Vec::new()
+    };
     let mut detail = ContactDetail {
         contact,
         has_email,
+        secondary_emails,
         tickets: vec![],
         activities: vec![],
         time_entries: vec![],
@@ -180,7 +191,7 @@ const RELATED: &str = "SELECT * FROM ( \
 fn history_visible(rules: &FieldRules, field_label: &str) -> bool {
     let key = match field_label {
         "First Name" => "first_name",
-        "Email" => "email",
+        "Email" | super::identities::SECONDARY_EMAIL => "email",
         "Phone" => "phone",
         "Mobile" => "mobile",
         "Account Name" => "account",

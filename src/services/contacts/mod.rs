@@ -4,6 +4,7 @@
 //! changed.
 
 mod detail;
+pub mod identities;
 mod list;
 mod rules;
 pub(crate) mod search_terms;
@@ -12,7 +13,7 @@ pub mod write;
 pub use detail::{detail, get, ContactDetail, HistoryLine};
 pub use list::{list, ContactList, ListQuery, Sort, View};
 pub use rules::redact;
-pub use write::{create, form_of, record, update, NewContactSource};
+pub use write::{create, edit_form, form_of, record, update, NewContactSource};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{FromQueryResult, JoinType, QuerySelect, RelationTrait};

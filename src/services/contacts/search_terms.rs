@@ -6,7 +6,11 @@ use crate::domain::search::words;
 use crate::entities::{contact, contact_search_term};
 
 /// The (field, word) pairs a contact is found by.
-pub(crate) fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> Vec<(&'static str, String)> {
+pub(crate) fn terms_of(
+    contact: &contact::Model,
+    secondary_emails: &[String],
+    account_name: Option<&str>,
+) -> Vec<(&'static str, String)> {
     let mut terms: Vec<(&'static str, String)> = Vec::new();
     let mut add = |field: &'static str, term: String| {
         if !term.is_empty() && !terms.iter().any(|(f, t)| *f == field && *t == term) {
@@ -21,7 +25,7 @@ pub(crate) fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> 
     for w in words(&contact.last_name) {
         add("name", w);
     }
-    if let Some(email) = &contact.email {
+    for email in contact.email.iter().chain(secondary_emails) {
         add("email", email.clone());
         if let Some((local, _)) = email.split_once('@') {
             add("email", local.to_owned());
@@ -49,13 +53,14 @@ pub(crate) fn terms_of(contact: &contact::Model, account_name: Option<&str>) -> 
 pub async fn reindex<C: ConnectionTrait>(
     conn: &C,
     contact: &contact::Model,
+    secondary_emails: &[String],
     account_name: Option<&str>,
 ) -> Result<(), DbErr> {
     contact_search_term::Entity::delete_many()
         .filter(contact_search_term::Column::ContactId.eq(contact.id))
         .exec(conn)
         .await?;
-    index(conn, contact, account_name).await
+    index(conn, contact, secondary_emails, account_name).await
 }
 
 /// Writes the search words of a contact that has none yet (one just created).
@@ -65,9 +70,10 @@ pub async fn reindex<C: ConnectionTrait>(
 pub async fn index<C: ConnectionTrait>(
     conn: &C,
     contact: &contact::Model,
+    secondary_emails: &[String],
     account_name: Option<&str>,
 ) -> Result<(), DbErr> {
-    if let Some(insert) = index_statement(conn.get_database_backend(), contact, account_name) {
+    if let Some(insert) = index_statement(conn.get_database_backend(), contact, secondary_emails, account_name) {
         conn.execute(insert).await?;
     }
     Ok(())
@@ -76,8 +82,13 @@ pub async fn index<C: ConnectionTrait>(
 /// [`index`] as a statement, for a caller that runs it together with others
 /// ([`crate::db::execute_all`]); `None` when the contact has no words to be found by.
 #[must_use]
-pub fn index_statement(backend: DbBackend, contact: &contact::Model, account_name: Option<&str>) -> Option<Statement> {
-    let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, account_name)
+pub fn index_statement(
+    backend: DbBackend,
+    contact: &contact::Model,
+    secondary_emails: &[String],
+    account_name: Option<&str>,
+) -> Option<Statement> {
+    let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, secondary_emails, account_name)
         .into_iter()
         .map(|(field, term)| contact_search_term::ActiveModel {
             term: Set(term),

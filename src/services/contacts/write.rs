@@ -7,11 +7,12 @@ use sea_orm::{
     Statement,
 };
 
-use super::{detail::find_row, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
+use super::{detail::find_row, identities, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::Db;
 use crate::domain::{ContactForm, ContactInput, FieldRules, PersonName, PhoneParser};
+use crate::entities::contact_identity::IdentityKind;
 use crate::entities::{account, agent, contact, contact_history};
-use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult};
 
 /// How a contact came to exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,11 +48,12 @@ impl NewContactSource {
 
 /// The form as the contact stands now, for comparing read-only fields and for the edit page.
 #[must_use]
-pub fn form_of(row: &ContactRow) -> ContactForm {
+pub fn form_of(row: &ContactRow, secondary_emails: &[String]) -> ContactForm {
     ContactForm {
         first_name: row.first_name.clone(),
         last_name: Some(row.last_name.clone()),
         email: row.email.clone(),
+        secondary_emails: Some(secondary_emails.join("\n")),
         phone: row.phone.clone(),
         mobile: row.mobile.clone(),
         account: row.account_name.clone(),
@@ -99,28 +101,22 @@ async fn find_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<agen
         .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
 }
 
-/// A live or deleted contact that already has `email`, other than `except`.
-async fn email_taken<C: ConnectionTrait>(
-    conn: &C,
-    email: &str,
-    except: Option<i64>,
-) -> ServiceResult<Option<contact::Model>> {
-    let mut q = contact::Entity::find().filter(contact::Column::Email.eq(email));
-    if let Some(id) = except {
-        q = q.filter(contact::Column::Id.ne(id));
+/// The form of contact `id` as `rules` let the agent see it, for the Edit Contact page.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn edit_form(conn: &sea_orm::DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactForm> {
+    let row = super::get(conn, rules, id).await?;
+    let mut form = form_of(&row, &identities::secondary_emails(conn, id).await?);
+    if !rules.shows("email") {
+        form.secondary_emails = None;
     }
-    Ok(q.one(conn).await?)
+    Ok(form)
 }
 
-fn duplicate(existing: &contact::Model) -> ServiceError {
-    if existing.trashed {
-        ServiceError::field(
-            "email",
-            "A deleted contact in the Recycle Bin has this email. Restore it instead of adding a new one.",
-        )
-    } else {
-        ServiceError::DuplicateEmail(existing.id)
-    }
+/// The addresses of a validated form, as stored.
+fn addresses(emails: &[crate::domain::Email]) -> Vec<String> {
+    emails.iter().map(|e| e.as_str().to_owned()).collect()
 }
 
 /// Adds a contact on behalf of agent `actor_id` (the Contact Owner unless the form names another).
@@ -143,11 +139,10 @@ pub async fn create(
     };
     let owner = find_owner(&txn, input.owner_id.flatten().unwrap_or(actor_id)).await?;
     let email = input.email.clone().flatten();
-    if let Some(email) = &email {
-        if let Some(existing) = email_taken(&txn, email.as_str(), None).await? {
-            return Err(duplicate(&existing));
-        }
-    }
+    let secondary = addresses(input.secondary_emails.as_deref().unwrap_or_default());
+    let secondary: Vec<String> =
+        secondary.into_iter().filter(|s| Some(s.as_str()) != email.as_ref().map(|e| e.as_str())).collect();
+    identities::check_free(&txn, email.as_ref().map(|e| e.as_str()), &secondary, None).await?;
     let now = Utc::now();
     let first_name = input.first_name.clone().flatten();
     let last_name = input.last_name.as_str().to_owned();
@@ -174,15 +169,26 @@ pub async fn create(
         recycle_entry_id: Set(None),
         ..Default::default()
     };
-    let saved = row.insert(&txn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            ServiceError::field("email", "A contact with this email exists already.")
-        } else {
-            e.into()
-        }
-    })?;
-    search_terms::index(&txn, &saved, account.as_ref().map(|a| a.name.as_str())).await?;
-    record(&txn, saved.id, Some(actor_id), "Contact", None, Some("Created".to_owned())).await?;
+    let saved = row.insert(&txn).await.map_err(|e| identities::unique_violation_as_field(e, "email"))?;
+    if let Some(insert) = identities::insert_statement(txn.get_database_backend(), &saved, &secondary, now) {
+        txn.execute(insert).await.map_err(|e| identities::unique_violation_as_field(e, "secondary_emails"))?;
+    }
+    search_terms::index(&txn, &saved, &secondary, account.as_ref().map(|a| a.name.as_str())).await?;
+    let created = HistoryLine {
+        contact_id: saved.id,
+        agent_id: Some(actor_id),
+        field: "Contact".to_owned(),
+        old: None,
+        new: Some("Created".to_owned()),
+    };
+    let added = secondary.iter().map(|address| HistoryLine {
+        contact_id: saved.id,
+        agent_id: Some(actor_id),
+        field: identities::SECONDARY_EMAIL.to_owned(),
+        old: None,
+        new: Some(address.clone()),
+    });
+    record_all(&txn, std::iter::once(created).chain(added)).await?;
     txn.commit().await?;
     Ok(saved.id)
 }
@@ -201,7 +207,9 @@ pub async fn update(
     phones: &PhoneParser,
 ) -> ServiceResult<()> {
     let current = find_row(&db.conn, contact_id).await?.ok_or(ServiceError::NotFound)?;
-    let input = validate(rules, form, Some(&form_of(&current)), phones)?;
+    let current_secondary = identities::secondary_emails(&db.conn, contact_id).await?;
+    let input = validate(rules, form, Some(&form_of(&current, &current_secondary)), phones)?;
+    let now = Utc::now();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let Some(model) =
@@ -228,14 +236,21 @@ pub async fn update(
     row.first_name = Set(first_name);
     row.last_name = Set(last_name);
 
+    let mut secondary = current_secondary.clone();
+    let mut identity_history = Vec::new();
     if let Some(email) = input.email.clone() {
         let email = email.map(|e| e.as_str().to_owned());
-        if change("Email", &model.email, &email) {
-            if let Some(address) = &email {
-                if let Some(existing) = email_taken(&txn, address, Some(contact_id)).await? {
-                    return Err(duplicate(&existing));
-                }
+        let posted_secondary = input.secondary_emails.as_deref().map(addresses);
+        let primary_changed = change("Email", &model.email, &email);
+        if primary_changed || posted_secondary.as_ref().is_some_and(|s| *s != current_secondary) {
+            if let Some(posted) = posted_secondary {
+                secondary = posted;
             }
+            identity_history =
+                identities::set_emails(&txn, contact_id, Some(actor_id), email.as_deref(), &secondary, now).await?;
+            secondary.retain(|s| Some(s) != email.as_ref());
+        }
+        if primary_changed {
             if HELP_CENTER_USER_STATUSES.contains(&model.help_center_status.as_str()) {
                 if email.is_none() {
                     return Err(ServiceError::field(
@@ -245,20 +260,22 @@ pub async fn update(
                 }
                 // Links mailed to the old address must not open the account any more, nor
                 // sessions begun with it.
-                crate::services::help_center::retire(&txn, contact_id, None, Utc::now()).await?;
+                crate::services::help_center::retire(&txn, contact_id, None, now).await?;
                 crate::auth::session_store::end_all_for_contact(&txn, contact_id).await?;
             }
             row.email_sort = Set(email.clone().unwrap_or_default());
             row.email = Set(email);
         }
     }
-    for (label, posted, old, slot) in [
-        ("Phone", &input.phone, &model.phone, &mut row.phone),
-        ("Mobile", &input.mobile, &model.mobile, &mut row.mobile),
+    for (label, kind, posted, old, slot) in [
+        ("Phone", IdentityKind::Phone, &input.phone, &model.phone, &mut row.phone),
+        ("Mobile", IdentityKind::Mobile, &input.mobile, &model.mobile, &mut row.mobile),
     ] {
         if let Some(number) = posted {
             let number = number.as_ref().map(|p| p.as_str().to_owned());
-            change(label, old, &number);
+            if change(label, old, &number) {
+                identities::set_number(&txn, contact_id, kind, number.as_deref(), now).await?;
+            }
             *slot = Set(number);
         }
     }
@@ -292,21 +309,23 @@ pub async fn update(
             row.owner_id = Set(Some(owner.id));
         }
     }
-    if changes.is_empty() {
+    if changes.is_empty() && identity_history.is_empty() {
         return Ok(());
     }
-    row.updated_at = Set(Utc::now());
-    let saved = row.update(&txn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            ServiceError::field("email", "A contact with this email exists already.")
-        } else {
-            e.into()
-        }
-    })?;
-    search_terms::reindex(&txn, &saved, account_name.as_deref()).await?;
-    for (field, old, new) in changes {
-        record(&txn, contact_id, Some(actor_id), field, old, new).await?;
-    }
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await.map_err(|e| identities::unique_violation_as_field(e, "email"))?;
+    search_terms::reindex(&txn, &saved, &secondary, account_name.as_deref()).await?;
+    let lines = changes
+        .into_iter()
+        .map(|(field, old, new)| HistoryLine {
+            contact_id,
+            agent_id: Some(actor_id),
+            field: field.to_owned(),
+            old,
+            new,
+        })
+        .chain(identity_history);
+    record_all(&txn, lines).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -401,14 +420,17 @@ pub async fn create_from_channel<C: ConnectionTrait>(
 ) -> Result<contact::Model, sea_orm::DbErr> {
     let source = new.source;
     let saved = insert_from_channel(conn, new, password_hash).await?;
-    search_terms::index(conn, &saved, None).await?;
+    if let Some(insert) = identities::insert_statement(conn.get_database_backend(), &saved, &[], saved.created_at) {
+        conn.execute(insert).await?;
+    }
+    search_terms::index(conn, &saved, &[], None).await?;
     record_all(conn, [created_from(saved.id, source)]).await?;
     Ok(saved)
 }
 
 /// The row of [`create_from_channel`] alone, for a caller that writes the rest together with
-/// writes of its own: the contact's search words ([`search_terms::index_statement`]) and its
-/// line of history ([`created_from`]).
+/// writes of its own: the contact's identities ([`identities::insert_statement`]), its search
+/// words ([`search_terms::index_statement`]) and its line of history ([`created_from`]).
 ///
 /// # Errors
 /// Database errors (a unique violation among them).

@@ -2,11 +2,10 @@
 //! failures on one side never lock out the other), and one answer for every wrong credential.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::password;
 use crate::db::Db;
-use crate::entities::contact;
+use crate::services::contacts::identities;
 use crate::services::login::{begin_attempt, clean_email, forget_attempt, LoginError};
 
 /// Checks the credentials of a Help Center user; gives the contact's id.
@@ -29,12 +28,10 @@ pub async fn login(
             Err(e) => return Ok(Err(e)),
         }
     };
-    let found = contact::Entity::find()
-        .filter(contact::Column::Email.eq(email.as_str()))
-        .filter(contact::Column::Trashed.eq(false))
-        .filter(contact::Column::HelpCenterStatus.eq("active"))
-        .one(&db.conn)
-        .await?;
+    // The primary address is the login; a secondary one opens the same account.
+    let found = identities::contact_by_email(&db.conn, email.as_str())
+        .await?
+        .filter(|c| !c.trashed && c.help_center_status == "active");
     let hash = found.as_ref().and_then(|c| c.password_hash.clone());
     let known = hash.is_some();
     let ok = password::verify(password_given, hash).await;

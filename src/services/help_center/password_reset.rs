@@ -2,7 +2,7 @@
 //! Asking never tells whether the address is known.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use super::{find_live, issue, send, spend, LinkError, MailContext, Purpose, RESET_TTL_HOURS};
 use crate::auth::session_store::end_all_for_contact;
@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::domain::{Email, PersonName};
 use crate::email::messages;
 use crate::entities::contact;
+use crate::services::contacts::identities;
 
 /// Sends a reset link when `email` belongs to a Help Center user (active, or invited and not
 /// yet in); does nothing otherwise. The caller answers the same either way. At most a few
@@ -30,12 +31,10 @@ pub async fn request(
         return Err(LinkError::Throttled);
     }
     let txn = db.begin_write().await?;
-    let found = contact::Entity::find()
-        .filter(contact::Column::Email.eq(email.as_str()))
-        .filter(contact::Column::Trashed.eq(false))
-        .filter(contact::Column::HelpCenterStatus.is_in(["active", "invited"]))
-        .one(&txn)
-        .await?;
+    // Any of the contact's addresses; the link goes to the one typed.
+    let found = identities::contact_by_email(&txn, email.as_str())
+        .await?
+        .filter(|c| !c.trashed && matches!(c.help_center_status.as_str(), "active" | "invited"));
     let Some(c) = found else { return Ok(()) };
     let token = issue(&txn, c.id, Purpose::PasswordReset, now, Duration::hours(RESET_TTL_HOURS)).await?;
     let company = mail.company;

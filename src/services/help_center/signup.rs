@@ -19,6 +19,7 @@ use crate::db::Db;
 use crate::domain::{Email, PersonName, SignupInput};
 use crate::email::messages;
 use crate::entities::{contact, signup};
+use crate::services::contacts::identities;
 use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
 use crate::services::{is_unique_violation, login};
 
@@ -42,7 +43,8 @@ pub async fn start(
     }
     let txn = db.begin_write().await?;
     let company = mail.company;
-    let existing = contact::Entity::find().filter(contact::Column::Email.eq(input.email.as_str())).one(&txn).await?;
+    // Any of a contact's addresses finds it, a secondary one too.
+    let existing = identities::contact_by_email(&txn, input.email.as_str()).await?;
     match existing {
         Some(c) if c.trashed || c.help_center_status == "deactivated" => {} // nothing to send
         Some(c) if c.help_center_status == "active" => {
@@ -139,8 +141,7 @@ async fn attach(
     pending: &signup::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, LinkError> {
-    let Some(c) = contact::Entity::find().filter(contact::Column::Email.eq(pending.email.as_str())).one(txn).await?
-    else {
+    let Some(c) = identities::contact_by_email(txn, pending.email.as_str()).await? else {
         return Ok(None);
     };
     if c.trashed || c.help_center_status == "deactivated" {

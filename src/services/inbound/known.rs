@@ -28,7 +28,7 @@ pub(super) struct Known {
     pub duplicate: bool,
     /// Every address that is ours: the mailboxes' and the default From.
     pub support: Vec<String>,
-    /// The contact with the sender's address, live or in the Recycle Bin.
+    /// The contact with the sender's address among its addresses, live or in the Recycle Bin.
     pub sender: Option<contact::Model>,
     /// Acknowledgements queued to the sender in the hour before now.
     pub acknowledgements_this_hour: u64,
@@ -55,7 +55,10 @@ impl Known {
                     (SELECT COUNT(*) FROM outbox WHERE to_address = $2 AND kind = $3 AND created_at > $4) \
                       AS known_acknowledgements, \
                     contacts.* \
-             FROM (SELECT 1 AS known_one) AS known LEFT JOIN contacts ON contacts.email = $2"
+             FROM (SELECT 1 AS known_one) AS known \
+             LEFT JOIN contact_identities AS known_identity \
+               ON known_identity.kind = 'email' AND known_identity.value = $2 \
+             LEFT JOIN contacts ON contacts.id = known_identity.contact_id"
         );
         let values = [
             mail.message_id.clone().into(),

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryTrait, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
+    Statement, TransactionTrait,
 };
 
 use super::known::{Known, ACKNOWLEDGEMENT};
@@ -15,10 +15,10 @@ use crate::email::inbound::{sender_name, InboundMail};
 use crate::email::outbox::enqueue_statement;
 use crate::email::{messages, OutgoingMail};
 use crate::entities::{agent, attachment, contact, message, ticket, ticket_participant};
-use crate::services::contacts::search_terms;
 use crate::services::contacts::write::{
     created_from, history_statement, insert_from_channel, ChannelContact, HistoryLine, NewContactSource,
 };
+use crate::services::contacts::{identities, search_terms};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::reserve_numbers;
 use crate::services::tickets::thread::save;
@@ -89,7 +89,8 @@ pub(super) async fn open_ticket(
     let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, c.email.as_deref(), &known.support));
     // A new contact's search words and first line of history, and the ticket's line.
     if contact_created {
-        along.extend(search_terms::index_statement(backend, &c, None));
+        along.extend(identities::insert_statement(backend, &c, &[], now));
+        along.extend(search_terms::index_statement(backend, &c, &[], None));
     }
     let opened =
         HistoryLine::by_system(c.id, format!("Ticket #{number}"), format!("Created ({})", Channel::Email.label()));
@@ -114,7 +115,7 @@ pub(super) async fn open_ticket(
 }
 
 async fn find_contact(txn: &DatabaseTransaction, email: &Email) -> Result<Option<contact::Model>, sea_orm::DbErr> {
-    contact::Entity::find().filter(contact::Column::Email.eq(email.as_str())).one(txn).await
+    identities::contact_by_email(txn, email.as_str()).await
 }
 
 /// Creates the sender's contact, without its search words and history (the caller writes

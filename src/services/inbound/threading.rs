@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::email::inbound::{ticket_token, InboundMail};
-use crate::entities::{contact, message, outbox, ticket, ticket_participant};
+use crate::entities::{message, outbox, ticket, ticket_participant};
+use crate::services::contacts::identities;
 
 /// The live ticket `mail` answers: the one holding the newest Message-ID it refers to (a mail
 /// we stored or sent), else the one its subject's `[#1042]` names, when the sender is that
@@ -52,13 +53,7 @@ pub(super) async fn find_ticket<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let contact_email: Option<Option<String>> = contact::Entity::find_by_id(t.contact_id)
-        .select_only()
-        .column(contact::Column::Email)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    if contact_email.flatten().as_deref() == Some(mail.from.as_str()) {
+    if identities::has_email(conn, t.contact_id, mail.from.as_str()).await? {
         return Ok(Some(t));
     }
     let participant = ticket_participant::Entity::find_by_id((t.id, mail.from.as_str().to_owned())).one(conn).await?;

@@ -1,0 +1,372 @@
+//! A contact's identities: its email addresses (one primary, the others secondary), its phone
+//! and mobile numbers and, with the WhatsApp channel, its WhatsApp accounts. This is the one
+//! place that finds a contact by an address and keeps `contact_identities` in step with the
+//! contact's own columns (`email` is the primary address, which the list sorts by and the Help
+//! Center logs in with; `phone` and `mobile`).
+//!
+//! An email address belongs to at most one contact, whatever its case (the unique index of
+//! migration m0026); phone numbers may be shared.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Statement,
+};
+
+use super::write::{history_statement, HistoryLine};
+use crate::db::Db;
+use crate::domain::{Action, FieldRules, Module, Permissions};
+use crate::entities::contact;
+use crate::entities::contact_identity::{self, IdentityKind};
+use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+
+/// The history field of secondary addresses (hidden with the Email field).
+pub const SECONDARY_EMAIL: &str = "Secondary Email";
+
+/// One identity, as the contact's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub id: i64,
+    pub kind: IdentityKind,
+    pub value: String,
+    pub is_primary: bool,
+}
+
+/// The contact, live or in the Recycle Bin, that has `email` (lowercase) among its addresses.
+///
+/// # Errors
+/// Database errors.
+pub async fn contact_by_email<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+) -> Result<Option<contact::Model>, sea_orm::DbErr> {
+    contact::Entity::find()
+        .join(JoinType::InnerJoin, contact_identity::Relation::Contact.def().rev())
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+        .filter(contact_identity::Column::Value.eq(email))
+        .one(conn)
+        .await
+}
+
+/// Whether `email` is one of contact `contact_id`'s addresses.
+///
+/// # Errors
+/// Database errors.
+pub async fn has_email<C: ConnectionTrait>(conn: &C, contact_id: i64, email: &str) -> Result<bool, sea_orm::DbErr> {
+    let found = contact_identity::Entity::find()
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+        .filter(contact_identity::Column::Value.eq(email))
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// A contact's identities: the primary email first, then the others in the order they were
+/// added.
+///
+/// # Errors
+/// Database errors.
+pub async fn of_contact<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<Identity>, sea_orm::DbErr> {
+    let rows = contact_identity::Entity::find()
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .order_by_desc(contact_identity::Column::IsPrimary)
+        .order_by_asc(contact_identity::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Identity { id: r.id, kind: r.kind, value: r.value, is_primary: r.is_primary })
+        .collect())
+}
+
+/// A contact's secondary addresses, in the order they were added.
+///
+/// # Errors
+/// Database errors.
+pub async fn secondary_emails<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(of_contact(conn, contact_id)
+        .await?
+        .into_iter()
+        .filter(|i| i.kind == IdentityKind::Email && !i.is_primary)
+        .map(|i| i.value)
+        .collect())
+}
+
+/// The identity rows of a contact just created: its primary `email`, `secondary` addresses
+/// and numbers.
+#[must_use]
+pub fn rows_of(
+    contact: &contact::Model,
+    secondary: &[String],
+    now: DateTime<Utc>,
+) -> Vec<contact_identity::ActiveModel> {
+    let row = |kind, value: &str, is_primary| contact_identity::ActiveModel {
+        contact_id: Set(contact.id),
+        kind: Set(kind),
+        value: Set(value.to_owned()),
+        is_primary: Set(is_primary),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    contact
+        .email
+        .iter()
+        .map(|e| row(IdentityKind::Email, e, true))
+        .chain(secondary.iter().map(|e| row(IdentityKind::Email, e, false)))
+        .chain(contact.phone.iter().map(|p| row(IdentityKind::Phone, p, false)))
+        .chain(contact.mobile.iter().map(|p| row(IdentityKind::Mobile, p, false)))
+        .collect()
+}
+
+/// [`rows_of`] as one statement, for a caller that runs it together with others; `None` when
+/// the contact has no identity.
+#[must_use]
+pub fn insert_statement(
+    backend: DbBackend,
+    contact: &contact::Model,
+    secondary: &[String],
+    now: DateTime<Utc>,
+) -> Option<Statement> {
+    let rows = rows_of(contact, secondary, now);
+    (!rows.is_empty()).then(|| contact_identity::Entity::insert_many(rows).build(backend))
+}
+
+/// Checks that none of `emails` belongs to a contact other than `except`.
+///
+/// # Errors
+/// `DuplicateEmail` for the primary address (`email` field), a message on `secondary_emails`
+/// for the others.
+pub async fn check_free<C: ConnectionTrait>(
+    conn: &C,
+    primary: Option<&str>,
+    secondary: &[String],
+    except: Option<i64>,
+) -> ServiceResult<()> {
+    let wanted: Vec<&str> = primary.into_iter().chain(secondary.iter().map(String::as_str)).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut query = contact_identity::Entity::find()
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+        .filter(contact_identity::Column::Value.is_in(wanted));
+    if let Some(id) = except {
+        query = query.filter(contact_identity::Column::ContactId.ne(id));
+    }
+    let taken = query.all(conn).await?;
+    if let Some(primary) = primary {
+        if let Some(row) = taken.iter().find(|t| t.value == primary) {
+            return Err(taken_by(conn, row.contact_id, "email").await?);
+        }
+    }
+    match taken.first() {
+        Some(row) => {
+            let mut errors = crate::domain::FieldErrors::default();
+            errors.add("secondary_emails", format!("Another contact has {} already.", row.value));
+            Err(ServiceError::Invalid(errors))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Why the primary address cannot be had: a live contact has it (a link to it), or one in the
+/// Recycle Bin does.
+async fn taken_by<C: ConnectionTrait>(conn: &C, contact_id: i64, field: &'static str) -> ServiceResult<ServiceError> {
+    let trashed = contact::Entity::find_by_id(contact_id).one(conn).await?.is_none_or(|c| c.trashed);
+    Ok(if trashed {
+        ServiceError::field(
+            field,
+            "A deleted contact in the Recycle Bin has this email. Restore it instead of adding a new one.",
+        )
+    } else {
+        ServiceError::DuplicateEmail(contact_id)
+    })
+}
+
+/// A unique-index refusal of an address (a race with another writer) as the form's message.
+#[must_use]
+pub fn unique_violation_as_field(e: sea_orm::DbErr, field: &'static str) -> ServiceError {
+    if is_unique_violation(&e) {
+        ServiceError::field(field, "A contact with this email exists already.")
+    } else {
+        e.into()
+    }
+}
+
+/// Brings contact `contact_id`'s addresses to `primary` and `secondary`, and returns the
+/// history of the secondary ones (the caller records the Email field's own change).
+///
+/// # Errors
+/// As [`check_free`]; database errors.
+pub async fn set_emails<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: i64,
+    actor_id: Option<i64>,
+    primary: Option<&str>,
+    secondary: &[String],
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<HistoryLine>> {
+    let secondary: Vec<String> = secondary.iter().filter(|s| Some(s.as_str()) != primary).cloned().collect();
+    check_free(conn, primary, &secondary, Some(contact_id)).await?;
+    let current: Vec<Identity> =
+        of_contact(conn, contact_id).await?.into_iter().filter(|i| i.kind == IdentityKind::Email).collect();
+    let mut history = Vec::new();
+    let wanted = |value: &str| primary == Some(value) || secondary.iter().any(|s| s == value);
+    let gone: Vec<i64> = current.iter().filter(|i| !wanted(&i.value)).map(|i| i.id).collect();
+    for old in current.iter().filter(|i| !wanted(&i.value) && !i.is_primary) {
+        history.push(line(contact_id, actor_id, Some(old.value.clone()), None));
+    }
+    if !gone.is_empty() {
+        contact_identity::Entity::delete_many().filter(contact_identity::Column::Id.is_in(gone)).exec(conn).await?;
+    }
+    // Flags first, so that the primary is never marked twice.
+    contact_identity::Entity::update_many()
+        .col_expr(contact_identity::Column::IsPrimary, Expr::value(false))
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+        .exec(conn)
+        .await?;
+    let mut fresh = Vec::new();
+    for (value, is_primary) in
+        primary.map(|p| (p.to_owned(), true)).into_iter().chain(secondary.into_iter().map(|s| (s, false)))
+    {
+        match current.iter().find(|i| i.value == value) {
+            Some(existing) => {
+                if is_primary {
+                    contact_identity::Entity::update_many()
+                        .col_expr(contact_identity::Column::IsPrimary, Expr::value(true))
+                        .filter(contact_identity::Column::Id.eq(existing.id))
+                        .exec(conn)
+                        .await?;
+                } else if existing.is_primary {
+                    history.push(line(contact_id, actor_id, None, Some(value.clone())));
+                }
+            }
+            None => {
+                if !is_primary {
+                    history.push(line(contact_id, actor_id, None, Some(value.clone())));
+                }
+                fresh.push(contact_identity::ActiveModel {
+                    contact_id: Set(contact_id),
+                    kind: Set(IdentityKind::Email),
+                    value: Set(value),
+                    is_primary: Set(is_primary),
+                    created_at: Set(now),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    if !fresh.is_empty() {
+        contact_identity::Entity::insert_many(fresh)
+            .exec(conn)
+            .await
+            .map_err(|e| unique_violation_as_field(e, "secondary_emails"))?;
+    }
+    Ok(history)
+}
+
+/// Brings the contact's number of `kind` (Phone or Mobile) to `number`.
+///
+/// # Errors
+/// Database errors.
+pub async fn set_number<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: i64,
+    kind: IdentityKind,
+    number: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    contact_identity::Entity::delete_many()
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .filter(contact_identity::Column::Kind.eq(kind))
+        .exec(conn)
+        .await?;
+    if let Some(number) = number {
+        let row = contact_identity::ActiveModel {
+            contact_id: Set(contact_id),
+            kind: Set(kind),
+            value: Set(number.to_owned()),
+            is_primary: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        contact_identity::Entity::insert(row).exec(conn).await?;
+    }
+    Ok(())
+}
+
+fn line(contact_id: i64, agent_id: Option<i64>, old: Option<String>, new: Option<String>) -> HistoryLine {
+    HistoryLine { contact_id, agent_id, field: SECONDARY_EMAIL.to_owned(), old, new }
+}
+
+/// Records `lines` of history, if any, with the other writes of a change.
+///
+/// # Errors
+/// Database errors.
+pub async fn record<C: ConnectionTrait>(conn: &C, lines: Vec<HistoryLine>) -> Result<(), sea_orm::DbErr> {
+    if !lines.is_empty() {
+        conn.execute(history_statement(conn.get_database_backend(), lines)).await?;
+    }
+    Ok(())
+}
+
+/// Makes secondary address `identity_id` the primary one of contact `contact_id` on behalf of
+/// an agent with `permissions`: it becomes the contact's Email and its Help Center login,
+/// and the old primary stays as a secondary address.
+///
+/// # Errors
+/// `Forbidden` without the right to edit contacts and their Email; `NotFound` for a contact
+/// not live or an address not one of its secondary ones; database errors.
+pub async fn make_primary(
+    db: &Db,
+    actor_id: i64,
+    permissions: &Permissions,
+    contact_id: i64,
+    identity_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    if !permissions.can(Module::Contacts, Action::Edit) || !FieldRules::contacts(permissions).edits("email") {
+        return Err(ServiceError::Forbidden("Your profile may not change a contact's Email.".into()));
+    }
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    let c = contact::Entity::find_by_id(contact_id)
+        .filter(contact::Column::Trashed.eq(false))
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let emails: Vec<Identity> =
+        of_contact(&txn, contact_id).await?.into_iter().filter(|i| i.kind == IdentityKind::Email).collect();
+    let chosen = emails.iter().find(|i| i.id == identity_id && !i.is_primary).ok_or(ServiceError::NotFound)?;
+    let chosen = chosen.value.clone();
+    let others: Vec<String> = emails.iter().filter(|i| i.value != chosen).map(|i| i.value.clone()).collect();
+    let mut lines = set_emails(&txn, contact_id, Some(actor_id), Some(&chosen), &others, now).await?;
+    lines.insert(
+        0,
+        HistoryLine {
+            contact_id,
+            agent_id: Some(actor_id),
+            field: "Email".to_owned(),
+            old: c.email.clone(),
+            new: Some(chosen.clone()),
+        },
+    );
+    if super::HELP_CENTER_USER_STATUSES.contains(&c.help_center_status.as_str()) {
+        // The login changes: links mailed for the old one and sessions begun with it end.
+        crate::services::help_center::retire(&txn, contact_id, None, now).await?;
+        crate::auth::session_store::end_all_for_contact(&txn, contact_id).await?;
+    }
+    contact::Entity::update_many()
+        .col_expr(contact::Column::Email, Expr::value(chosen.clone()))
+        .col_expr(contact::Column::EmailSort, Expr::value(chosen.clone()))
+        .col_expr(contact::Column::UpdatedAt, Expr::value(now))
+        .filter(contact::Column::Id.eq(contact_id))
+        .exec(&txn)
+        .await
+        .map_err(|e| unique_violation_as_field(e, "email"))?;
+    record(&txn, lines).await?;
+    txn.commit().await?;
+    Ok(chosen)
+}
