@@ -662,7 +662,7 @@ async fn tickets_submitted_at_the_same_moment_get_distinct_numbers_and_one_ackno
 
 /// Posts the Submit a ticket form as a browser does with files chosen: multipart, with the
 /// page's CSRF token (unless `csrf` is false).
-async fn submit_with_files(
+pub async fn submit_with_files(
     customer: &TestApp,
     subject: &str,
     files: Vec<(&str, Vec<u8>)>,
