@@ -4,6 +4,8 @@
 //! - only the two form content types are read (`application/x-www-form-urlencoded` and
 //!   `multipart/form-data`); anything else is 415, so that a cross-site `text/plain` post is
 //!   not taken for a form;
+//! - text must be UTF-8 (400), rather than decoded lossily into something other than what was
+//!   sent;
 //! - the CSRF token must match (403).
 //!
 //! The files of a multipart form are read into memory up to the configured limits; a file over
@@ -94,8 +96,19 @@ pub(crate) fn read_form(
     })
 }
 
-/// The fields of a url-encoded body.
+/// The answer to text that is not UTF-8.
+fn not_utf8() -> AppError {
+    AppError::BadRequest(
+        "The form had invalid text encoding (it was not UTF-8), so nothing was saved. Check what was typed or pasted, and try again.".into(),
+    )
+}
+
+/// The fields of a url-encoded body. `serde_urlencoded` decodes invalid UTF-8 lossily (into
+/// U+FFFD), so the bytes are checked first: the body percent-decoded as a whole is UTF-8
+/// exactly when every name and value is, as the separators between them are ASCII.
 fn urlencoded_fields(bytes: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode(bytes).collect();
+    std::str::from_utf8(&decoded).map_err(|_| not_utf8())?;
     serde_urlencoded::from_bytes(bytes).map_err(|_| AppError::BadRequest("unreadable form".into()))
 }
 
@@ -152,7 +165,7 @@ async fn read_parts(mut parts: actix_multipart::Multipart, limits: &Limits) -> R
             }
             None if dropped => return Err(AppError::BadRequest(format!("the field {name} is too long"))),
             None => {
-                let text = String::from_utf8(data).map_err(|_| AppError::BadRequest("the form is not UTF-8".into()))?;
+                let text = String::from_utf8(data).map_err(|_| not_utf8())?;
                 upload.fields.push((name, text));
             }
         }

@@ -1,5 +1,5 @@
-//! What forms accept whatever page they belong to: only form content types, and file names
-//! without invisible characters that disguise them.
+//! What forms accept whatever page they belong to: only form content types, only valid UTF-8
+//! text, and file names without invisible characters that disguise them.
 
 use reqwest::StatusCode;
 
@@ -79,4 +79,60 @@ async fn a_form_posted_as_anything_but_a_form_is_refused_with_415_and_changes_no
     let response = app.client.post(app.url("/agent/contacts")).multipart(form).send().await.expect("POST");
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("contacts WHERE last_name IN ('Encoded', 'Multipart')").await, 2);
+}
+
+#[tokio::test]
+async fn form_text_that_is_not_utf8_is_refused_with_400_and_nothing_stored() {
+    let app = spawn_app().await;
+    app.set_up_admin().await;
+
+    let invalid: [&[u8]; 7] = [
+        b"last_name=Bad%C0%AF",             // overlong "/"
+        b"last_name=Bad%E0%80%AF",          // overlong, three bytes
+        b"last_name=Bad%ED%A0%80",          // a lone surrogate
+        b"last_name=Bad%80",                // a continuation byte alone
+        b"last_name=Bad%E2%82",             // cut short
+        b"last_name=Bad\xFF\xFE",           // raw bytes, not percent-encoded
+        b"last_name=Ok&title=%F4%90%80%80", // beyond U+10FFFF, in another field
+    ];
+    for extra in invalid {
+        let body = add_contact_body(&app, extra).await;
+        let page = post_add_contact(&app, Some("application/x-www-form-urlencoded"), body).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(extra));
+        assert!(page.text().contains("invalid text encoding"), "{}", page.text());
+    }
+    assert_eq!(app.count("contacts").await, 0);
+
+    // A NUL is valid UTF-8: it gets its field's message, as before.
+    let body = add_contact_body(&app, b"last_name=Nul%00").await;
+    let page = post_add_contact(&app, Some("application/x-www-form-urlencoded"), body).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.field_error("last_name").is_some(), "{}", page.text());
+    // Real non-ASCII text, percent-encoded or raw, is kept as sent.
+    let body = add_contact_body(&app, "last_name=M%C3%BCller&title=Gesch\u{e4}ftsf\u{fc}hrer".as_bytes()).await;
+    let page = post_add_contact(&app, Some("application/x-www-form-urlencoded"), body).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(app.count("contacts WHERE last_name = 'Müller' AND title = 'Geschäftsführer'").await, 1);
+}
+
+#[tokio::test]
+async fn multipart_text_that_is_not_utf8_is_refused_with_400_and_no_ticket() {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let id = app.add_contact(&[("last_name", "Ortiz"), ("email", "melissa@example.com")]).await;
+    let customer = invite_and_join(&app, &sink, id, "melissa@example.com").await;
+
+    let page = customer.get("/help/tickets/new").await;
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in form_values(&page.html, "/help/tickets") {
+        if name != "subject" {
+            form = form.text(name, value);
+        }
+    }
+    form = form.part("subject", reqwest::multipart::Part::bytes(b"Broken \xC0\xAF screen".to_vec()));
+    let response = customer.client.post(customer.url("/help/tickets")).multipart(form).send().await.expect("POST");
+    let page = Page::from(response).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.text().contains("invalid text encoding"), "{}", page.text());
+    assert_eq!(app.count("tickets").await, 0);
 }
