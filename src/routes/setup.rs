@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{csrf, keys, password, CsrfForm};
+use crate::auth::{csrf, keys, password, renew_session, CsrfForm};
 use crate::domain::{Email, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::routes::page;
@@ -68,7 +68,7 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    session.renew();
+    renew_session(&session);
     session.insert(keys::AGENT_ID, agent.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let _ = session.insert(keys::FLASH, "Welcome to Frontdesk. Your administrator account is ready.");
     Ok(page::see_other("/agent/contacts"))

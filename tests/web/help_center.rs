@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::mail::{deliver, inbox, last_mail_to, spawn_app_with_mail};
 use crate::smtp_sink::SmtpSink;
 
-const CONTACT_PASSWORD: &str = "melissa's secret";
+pub const CONTACT_PASSWORD: &str = "melissa's secret";
 
 /// An app with an administrator logged in on `app.client`, and a mail sink.
 async fn console() -> (TestApp, SmtpSink) {

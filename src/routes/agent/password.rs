@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{keys, password, CsrfForm, CurrentAgent};
+use crate::auth::{keys, password, renew_session, CsrfForm, CurrentAgent};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::routes::page::{self, Layout};
@@ -46,7 +46,7 @@ pub async fn submit(
     match result {
         Ok(()) => {
             // Every session of the agent is gone, this one included: start a fresh one here.
-            agent.session.renew();
+            renew_session(&agent.session);
             agent.session.insert(keys::AGENT_ID, agent.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             agent.flash("Password changed. You were logged out everywhere else.");
             Ok(page::see_other("/agent/contacts"))

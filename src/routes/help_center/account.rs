@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::HelpLayout;
-use crate::auth::{keys, CsrfForm, CurrentContact};
+use crate::auth::{keys, renew_session, CsrfForm, CurrentContact};
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::{client_address, NextQuery};
 use crate::routes::page;
@@ -68,12 +68,12 @@ pub async fn submit(
     page::render(status, &LoginPage { layout, email: form.email, next, error: error.into() })
 }
 
-/// Starts a Help Center session for `contact_id`, under a new session id.
+/// Starts a Help Center session for `contact_id`, under a new session id and CSRF token.
 ///
 /// # Errors
 /// When the session cannot be written.
 pub fn log_in(session: &Session, contact_id: i64) -> AppResult<()> {
-    session.renew();
+    renew_session(session);
     session.insert(keys::CONTACT_ID, contact_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
