@@ -10,9 +10,9 @@ use super::page::HelpLayout;
 use crate::auth::{keys, renew_session, CsrfForm, CurrentContact};
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::{client_address, NextQuery};
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::help_center::{login, LinkError};
-use crate::services::login::LoginError;
+use crate::services::login::{Attempt, LoginError};
 use crate::startup::AppState;
 
 /// The login form as posted.
@@ -107,19 +107,21 @@ pub async fn link_invalid(state: &AppState, session: &Session, refused: bool) ->
     page::render(status, &LinkInvalidPage { layout, message: message.into() })
 }
 
-/// The answer to following a mailed link: logged in with `welcome` on My Tickets, or the page
-/// for a dead or refused link.
+/// The answer to following a mailed link: logged in with `welcome` on My Tickets (the
+/// throttle's `attempt` forgotten), or the page for a dead or refused link.
 ///
 /// # Errors
 /// Database errors, and link failures that are not the visitor's.
 pub async fn land(
     state: &AppState,
     session: &Session,
+    attempt: Attempt,
     outcome: Result<i64, LinkError>,
     welcome: &str,
 ) -> AppResult<HttpResponse> {
     match outcome {
         Ok(contact_id) => {
+            throttle::succeeded(state, attempt).await?;
             log_in(session, contact_id)?;
             super::page::flash(session, welcome);
             Ok(page::see_other("/help/tickets"))
