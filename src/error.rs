@@ -27,6 +27,9 @@ pub enum AppError {
     /// Too many failed attempts.
     #[error("too many requests")]
     TooManyRequests(String),
+    /// A form posted as something other than a form (`text/plain`, JSON...).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     /// A malformed request (bad query string, body too large).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -66,6 +69,7 @@ impl ResponseError for AppError {
             Self::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -87,6 +91,10 @@ impl ResponseError for AppError {
             ),
             Self::Conflict(why) => ("Not possible", why.clone()),
             Self::TooManyRequests(why) => ("Too many attempts", why.clone()),
+            Self::UnsupportedMediaType => (
+                "Not a form",
+                "This was not sent as a form (application/x-www-form-urlencoded or multipart/form-data), so nothing was saved.".into(),
+            ),
             Self::BadRequest(why) => ("Bad request", why.clone()),
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");

@@ -1,9 +1,8 @@
 //! CSRF protection: a random token per session, printed in every form, checked before a form's
 //! body is used. A post without the right token gets 403 and changes nothing.
 
-use actix_session::{Session, SessionExt};
+use actix_session::Session;
 use actix_web::dev::Payload;
-use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -32,7 +31,8 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A url-encoded form body whose CSRF token has been checked.
+/// A posted form whose content type, text encoding and CSRF token have been checked (see
+/// [`super::upload::read_form`]), as `T`.
 pub struct CsrfForm<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
@@ -40,21 +40,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let body = Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body.await.map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("unreadable form".into()))?;
-            let sent = pairs.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str());
-            let expected = session.get::<String>(keys::CSRF).ok().flatten();
-            match (sent, expected) {
-                (Some(sent), Some(expected)) if same(sent, &expected) => {}
-                _ => return Err(AppError::Csrf),
-            }
-            serde_urlencoded::from_bytes::<T>(&bytes)
-                .map(CsrfForm)
-                .map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))
-        })
+        let form = super::upload::read_form(req, payload);
+        Box::pin(async move { form.await?.form().map(CsrfForm) })
     }
 }

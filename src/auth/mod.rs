@@ -17,6 +17,15 @@ pub use upload::CsrfUpload;
 
 use rand::distr::{Alphanumeric, SampleString};
 
+/// Starts a new session id and a new CSRF token together, at login and wherever the session
+/// gains privileges: an id or a token that was known before (seen in a page served to the
+/// anonymous visitor, or planted by someone else) is worthless afterwards. The new token is made
+/// when the next form is shown.
+pub fn renew_session(session: &actix_session::Session) {
+    session.renew();
+    session.remove(keys::CSRF);
+}
+
 /// The SHA-256 of a token, hex: what the database keeps of a token sent in a link.
 #[must_use]
 pub fn token_hash(token: &str) -> String {

@@ -1,12 +1,21 @@
-//! Forms that carry files (`multipart/form-data`), CSRF-checked like every other form. The
-//! files are read into memory up to the configured limits; a file over the limit is read to its
-//! end and dropped, so the form can be shown again with a message instead of a broken upload.
+//! Reading a posted form, for every form of the application: [`CsrfUpload`] here and
+//! [`super::CsrfForm`] both read through [`read_form`], so each post gets the same checks
+//! before its fields are used:
+//! - only the two form content types are read (`application/x-www-form-urlencoded` and
+//!   `multipart/form-data`); anything else is 415, so that a cross-site `text/plain` post is
+//!   not taken for a form;
+//! - text must be UTF-8 (400), rather than decoded lossily into something other than what was
+//!   sent;
+//! - the CSRF token must match (403).
+//!
+//! The files of a multipart form are read into memory up to the configured limits; a file over
+//! the limit is read to its end and dropped, so the form can be shown again with a message
+//! instead of a broken upload.
 
-use actix_session::SessionExt;
+use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::{Bytes, Data};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{mime, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -51,38 +60,65 @@ impl FromRequest for CsrfUpload {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let multipart = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-        let limits = req.app_data::<Data<AppState>>().map_or(Limits { file: 10 << 20, total: 25 << 20 }, |s| Limits {
-            file: s.settings.max_attachment_mb as usize * 1024 * 1024,
-            total: s.settings.max_mail_mb as usize * 1024 * 1024,
-        });
-        let body = if multipart {
+        read_form(req, payload)
+    }
+}
+
+/// Reads the posted form of `req`: its fields and files, once its content type, text encoding
+/// and CSRF token have passed.
+pub(crate) fn read_form(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<CsrfUpload, AppError>> {
+    let session = req.get_session();
+    let limits = req.app_data::<Data<AppState>>().map_or(Limits { file: 10 << 20, total: 25 << 20 }, |s| Limits {
+        file: s.settings.max_attachment_mb as usize * 1024 * 1024,
+        total: s.settings.max_mail_mb as usize * 1024 * 1024,
+    });
+    let essence = req.mime_type().ok().flatten().map(|m| m.essence_str().to_owned());
+    let body = match essence.as_deref() {
+        Some(t) if t == mime::APPLICATION_WWW_FORM_URLENCODED.essence_str() => Ok(Bytes::from_request(req, payload)),
+        Some(t) if t == mime::MULTIPART_FORM_DATA.essence_str() => {
             Err(actix_multipart::Multipart::new(req.headers(), payload.take()))
-        } else {
-            Ok(Bytes::from_request(req, payload))
-        };
-        Box::pin(async move {
-            let upload = match body {
-                Ok(bytes) => {
-                    let bytes = bytes.await.map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
-                    let fields = serde_urlencoded::from_bytes(&bytes)
-                        .map_err(|_| AppError::BadRequest("unreadable form".into()))?;
-                    CsrfUpload { fields, ..CsrfUpload::default() }
-                }
-                Err(parts) => read_parts(parts, &limits).await?,
-            };
-            let sent = upload.fields.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str());
-            let expected = session.get::<String>(keys::CSRF).ok().flatten();
-            match (sent, expected) {
-                (Some(sent), Some(expected)) if same(sent, &expected) => Ok(upload),
-                _ => Err(AppError::Csrf),
+        }
+        _ => return Box::pin(async { Err(AppError::UnsupportedMediaType) }),
+    };
+    Box::pin(async move {
+        let upload = match body {
+            Ok(bytes) => {
+                let bytes = bytes.await.map_err(|e| AppError::BadRequest(format!("unreadable form: {e}")))?;
+                CsrfUpload { fields: urlencoded_fields(&bytes)?, ..CsrfUpload::default() }
             }
-        })
+            Err(parts) => read_parts(parts, &limits).await?,
+        };
+        check_token(&session, &upload.fields)?;
+        Ok(upload)
+    })
+}
+
+/// The answer to text that is not UTF-8.
+fn not_utf8() -> AppError {
+    AppError::BadRequest(
+        "The form had invalid text encoding (it was not UTF-8), so nothing was saved. Check what was typed or pasted, and try again.".into(),
+    )
+}
+
+/// The fields of a url-encoded body. `serde_urlencoded` decodes invalid UTF-8 lossily (into
+/// U+FFFD), so the bytes are checked first: the body percent-decoded as a whole is UTF-8
+/// exactly when every name and value is, as the separators between them are ASCII.
+fn urlencoded_fields(bytes: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode(bytes).collect();
+    std::str::from_utf8(&decoded).map_err(|_| not_utf8())?;
+    serde_urlencoded::from_bytes(bytes).map_err(|_| AppError::BadRequest("unreadable form".into()))
+}
+
+/// 403 unless the form carries the session's CSRF token.
+fn check_token(session: &Session, fields: &[(String, String)]) -> Result<(), AppError> {
+    let sent = fields.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str());
+    let expected = session.get::<String>(keys::CSRF).ok().flatten();
+    match (sent, expected) {
+        (Some(sent), Some(expected)) if same(sent, &expected) => Ok(()),
+        _ => Err(AppError::Csrf),
     }
 }
 
@@ -129,7 +165,7 @@ async fn read_parts(mut parts: actix_multipart::Multipart, limits: &Limits) -> R
             }
             None if dropped => return Err(AppError::BadRequest(format!("the field {name} is too long"))),
             None => {
-                let text = String::from_utf8(data).map_err(|_| AppError::BadRequest("the form is not UTF-8".into()))?;
+                let text = String::from_utf8(data).map_err(|_| not_utf8())?;
                 upload.fields.push((name, text));
             }
         }

@@ -8,6 +8,7 @@ pub mod help_center;
 pub mod page;
 pub mod setup;
 pub mod static_files;
+pub mod throttle;
 
 use actix_web::{web, HttpResponse};
 

@@ -1,14 +1,14 @@
 //! `/setup`: creating the first administrator. Gone (404) once an agent exists.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{csrf, keys, password, CsrfForm};
+use crate::auth::{csrf, keys, password, renew_session, CsrfForm};
 use crate::domain::{Email, FieldErrors};
 use crate::error::{AppError, AppResult};
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::{agents, setup, ServiceError};
 use crate::startup::AppState;
 
@@ -49,9 +49,11 @@ pub async fn form(state: web::Data<AppState>, session: Session) -> AppResult<Htt
 pub async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> AppResult<HttpResponse> {
     ensure_needed(&state).await?;
+    throttle::admit(&state, &req, "setup").await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", agents::parse_name(&form.name));
     let email = errors.check("email", Email::parse(&form.email));
@@ -68,7 +70,7 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    session.renew();
+    renew_session(&session);
     session.insert(keys::AGENT_ID, agent.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let _ = session.insert(keys::FLASH, "Welcome to Frontdesk. Your administrator account is ready.");
     Ok(page::see_other("/agent/contacts"))

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::auth::password;
+use crate::db::Db;
 use crate::entities::{agent, login_failure};
 
 /// The window failures are counted in.
@@ -85,6 +86,32 @@ pub async fn begin_attempt(
         return Ok(Err(LoginError::Throttled));
     }
     Ok(Ok(attempt))
+}
+
+/// A request that will hash or check a password, let through the throttle and recorded; unless
+/// [`succeeded`] is called, it counts as a failure against later ones.
+#[derive(Debug)]
+pub struct Attempt(login_failure::Model);
+
+/// Records a request for password work (a form that hashes or checks a password) under
+/// `account`, and refuses it (`None`) when too many failed before it; the same limits as
+/// logins. Called before the form is even validated: hashing is what an anonymous flood would
+/// make the server spend its time on, so a refused request must cost no more than this.
+///
+/// # Errors
+/// Database errors.
+pub async fn admit(db: &Db, account: &str, client_ip: &str, now: DateTime<Utc>) -> anyhow::Result<Option<Attempt>> {
+    let _gate = db.write_gate().await;
+    Ok(begin_attempt(&db.conn, account, client_ip, now).await?.ok().map(Attempt))
+}
+
+/// The work of `attempt` succeeded: it no longer counts.
+///
+/// # Errors
+/// Database errors.
+pub async fn succeeded(db: &Db, attempt: Attempt) -> Result<(), sea_orm::DbErr> {
+    let _gate = db.write_gate().await;
+    forget_attempt(&db.conn, attempt.0).await
 }
 
 /// Removes a successful attempt's record: only failures count.

@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use crate::mail::{deliver, inbox, last_mail_to, spawn_app_with_mail};
 use crate::smtp_sink::SmtpSink;
 
-const CONTACT_PASSWORD: &str = "melissa's secret";
+pub const CONTACT_PASSWORD: &str = "melissa's secret";
 
 /// An app with an administrator logged in on `app.client`, and a mail sink.
 async fn console() -> (TestApp, SmtpSink) {
@@ -662,7 +662,7 @@ async fn tickets_submitted_at_the_same_moment_get_distinct_numbers_and_one_ackno
 
 /// Posts the Submit a ticket form as a browser does with files chosen: multipart, with the
 /// page's CSRF token (unless `csrf` is false).
-async fn submit_with_files(
+pub async fn submit_with_files(
     customer: &TestApp,
     subject: &str,
     files: Vec<(&str, Vec<u8>)>,

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{csrf, keys, CsrfForm, CurrentAgent};
+use crate::auth::{csrf, keys, renew_session, CsrfForm, CurrentAgent};
 use crate::error::{AppError, AppResult};
 use crate::routes::page;
 use crate::services::login::{self, LoginError};
@@ -63,8 +63,7 @@ pub async fn submit(
         login::agent_login(&state.db.conn, &form.email, form.password, &client_ip, chrono::Utc::now()).await?;
     let (status, error) = match outcome {
         Ok(agent) => {
-            // A new session id at login, so a session id planted before login is worthless.
-            session.renew();
+            renew_session(&session);
             session.insert(keys::AGENT_ID, agent.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             return Ok(page::see_other(&next));
         }

@@ -1,14 +1,15 @@
 //! `/agent/password`: an agent changes its own password (ending its sessions everywhere else);
 //! `/agent/password-reset`: what to do when the password is forgotten.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{keys, password, CsrfForm, CurrentAgent};
+use crate::auth::{keys, password, renew_session, CsrfForm, CurrentAgent};
 use crate::domain::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::routes::page::{self, Layout};
+use crate::routes::throttle;
 use crate::services::{agents, ServiceError};
 use crate::startup::AppState;
 
@@ -37,16 +38,20 @@ pub async fn form(agent: CurrentAgent) -> AppResult<HttpResponse> {
 pub async fn submit(
     state: web::Data<AppState>,
     agent: CurrentAgent,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
+    // A stolen session must not try current passwords at leisure.
+    let attempt = throttle::admit(&state, &req, &format!("agent-password:{}", agent.id)).await?;
     let result = match password::check_new(&form.password, &form.confirm_password) {
         Err((field, message)) => Err(ServiceError::field(field, message)),
         Ok(()) => agents::change_own_password(&state.db.conn, agent.id, form.current_password, form.password).await,
     };
     match result {
         Ok(()) => {
+            throttle::succeeded(&state, attempt).await?;
             // Every session of the agent is gone, this one included: start a fresh one here.
-            agent.session.renew();
+            renew_session(&agent.session);
             agent.session.insert(keys::AGENT_ID, agent.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             agent.flash("Password changed. You were logged out everywhere else.");
             Ok(page::see_other("/agent/contacts"))

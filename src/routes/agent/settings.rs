@@ -1,6 +1,6 @@
 //! Settings (administrators only): agents and profiles.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,6 +10,7 @@ use crate::domain::{Action, Email, FieldAccess, FieldErrors, Module, Permissions
 use crate::entities::{agent, profile};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
+use crate::routes::throttle;
 use crate::services::agents::{self, NewAgent};
 use crate::services::{profiles, ServiceError};
 use crate::startup::AppState;
@@ -107,9 +108,11 @@ pub async fn agent_new(state: web::Data<AppState>, agent: CurrentAgent) -> AppRe
 pub async fn agent_create(
     state: web::Data<AppState>,
     agent: CurrentAgent,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<AgentForm>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
+    let attempt = throttle::admit(&state, &req, &format!("agents:{}", agent.id)).await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", agents::parse_name(&form.name));
     let email = errors.check("email", Email::parse(&form.email));
@@ -125,6 +128,7 @@ pub async fn agent_create(
     };
     match result {
         Ok(_) => {
+            throttle::succeeded(&state, attempt).await?;
             agent.flash("Agent added.");
             Ok(page::see_other("/agent/settings/agents"))
         }
@@ -158,11 +162,14 @@ pub async fn agent_update(
     state: web::Data<AppState>,
     agent: CurrentAgent,
     id: web::Path<i64>,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<AgentForm>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let profile_id = form.profile.parse::<i64>().unwrap_or_default();
+    let mut attempt = None;
     if !form.password.is_empty() {
+        attempt = Some(throttle::admit(&state, &req, &format!("agents:{}", agent.id)).await?);
         if let Err((_, message)) = password::check_new(&form.password, &form.password) {
             let mut errors = FieldErrors::default();
             errors.add("password", message);
@@ -175,6 +182,9 @@ pub async fn agent_update(
     }
     match result {
         Ok(()) => {
+            if let Some(attempt) = attempt {
+                throttle::succeeded(&state, attempt).await?;
+            }
             agent.flash("Agent saved.");
             Ok(page::see_other("/agent/settings/agents"))
         }

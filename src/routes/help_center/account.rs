@@ -7,12 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::HelpLayout;
-use crate::auth::{keys, CsrfForm, CurrentContact};
+use crate::auth::{keys, renew_session, CsrfForm, CurrentContact};
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::{client_address, NextQuery};
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::help_center::{login, LinkError};
-use crate::services::login::LoginError;
+use crate::services::login::{Attempt, LoginError};
 use crate::startup::AppState;
 
 /// The login form as posted.
@@ -68,12 +68,12 @@ pub async fn submit(
     page::render(status, &LoginPage { layout, email: form.email, next, error: error.into() })
 }
 
-/// Starts a Help Center session for `contact_id`, under a new session id.
+/// Starts a Help Center session for `contact_id`, under a new session id and CSRF token.
 ///
 /// # Errors
 /// When the session cannot be written.
 pub fn log_in(session: &Session, contact_id: i64) -> AppResult<()> {
-    session.renew();
+    renew_session(session);
     session.insert(keys::CONTACT_ID, contact_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }
 
@@ -107,19 +107,21 @@ pub async fn link_invalid(state: &AppState, session: &Session, refused: bool) ->
     page::render(status, &LinkInvalidPage { layout, message: message.into() })
 }
 
-/// The answer to following a mailed link: logged in with `welcome` on My Tickets, or the page
-/// for a dead or refused link.
+/// The answer to following a mailed link: logged in with `welcome` on My Tickets (the
+/// throttle's `attempt` forgotten), or the page for a dead or refused link.
 ///
 /// # Errors
 /// Database errors, and link failures that are not the visitor's.
 pub async fn land(
     state: &AppState,
     session: &Session,
+    attempt: Attempt,
     outcome: Result<i64, LinkError>,
     welcome: &str,
 ) -> AppResult<HttpResponse> {
     match outcome {
         Ok(contact_id) => {
+            throttle::succeeded(state, attempt).await?;
             log_in(session, contact_id)?;
             super::page::flash(session, welcome);
             Ok(page::see_other("/help/tickets"))

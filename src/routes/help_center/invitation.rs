@@ -1,7 +1,7 @@
 //! `/help/invitation/{token}`: an invited contact chooses a password and is logged in.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,7 +10,7 @@ use super::page::HelpLayout;
 use crate::auth::{password, CsrfForm};
 use crate::domain::FieldErrors;
 use crate::error::AppResult;
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::help_center::access;
 use crate::startup::AppState;
 
@@ -65,9 +65,11 @@ pub async fn form(state: web::Data<AppState>, session: Session, token: web::Path
 pub async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     token: web::Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
+    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
     let now = chrono::Utc::now();
     // A dead link is answered before any password is hashed: hashing is what costs.
     if access::invitation_name(&state.db, &token, now).await?.is_none() {
@@ -82,11 +84,6 @@ pub async fn submit(
         }
     };
     let hash = password::hash(new_password).await?;
-    land(
-        &state,
-        &session,
-        access::accept(&state.db, &token, hash, now).await,
-        "Your password is set. Welcome to the Help Center!",
-    )
-    .await
+    let outcome = access::accept(&state.db, &token, hash, now).await;
+    land(&state, &session, attempt, outcome, "Your password is set. Welcome to the Help Center!").await
 }

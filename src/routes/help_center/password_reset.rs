@@ -14,7 +14,7 @@ use crate::auth::{password, CsrfForm};
 use crate::domain::{Email, FieldErrors};
 use crate::error::AppResult;
 use crate::routes::agent::login::client_address;
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::help_center::password_reset;
 use crate::startup::AppState;
 
@@ -88,9 +88,11 @@ pub async fn form(state: web::Data<AppState>, session: Session, token: web::Path
 pub async fn submit(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     token: web::Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
+    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
     let now = chrono::Utc::now();
     // A dead link is answered before any password is hashed: hashing is what costs.
     if !password_reset::is_live(&state.db, &token, now).await? {
@@ -105,6 +107,6 @@ pub async fn submit(
         }
     };
     let hash = password::hash(new_password).await?;
-    land(&state, &session, password_reset::reset(&state.db, &token, hash, now).await, "Your password has been changed.")
-        .await
+    let outcome = password_reset::reset(&state.db, &token, hash, now).await;
+    land(&state, &session, attempt, outcome, "Your password has been changed.").await
 }

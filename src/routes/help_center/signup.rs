@@ -3,7 +3,6 @@
 //! gone (404) while self sign-up is turned off in settings.
 
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -13,9 +12,9 @@ use super::page::{company_name, mail_context, HelpLayout};
 use crate::auth::{password, CsrfForm};
 use crate::domain::{FieldErrors, SignupForm};
 use crate::error::{AppError, AppResult};
-use crate::routes::agent::login::client_address;
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::help_center::{signup, LinkError};
+use crate::services::login::clean_email;
 use crate::startup::AppState;
 
 #[derive(Template)]
@@ -56,6 +55,8 @@ pub async fn submit(
     CsrfForm(mut form): CsrfForm<SignupForm>,
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Sign up").await?;
+    // Never forgotten: a sign-up sends mail, and the limit also keeps mailboxes from flooding.
+    throttle::admit(&state, &req, &format!("signup:{}", clean_email(&form.email))).await?;
     let input = match form.parse() {
         Ok(input) => input,
         Err(errors) => {
@@ -65,34 +66,15 @@ pub async fn submit(
         }
     };
     let hash = password::hash(input.password.clone()).await?;
-    let client_ip = client_address(&req, state.settings.trust_proxy);
-    let now = chrono::Utc::now();
-    let (status, heading, message) = match signup::start(
-        &state.db,
-        mail_context(&state, &company_name(&state).await?),
-        &input,
-        hash,
-        &client_ip,
-        now,
-    )
-    .await
-    {
-        Ok(()) => (
-            StatusCode::OK,
-            "Check your inbox",
-            format!(
-                "We sent a message to {}. Follow the link in it to finish signing up; it works for 24 hours.",
-                input.email
-            ),
-        ),
-        Err(LinkError::Throttled) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "Too many sign-ups for this address or from your network. Wait 15 minutes, then try again.".into(),
-        ),
-        Err(e) => return Err(link_error(e)),
-    };
-    page::render(status, &MessagePage { layout, heading: heading.into(), message })
+    let company = company_name(&state).await?;
+    signup::start(&state.db, mail_context(&state, &company), &input, hash, chrono::Utc::now())
+        .await
+        .map_err(link_error)?;
+    let message = format!(
+        "We sent a message to {}. Follow the link in it to finish signing up; it works for 24 hours.",
+        input.email
+    );
+    page::ok(&MessagePage { layout, heading: "Check your inbox".into(), message })
 }
 
 #[derive(Template)]
@@ -127,17 +109,19 @@ pub async fn confirm(
 pub async fn activate(
     state: web::Data<AppState>,
     session: Session,
+    req: HttpRequest,
     token: web::Path<String>,
     CsrfForm(form): CsrfForm<ActivateForm>,
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Confirm your email").await?;
+    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
     match signup::verify(&state.db, &token, form.password, chrono::Utc::now()).await {
         Err(LinkError::WrongPassword) => page::invalid(&ActivatePage {
             layout,
             token: token.into_inner(),
             error: "This is not the password you chose when you signed up.".into(),
         }),
-        outcome => land(&state, &session, outcome, "Your email is confirmed. Welcome!").await,
+        outcome => land(&state, &session, attempt, outcome, "Your email is confirmed. Welcome!").await,
     }
 }
 

@@ -21,26 +21,22 @@ use crate::email::messages;
 use crate::entities::{contact, signup};
 use crate::services::contacts::identities;
 use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
-use crate::services::{is_unique_violation, login};
+use crate::services::is_unique_violation;
 
 /// Records the sign-up and mails the verification link (or, for an existing Help Center user,
-/// a reset link). At most a few per address and per client in a quarter of an hour.
+/// a reset link). The caller has let the request through the throttle (`signup:` and the
+/// address) before hashing the password.
 ///
 /// # Errors
-/// `Throttled`; database errors.
+/// Database errors.
 pub async fn start(
     db: &Db,
     mail: MailContext<'_>,
     input: &SignupInput,
     password_hash: String,
-    client_ip: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LinkError> {
     let _gate = db.write_gate().await;
-    let key = format!("signup:{}", input.email);
-    if login::begin_attempt(&db.conn, &key, client_ip, now).await?.is_err() {
-        return Err(LinkError::Throttled);
-    }
     let txn = db.begin_write().await?;
     let company = mail.company;
     // Any of a contact's addresses finds it, a secondary one too.

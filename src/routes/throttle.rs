@@ -1,0 +1,39 @@
+//! The throttle in front of every form that hashes or checks a password (sign-up, set-password
+//! links, password changes, adding agents, set-up; the logins have theirs in their services).
+//! It is asked first, before the form is validated, so that a throttled request is answered
+//! 429 without any argon2 work; see `services::login::admit`.
+
+use actix_web::HttpRequest;
+
+use crate::error::{AppError, AppResult};
+use crate::routes::agent::login::client_address;
+use crate::services::login::{self, Attempt};
+use crate::startup::AppState;
+
+/// Lets the request through for password work under `account`, or answers 429.
+///
+/// # Errors
+/// `TooManyRequests` when too many attempts failed for `account` or from the client's address;
+/// database errors.
+pub async fn admit(state: &AppState, req: &HttpRequest, account: &str) -> AppResult<Attempt> {
+    let client_ip = client_address(req, state.settings.trust_proxy);
+    login::admit(&state.db, account, &client_ip, chrono::Utc::now()).await?.ok_or_else(too_many)
+}
+
+/// The work succeeded: the attempt no longer counts.
+///
+/// # Errors
+/// Database errors.
+pub async fn succeeded(state: &AppState, attempt: Attempt) -> AppResult<()> {
+    Ok(login::succeeded(&state.db, attempt).await?)
+}
+
+/// The account a mailed link's attempts count under: the link itself (its token's hash).
+#[must_use]
+pub fn link_key(token: &str) -> String {
+    format!("link:{}", crate::auth::token_hash(token))
+}
+
+fn too_many() -> AppError {
+    AppError::TooManyRequests("Too many attempts. Wait 15 minutes, then try again.".into())
+}
