@@ -77,3 +77,10 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// Whether a page lists fewer rows (`listed`) than there are (`count`): its heading gives the
+/// count, and a line under it says the list is cut.
+#[must_use]
+pub fn more_than_listed(count: i64, listed: usize) -> bool {
+    usize::try_from(count).is_ok_and(|count| count > listed)
+}

@@ -71,7 +71,7 @@ async fn deleting_an_account_keeps_and_unlinks_its_contacts_and_restore_relinks_
     let account = app.add_account("Umbrella").await;
     let contact = app.add_contact(&[("last_name", "Wesker"), ("account", "Umbrella")]).await;
     let confirm = app.get(&format!("/agent/accounts/{account}/delete")).await;
-    assert!(confirm.text().contains("1 contact(s) are kept"), "{}", confirm.text());
+    assert!(confirm.text().contains("1 contact is kept"), "{}", confirm.text());
     let done = app
         .submit(&format!("/agent/accounts/{account}/delete"), &format!("/agent/accounts/{account}/delete"), &[])
         .await;

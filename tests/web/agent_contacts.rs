@@ -309,3 +309,35 @@ async fn a_search_reads_a_bounded_number_of_matches_per_word() {
     let page = app.get("/agent/contacts?q=a").await;
     assert_eq!(page.status, 200);
 }
+
+#[tokio::test]
+async fn a_number_in_a_range_not_known_to_be_in_use_is_saved_with_a_note_and_text_is_refused() {
+    let app = admin_app().await;
+    // The UK keeps 07700 900xxx for drama: possible, but in no range known to be in use.
+    let id = app.add_contact(&[("last_name", "Drama"), ("phone", "+44 7700 900123")]).await;
+    assert_eq!(app.column("contacts", "phone", id).await.as_deref(), Some("+447700900123"));
+    let notes = app.get(&format!("/agent/contacts/{id}")).await.texts("dd [role=note]");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("This number is not in a range known to be in use in United Kingdom"), "{notes:?}");
+    let known = app.add_contact(&[("last_name", "Known"), ("mobile", "+44 7400 123456")]).await;
+    assert!(app.get(&format!("/agent/contacts/{known}")).await.texts("[role=note]").is_empty());
+
+    let account = app.add_account("Drama Ltd").await;
+    let saved = app
+        .submit(
+            &format!("/agent/accounts/{account}/edit"),
+            &format!("/agent/accounts/{account}"),
+            &[("phone", "+44 7700 900 123")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    assert_eq!(app.column("accounts", "phone", account).await.as_deref(), Some("+447700900123"));
+    assert_eq!(app.get(&format!("/agent/accounts/{account}")).await.texts("dd [role=note]").len(), 1);
+
+    let before = app.count("contacts").await;
+    let refused =
+        app.submit("/agent/contacts/new", "/agent/contacts", &[("last_name", "Hello"), ("phone", "hello")]).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.field_error("phone").as_deref(), Some("Enter a valid phone number."));
+    assert_eq!(app.count("contacts").await, before);
+}

@@ -8,6 +8,7 @@ mod helpers;
 
 mod agent_accounts;
 mod agent_articles;
+mod agent_contact_totals;
 mod agent_contacts;
 mod agent_login;
 mod agent_profiles;

@@ -9,8 +9,8 @@ use crate::domain::{AccountForm, Action, FieldErrors, FieldRules, Module};
 use crate::entities::{agent, ticket};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
-use crate::services::accounts::{self, AccountContact, AccountRow};
-use crate::services::{agents, recycle_bin, ServiceError};
+use crate::services::accounts::{self, AccountContact, AccountCounts, AccountDetail, AccountRow};
+use crate::services::{agents, more_than_listed, recycle_bin, ServiceError};
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -141,6 +141,7 @@ struct ShowPage {
     account: AccountRow,
     contacts: Vec<AccountContact>,
     tickets: Vec<ticket::Model>,
+    counts: AccountCounts,
     rules: FieldRules,
     can_edit: bool,
     can_delete: bool,
@@ -149,12 +150,23 @@ struct ShowPage {
     can_view_tickets: bool,
 }
 
+impl ShowPage {
+    fn more_contacts(&self) -> bool {
+        more_than_listed(self.counts.contacts, self.contacts.len())
+    }
+
+    fn more_tickets(&self) -> bool {
+        more_than_listed(self.counts.tickets, self.tickets.len())
+    }
+}
+
 /// `GET /agent/accounts/{id}`
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::View)?;
     let rules = FieldRules::accounts(&agent.permissions);
     let contact_rules = FieldRules::contacts(&agent.permissions);
-    let (account, contacts, tickets) = accounts::detail(&state.db.conn, &rules, &contact_rules, *id).await?;
+    let AccountDetail { account, contacts, tickets, counts } =
+        accounts::detail(&state.db.conn, &rules, &contact_rules, *id).await?;
     let p = &agent.permissions;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", account.name.clone()),
@@ -167,6 +179,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         account,
         contacts,
         tickets,
+        counts,
         rules,
     })
 }
@@ -202,7 +215,7 @@ pub async fn update(
 struct DeletePage {
     layout: Layout,
     account: AccountRow,
-    contacts: usize,
+    contacts: i64,
 }
 
 /// `GET /agent/accounts/{id}/delete`: the confirmation, which says the contacts are kept.
@@ -213,12 +226,12 @@ pub async fn confirm_delete(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Delete)?;
     let rules = FieldRules::accounts(&agent.permissions);
-    let (account, contacts, _) =
+    let AccountDetail { account, counts, .. } =
         accounts::detail(&state.db.conn, &rules, &FieldRules::contacts(&agent.permissions), *id).await?;
     page::ok(&DeletePage {
         layout: Layout::new(&agent, "customers", "Delete Account"),
         account,
-        contacts: contacts.len(),
+        contacts: counts.contacts,
     })
 }
 

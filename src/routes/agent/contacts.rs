@@ -10,7 +10,7 @@ use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::entities::agent;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
-use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, Sort, View};
+use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View};
 use crate::services::{agents, recycle_bin, ServiceError};
 use crate::startup::AppState;
 
@@ -352,9 +352,7 @@ fn merge_for_display(rules: &FieldRules, mut posted: ContactForm, current: &Cont
 struct DeletePage {
     layout: Layout,
     contact: ContactRow,
-    tickets: usize,
-    activities: usize,
-    time_entries: usize,
+    counts: RelatedCounts,
 }
 
 /// `GET /agent/contacts/{id}/delete`: the confirmation.
@@ -365,14 +363,8 @@ pub async fn confirm_delete(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Delete)?;
     let rules = FieldRules::contacts(&agent.permissions);
-    let detail = contacts::detail(&state.db.conn, &rules, *id).await?;
-    page::ok(&DeletePage {
-        layout: Layout::new(&agent, "customers", "Delete Contact"),
-        tickets: detail.tickets.len(),
-        activities: detail.activities.len(),
-        time_entries: detail.time_entries.len(),
-        contact: detail.contact,
-    })
+    let (contact, counts) = contacts::with_counts(&state.db.conn, &rules, *id).await?;
+    page::ok(&DeletePage { layout: Layout::new(&agent, "customers", "Delete Contact"), contact, counts })
 }
 
 /// `POST /agent/contacts/{id}/delete`

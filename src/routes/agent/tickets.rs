@@ -38,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct IndexQuery {
     pub view: String,
     pub q: String,
+    /// Only this contact's tickets (the "all tickets" link of a contact's page).
+    pub contact: Option<i64>,
     pub after_at: Option<DateTime<Utc>>,
     pub after_id: Option<i64>,
 }
@@ -50,7 +52,41 @@ struct IndexPage {
     view: View,
     views: [View; 6],
     q: String,
+    contact: Option<i64>,
     next: Option<String>,
+}
+
+impl IndexPage {
+    /// The list in `view`, keeping the contact filter.
+    fn view_url(&self, view: &View) -> String {
+        list_url(*view, "", self.contact, None)
+    }
+
+    /// The same view without the contact filter.
+    fn unfiltered_url(&self) -> String {
+        list_url(self.view, "", None, None)
+    }
+
+    /// The name of the contact whose tickets these are, from a row (every row is theirs).
+    fn contact_name(&self) -> Option<String> {
+        self.contact.and(self.rows.first()).map(TicketRow::contact_name)
+    }
+}
+
+/// `/agent/tickets` with a view, a search, a contact and a page's start.
+fn list_url(view: View, q: &str, contact: Option<i64>, after: Option<list::Cursor>) -> String {
+    let mut params = vec![("view", view.key().to_owned())];
+    if !q.is_empty() {
+        params.push(("q", q.to_owned()));
+    }
+    if let Some(contact) = contact {
+        params.push(("contact", contact.to_string()));
+    }
+    if let Some((at, id)) = after {
+        params.push(("after_at", at.to_rfc3339()));
+        params.push(("after_id", id.to_string()));
+    }
+    format!("/agent/tickets?{}", serde_urlencoded::to_string(params).unwrap_or_default())
 }
 
 /// `GET /agent/tickets`
@@ -64,18 +100,10 @@ pub async fn index(
     let q = query.into_inner();
     let view = View::from_key(&q.view);
     let after = q.after_at.zip(q.after_id);
-    let (rows, next) = list::list(&state.db, &rules, agent.id, view, &q.q, after).await?;
-    let next = next.map(|(at, id)| {
-        let params = [
-            ("view", view.key().to_owned()),
-            ("q", q.q.clone()),
-            ("after_at", at.to_rfc3339()),
-            ("after_id", id.to_string()),
-        ];
-        format!("/agent/tickets?{}", serde_urlencoded::to_string(params).unwrap_or_default())
-    });
+    let (rows, next) = list::list(&state.db, &rules, agent.id, view, &q.q, q.contact, after).await?;
+    let next = next.map(|cursor| list_url(view, &q.q, q.contact, Some(cursor)));
     let layout = Layout::new(&agent, "tickets", view.label());
-    page::ok(&IndexPage { layout, rows, view, views: View::ALL, q: q.q, next })
+    page::ok(&IndexPage { layout, rows, view, views: View::ALL, q: q.q, contact: q.contact, next })
 }
 
 #[derive(Template)]

@@ -1,5 +1,7 @@
 //! The contact detail page: the contact, its tickets, activities, time entries and history, in
-//! a fixed number of queries whatever the contact has.
+//! a fixed number of queries whatever the contact has. The page lists the newest of each and
+//! counts them all: a contact with thousands of tickets shows how many it has, not how many
+//! fit on the page.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -11,7 +13,7 @@ use super::{redact, with_row_columns, ContactRow};
 use crate::domain::FieldRules;
 use crate::entities::contact;
 use crate::entities::contact_identity::IdentityKind;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{more_than_listed, ServiceError, ServiceResult};
 
 /// Everything the detail page shows.
 #[derive(Debug)]
@@ -22,10 +24,41 @@ pub struct ContactDetail {
     pub has_email: bool,
     /// Its secondary addresses; empty when the profile hides Email.
     pub secondary_emails: Vec<Identity>,
+    /// How many there are of each list, which may be more than the page shows.
+    pub counts: RelatedCounts,
     pub tickets: Vec<TicketLine>,
     pub activities: Vec<ActivityLine>,
     pub time_entries: Vec<TimeLine>,
     pub history: Vec<HistoryLine>,
+}
+
+impl ContactDetail {
+    /// Whether the contact has more tickets than the page lists.
+    #[must_use]
+    pub fn more_tickets(&self) -> bool {
+        more_than_listed(self.counts.tickets, self.tickets.len())
+    }
+
+    /// Whether the contact has more activities than the page lists.
+    #[must_use]
+    pub fn more_activities(&self) -> bool {
+        more_than_listed(self.counts.activities, self.activities.len())
+    }
+
+    /// Whether the contact has more time entries than the page lists.
+    #[must_use]
+    pub fn more_time_entries(&self) -> bool {
+        more_than_listed(self.counts.time_entries, self.time_entries.len())
+    }
+}
+
+/// How many live tickets, activities and time entries a contact has: what the page's headings
+/// and the delete confirmation say, whatever the lists show.
+#[derive(Clone, Copy, Debug, Default, FromQueryResult)]
+pub struct RelatedCounts {
+    pub tickets: i64,
+    pub activities: i64,
+    pub time_entries: i64,
 }
 
 /// One of the contact's tickets.
@@ -91,8 +124,22 @@ pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> Serv
     Ok(row)
 }
 
-/// The detail page's data, in three queries: the contact, its addresses, then its four related
-/// lists at once.
+/// One contact as `rules` let the agent see it, and how many tickets, activities and time
+/// entries go with it (for the delete confirmation), in two queries.
+///
+/// # Errors
+/// `NotFound`; database errors.
+pub async fn with_counts(
+    conn: &DatabaseConnection,
+    rules: &FieldRules,
+    id: i64,
+) -> ServiceResult<(ContactRow, RelatedCounts)> {
+    let contact = get(conn, rules, id).await?;
+    Ok((contact, counts(conn, id).await?))
+}
+
+/// The detail page's data, in four queries: the contact, its addresses, its four related lists
+/// at once, and how many there are of each.
 ///
 /// # Errors
 /// `NotFound`; database errors.
@@ -111,6 +158,7 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
         contact,
         has_email,
         secondary_emails,
+        counts: counts(conn, id).await?,
         tickets: vec![],
         activities: vec![],
         time_entries: vec![],
@@ -186,6 +234,18 @@ const RELATED: &str = "SELECT * FROM ( \
        FROM contact_history h LEFT JOIN agents g ON g.id = h.agent_id \
        WHERE h.contact_id = $1 ORDER BY h.at DESC, h.id DESC LIMIT 50) AS h \
    ) AS related ORDER BY list, at DESC, id DESC";
+
+/// Counts the live rows of contact `$1` in each related table, each on the same
+/// `(contact_id, trashed, ...)` index that [`RELATED`] reads, without touching the rows.
+const COUNTS: &str = "SELECT \
+     (SELECT COUNT(*) FROM tickets WHERE contact_id = $1 AND trashed = false) AS tickets, \
+     (SELECT COUNT(*) FROM activities WHERE contact_id = $1 AND trashed = false) AS activities, \
+     (SELECT COUNT(*) FROM time_entries WHERE contact_id = $1 AND trashed = false) AS time_entries";
+
+async fn counts(conn: &DatabaseConnection, id: i64) -> Result<RelatedCounts, sea_orm::DbErr> {
+    let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
+    Ok(RelatedCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default())
+}
 
 /// A history line about a hidden field would reveal its values.
 fn history_visible(rules: &FieldRules, field_label: &str) -> bool {

@@ -10,7 +10,7 @@ mod rules;
 pub(crate) mod search_terms;
 pub mod write;
 
-pub use detail::{detail, get, ContactDetail, HistoryLine};
+pub use detail::{detail, get, with_counts, ContactDetail, HistoryLine, RelatedCounts};
 pub use list::{list, ContactList, ListQuery, Sort, View};
 pub use rules::redact;
 pub use write::{create, edit_form, form_of, record, update, NewContactSource};

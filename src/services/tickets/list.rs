@@ -107,7 +107,8 @@ pub(crate) fn after_cursor((at, id): Cursor) -> Condition {
 }
 
 /// One page of a view, filtered by `q` (a ticket number, or words of the subject matched as
-/// prefixes, or a contact's exact email when the profile shows emails); and the cursor of the
+/// prefixes, or a contact's exact email when the profile shows emails) and by `contact` (its
+/// tickets only, read in list order on `idx_tickets_contact_activity`); and the cursor of the
 /// next page.
 ///
 /// # Errors
@@ -118,6 +119,7 @@ pub async fn list(
     agent_id: i64,
     view: View,
     q: &str,
+    contact: Option<i64>,
     after: Option<Cursor>,
 ) -> Result<(Vec<TicketRow>, Option<Cursor>), sea_orm::DbErr> {
     let mut select = ticket::Entity::find()
@@ -146,6 +148,9 @@ pub async fn list(
         View::Mine => select.filter(ticket::Column::AssigneeId.eq(agent_id)),
         View::Unassigned => select.filter(ticket::Column::AssigneeId.is_null()),
     };
+    if let Some(contact) = contact {
+        select = select.filter(ticket::Column::ContactId.eq(contact));
+    }
     let q = q.trim();
     if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
         select = select.filter(ticket::Column::Number.eq(number));
