@@ -159,14 +159,7 @@ impl Settings {
     /// The SQLite database file, if the database is one (not PostgreSQL, not in memory).
     #[must_use]
     pub fn sqlite_file(&self) -> Option<PathBuf> {
-        let url = self.database_url();
-        let rest = url.strip_prefix("sqlite:")?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
-            return None;
-        }
-        Some(PathBuf::from(path))
+        sqlite_file(&self.database_url())
     }
 
     /// Where `ingest-mail` hands messages to a running instance, if anywhere.
@@ -193,6 +186,18 @@ impl Settings {
             PathBuf::from(path)
         })
     }
+}
+
+/// The file of the SQLite database at `url`, if it is one (not PostgreSQL, not in memory).
+#[must_use]
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 #[cfg(test)]

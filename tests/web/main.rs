@@ -11,6 +11,7 @@ mod agent_articles;
 mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
+mod database_files;
 mod health;
 mod help_center;
 mod imap_mail;
