@@ -12,6 +12,7 @@ mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
 mod database_files;
+mod executable;
 mod health;
 mod help_center;
 mod imap_mail;
