@@ -78,6 +78,9 @@ pub struct Settings {
     /// Days a deleted item stays in the Recycle Bin before it is purged.
     #[arg(long, global = true, env = "FRONTDESK_RECYCLE_BIN_RETENTION_DAYS", default_value_t = 60)]
     pub recycle_bin_retention_days: u32,
+    /// Days a mail stays in the quarantine (Settings → Channels → Email) before it is deleted.
+    #[arg(long, global = true, env = "FRONTDESK_QUARANTINE_RETENTION_DAYS", default_value_t = 30)]
+    pub quarantine_retention_days: u32,
     /// Hours a console session lasts without activity.
     #[arg(long, global = true, env = "FRONTDESK_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
@@ -132,6 +135,7 @@ impl Settings {
             mail_from: None,
             default_region: "US".into(),
             recycle_bin_retention_days: 60,
+            quarantine_retention_days: 30,
             session_hours: 12,
             db_pool: 16,
             trust_proxy: false,

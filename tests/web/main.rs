@@ -19,6 +19,7 @@ mod imap_mail;
 mod inbound_mail;
 mod mail;
 mod outbox;
+mod quarantine;
 mod recycle_bin;
 mod secret_key;
 mod seed;
