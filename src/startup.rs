@@ -276,8 +276,9 @@ async fn housekeeping(state: web::Data<AppState>) {
     }
 }
 
-/// One round of clean-up as of `now`, safe to run on every instance at once: each step is an
-/// idempotent delete. Failures are logged, and the other steps still run.
+/// One round of clean-up as of `now` (the first at start-up), safe to run on every instance at
+/// once: each step is an idempotent delete or fill. Failures are logged, and the other steps
+/// still run.
 pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     let conn = &state.db.conn;
     if let Err(e) = crate::auth::session_store::purge_expired(conn).await {
@@ -297,6 +298,11 @@ pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "recycle bin retention"),
         Err(e) => tracing::warn!(error = %e, "recycle bin retention failed"),
+    }
+    match crate::services::articles::fill_missing_html(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(articles = n, "made the HTML of articles that had none"),
+        Err(e) => tracing::warn!(error = %e, "making the HTML of articles failed"),
     }
     let retention = chrono::Duration::days(i64::from(state.settings.quarantine_retention_days));
     match crate::services::inbound::quarantine::purge_older_than(&state.db, now - retention).await {

@@ -11,6 +11,7 @@ mod agent_articles;
 mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
+mod article_html;
 mod database_files;
 mod executable;
 mod health;
