@@ -1,19 +1,23 @@
-//! Links the `frontdesk` executable at a fixed address on Linux instead of as a
-//! position-independent executable, unless the `pie` feature is on; and, with glibc, links the
-//! unwinder (`libgcc_eh`) in statically instead of loading `libgcc_s.so`.
+//! Links `frontdesk` at a fixed address on Linux when the `fixed-address` feature is on (it is
+//! a position-independent executable by default); and, with glibc, links the unwinder
+//! (`libgcc_eh`) in statically instead of loading `libgcc_s.so`.
 //!
-//! Why: a mail server's pipe transport starts one `frontdesk ingest-mail` per message, and a
-//! position-independent `frontdesk` spends half its start-up in the dynamic loader patching
-//! 64,000 pointers (each patched page a copy-on-write fault). At a fixed address there is
-//! nothing to patch: 1.0 against 1.8 ms of CPU per process, 400 against 500 piped messages/s
-//! (benches/README.md). The cost is that the executable's own code is not moved by address
-//! space randomisation (libraries, heap and stack still are), the same trade Go makes by
-//! default; `cargo build --release --features pie` when a hardening policy wants PIE.
+//! Position-independent is the default because `frontdesk` serves a network: at a fixed
+//! address its own code (and the SQLite and other C code linked into it) sits at the same
+//! address in every process of every install of a build, so an exploit of a memory bug there
+//! can reuse it without first leaking an address; address space randomisation then covers only
+//! the shared libraries, heap and stack. What the fixed address buys is start-up time for the
+//! one-process-per-message pipe (`frontdesk ingest-mail`): a position-independent `frontdesk`
+//! spends about half its start-up in the dynamic loader patching 64,000 pointers (each patched
+//! page a copy-on-write fault), and at a fixed address there is nothing to patch: 1.0 against
+//! 1.8 ms of CPU per process, 500 against 400 piped messages/s on a 2-core VM
+//! (benches/README.md). A site that pipes a lot of mail and accepts that trade builds with
+//! `cargo build --release --features fixed-address`.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let linux = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
-    if linux && std::env::var_os("CARGO_FEATURE_PIE").is_none() {
+    if linux && std::env::var_os("CARGO_FEATURE_FIXED_ADDRESS").is_some() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
     // Rust's standard library asks for `libgcc_s.so` for unwinding. Loading it, and its

@@ -78,6 +78,9 @@ pub struct Settings {
     /// Days a deleted item stays in the Recycle Bin before it is purged.
     #[arg(long, global = true, env = "FRONTDESK_RECYCLE_BIN_RETENTION_DAYS", default_value_t = 60)]
     pub recycle_bin_retention_days: u32,
+    /// Days a mail stays in the quarantine (Settings → Channels → Email) before it is deleted.
+    #[arg(long, global = true, env = "FRONTDESK_QUARANTINE_RETENTION_DAYS", default_value_t = 30)]
+    pub quarantine_retention_days: u32,
     /// Hours a console session lasts without activity.
     #[arg(long, global = true, env = "FRONTDESK_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
@@ -132,6 +135,7 @@ impl Settings {
             mail_from: None,
             default_region: "US".into(),
             recycle_bin_retention_days: 60,
+            quarantine_retention_days: 30,
             session_hours: 12,
             db_pool: 16,
             trust_proxy: false,
@@ -159,14 +163,7 @@ impl Settings {
     /// The SQLite database file, if the database is one (not PostgreSQL, not in memory).
     #[must_use]
     pub fn sqlite_file(&self) -> Option<PathBuf> {
-        let url = self.database_url();
-        let rest = url.strip_prefix("sqlite:")?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
-            return None;
-        }
-        Some(PathBuf::from(path))
+        sqlite_file(&self.database_url())
     }
 
     /// Where `ingest-mail` hands messages to a running instance, if anywhere.
@@ -193,6 +190,18 @@ impl Settings {
             PathBuf::from(path)
         })
     }
+}
+
+/// The file of the SQLite database at `url`, if it is one (not PostgreSQL, not in memory).
+#[must_use]
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! SQLite runs in WAL mode with a busy timeout. SQLite allows one writer at a time and a
 //! deferred transaction that reads before it writes can fail at once with `SQLITE_BUSY`, so
 //! write transactions on SQLite take an in-process gate first ([`Db::write_gate`]); on
-//! PostgreSQL the gate is a no-op.
+//! PostgreSQL the gate is a no-op. A SQLite database's files are private to the instance's
+//! user (`files`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use sea_orm::{
 };
 use sea_orm::{QueryResult, Statement, Value};
 use tokio::sync::{Mutex, MutexGuard};
+
+mod files;
 
 /// An update that matches no row: enough to take SQLite's write lock (see [`Db::begin_write`]).
 const TAKE_WRITE_LOCK: &str = "UPDATE settings SET value = value WHERE 0";
@@ -86,8 +89,15 @@ impl Db {
 
     async fn open_with(url: &str, pool_size: u32, create: bool) -> Result<Self, DbErr> {
         let db = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?
+            let options =
+                SqliteConnectOptions::from_str(url).map_err(|e| DbErr::Custom(format!("bad SQLite URL: {e}")))?;
+            if create && crate::config::sqlite_file(url).is_some() {
+                let file = options.get_filename();
+                files::make_private(file).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {} with private permissions: {e}", file.display()))
+                })?;
+            }
+            let options = options
                 .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)

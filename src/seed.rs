@@ -136,13 +136,15 @@ async fn seed_articles(db: &Db, count: u64, author_id: i64, rng: &mut Rng) -> an
             next += 1;
             let (verb, topic) = (rng.pick(&VERBS), rng.pick(&TOPICS));
             let other = rng.pick(&TOPICS);
+            let body = format!(
+                "To {verb} your {topic}, open **Settings**, choose *{topic}*, then follow the steps.\n\n\
+                 If the {other} is involved as well, see the {other} articles first.\n\n- Step one\n- Step two\n"
+            );
             rows.push(article::ActiveModel {
                 slug: Set(format!("how-to-{verb}-your-{topic}-{n}")),
                 title: Set(format!("How to {verb} your {topic} ({n})")),
-                body: Set(format!(
-                    "To {verb} your {topic}, open **Settings**, choose *{topic}*, then follow the steps.\n\n\
-                     If the {other} is involved as well, see the {other} articles first.\n\n- Step one\n- Step two\n"
-                )),
+                html: Set(Some(crate::domain::markdown::to_safe_html(&body))),
+                body: Set(body),
                 category_id: Set(None),
                 status: Set("published".into()),
                 visibility: Set(if n.is_multiple_of(10) { "registered" } else { "everyone" }.into()),

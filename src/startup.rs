@@ -267,31 +267,47 @@ async fn checkpointer(state: web::Data<AppState>) {
     }
 }
 
-/// Periodic clean-up, safe to run on every instance at once: each step is one idempotent
-/// delete.
+/// Periodic clean-up, every ten minutes.
 async fn housekeeping(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now();
-        let conn = &state.db.conn;
-        if let Err(e) = crate::auth::session_store::purge_expired(conn).await {
-            tracing::warn!(error = %e, "purging expired sessions failed");
-        }
-        if let Err(e) = state.db.optimize().await {
-            tracing::warn!(error = %e, "refreshing planner statistics failed");
-        }
-        if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
-            tracing::warn!(error = %e, "purging old login failures failed");
-        }
-        if let Err(e) = crate::services::help_center::purge_expired(&state.db, now).await {
-            tracing::warn!(error = %e, "purging expired Help Center links failed");
-        }
-        let retention = chrono::Duration::days(i64::from(state.settings.recycle_bin_retention_days));
-        match crate::services::recycle_bin::purge_older_than(&state.db, now - retention).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "recycle bin retention"),
-            Err(e) => tracing::warn!(error = %e, "recycle bin retention failed"),
-        }
+        housekeeping_round(&state, chrono::Utc::now()).await;
+    }
+}
+
+/// One round of clean-up as of `now` (the first at start-up), safe to run on every instance at
+/// once: each step is an idempotent delete or fill. Failures are logged, and the other steps
+/// still run.
+pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    let conn = &state.db.conn;
+    if let Err(e) = crate::auth::session_store::purge_expired(conn).await {
+        tracing::warn!(error = %e, "purging expired sessions failed");
+    }
+    if let Err(e) = state.db.optimize().await {
+        tracing::warn!(error = %e, "refreshing planner statistics failed");
+    }
+    if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
+        tracing::warn!(error = %e, "purging old login failures failed");
+    }
+    if let Err(e) = crate::services::help_center::purge_expired(&state.db, now).await {
+        tracing::warn!(error = %e, "purging expired Help Center links failed");
+    }
+    let retention = chrono::Duration::days(i64::from(state.settings.recycle_bin_retention_days));
+    match crate::services::recycle_bin::purge_older_than(&state.db, now - retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "recycle bin retention"),
+        Err(e) => tracing::warn!(error = %e, "recycle bin retention failed"),
+    }
+    match crate::services::articles::fill_missing_html(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(articles = n, "made the HTML of articles that had none"),
+        Err(e) => tracing::warn!(error = %e, "making the HTML of articles failed"),
+    }
+    let retention = chrono::Duration::days(i64::from(state.settings.quarantine_retention_days));
+    match crate::services::inbound::quarantine::purge_older_than(&state.db, now - retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "quarantine retention"),
+        Err(e) => tracing::warn!(error = %e, "quarantine retention failed"),
     }
 }

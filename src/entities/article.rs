@@ -26,6 +26,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    /// `body` rendered and sanitised, safe to print; NULL until made (see
+    /// `services::articles::html`).
+    #[sea_orm(column_type = "Text")]
+    pub html: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

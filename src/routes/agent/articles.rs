@@ -176,7 +176,7 @@ struct ShowPage {
 /// `GET /agent/articles/{id}`
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::View)?;
-    let article = articles::detail(&state.db.conn, *id).await?;
+    let article = articles::detail(&state.db, *id).await?;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "articles", article.row.title.clone()),
         can_edit: agent.permissions.can(Module::Articles, Action::Edit),
@@ -188,7 +188,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
 /// `GET /agent/articles/{id}/edit`
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Edit)?;
-    let article = articles::detail(&state.db.conn, *id).await?;
+    let article = articles::detail(&state.db, *id).await?;
     let form = articles::form_of(&article);
     page::ok(&FormPage::new(&state, &agent, "Edit article", form, Some(article.row.id)).await?)
 }
@@ -224,7 +224,7 @@ pub async fn confirm_delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Delete)?;
-    let article = articles::detail(&state.db.conn, *id).await?;
+    let article = articles::detail(&state.db, *id).await?;
     page::ok(&DeletePage { layout: Layout::new(&agent, "articles", "Delete article"), article })
 }
 

@@ -234,6 +234,8 @@ struct QuarantinePage {
     older: Option<String>,
     /// Not the first page: an empty one means the newer messages were all that was left.
     paged: bool,
+    /// Days a mail is kept before it is deleted.
+    retention_days: u32,
 }
 
 /// Which page of the quarantine.
@@ -253,7 +255,9 @@ pub async fn quarantine_index(
     let (held, next) = quarantine::page(&state.db, query.older, QUARANTINE_PAGE).await?;
     let older = next.map(|id| format!("{QUARANTINE}?older={id}"));
     let paged = query.older.is_some();
-    page::ok(&QuarantinePage { layout: Layout::new(&agent, "settings", "Quarantine"), held, older, paged })
+    let retention_days = state.settings.quarantine_retention_days;
+    let layout = Layout::new(&agent, "settings", "Quarantine");
+    page::ok(&QuarantinePage { layout, held, older, paged, retention_days })
 }
 
 /// `GET /agent/settings/channels/email/quarantine/{id}/message.eml`: the message as received.

@@ -8,7 +8,6 @@ use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, Query
 
 use crate::db::Db;
 use crate::domain::article::{ArticleStatus, Visibility};
-use crate::domain::markdown;
 use crate::entities::{article, article_category};
 use crate::services::{ServiceError, ServiceResult};
 
@@ -63,7 +62,7 @@ pub struct PublishedArticle {
     pub id: i64,
     pub slug: String,
     pub title: String,
-    /// The body rendered from Markdown and sanitised: safe to print unescaped.
+    /// The body rendered from Markdown and sanitised when it was saved: safe to print unescaped.
     pub html: String,
     pub category: Option<CategoryRef>,
     pub updated_at: DateTime<Utc>,
@@ -174,7 +173,7 @@ struct ArticleRecord {
     id: i64,
     slug: String,
     title: String,
-    body: String,
+    html: Option<String>,
     updated_at: DateTime<Utc>,
     helpful_yes: i64,
     helpful_no: i64,
@@ -196,7 +195,7 @@ pub async fn published_by_slug(db: &Db, slug: &str, registered: bool) -> Service
             article::Column::Id,
             article::Column::Slug,
             article::Column::Title,
-            article::Column::Body,
+            article::Column::Html,
             article::Column::UpdatedAt,
             article::Column::HelpfulYes,
             article::Column::HelpfulNo,
@@ -210,6 +209,7 @@ pub async fn published_by_slug(db: &Db, slug: &str, registered: bool) -> Service
         .one(&db.conn)
         .await?;
     let Some(found) = found else { return Ok(None) };
+    let html = super::html::stored_or_made(db, found.id, found.html, None).await?;
     {
         let _gate = db.write_gate().await;
         article::Entity::update_many()
@@ -226,7 +226,7 @@ pub async fn published_by_slug(db: &Db, slug: &str, registered: bool) -> Service
         id: found.id,
         slug: found.slug,
         title: found.title,
-        html: markdown::to_safe_html(&found.body),
+        html,
         category,
         updated_at: found.updated_at,
         helpful_yes: found.helpful_yes,

@@ -10,6 +10,7 @@
 
 mod categories;
 mod help_center;
+mod html;
 mod search;
 mod write;
 
@@ -24,12 +25,13 @@ pub use help_center::{
     home, in_category, published_by_slug, vote, vote_target, ArticleSummary, CategoryRef, CategorySummary,
     HomeArticles, PublishedArticle,
 };
+pub use html::fill_missing_html;
 pub use search::{search, SearchHit};
 pub use write::{create, delete, update};
 
 use super::{ServiceError, ServiceResult};
+use crate::db::Db;
 use crate::domain::article::{ArticleForm, ArticleStatus, Visibility};
-use crate::domain::markdown;
 use crate::entities::{agent, article, article_category};
 
 /// Articles per page of the console list.
@@ -73,7 +75,8 @@ impl ArticleRow {
     }
 }
 
-/// An article with its Markdown and the HTML the Help Center shows for it.
+/// An article with its Markdown and the HTML the Help Center shows for it (stored when it was
+/// saved, see [`html`]).
 #[derive(Clone, Debug)]
 pub struct ArticleDetail {
     pub row: ArticleRow,
@@ -140,34 +143,36 @@ pub async fn list(
 }
 
 #[derive(sea_orm::FromQueryResult)]
-struct BodyOnly {
+struct Content {
     body: String,
+    html: Option<String>,
 }
 
-/// One article for the console, whatever its status, with its rendered preview.
+/// One article for the console, whatever its status, with its stored HTML for the preview.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn detail(conn: &DatabaseConnection, id: i64) -> ServiceResult<ArticleDetail> {
-    let row = rows_of(article::Entity::find_by_id(id))
-        .column(article::Column::Body)
-        .into_model::<ArticleRowWithBody>()
-        .one(conn)
+pub async fn detail(db: &Db, id: i64) -> ServiceResult<ArticleDetail> {
+    let found = rows_of(article::Entity::find_by_id(id))
+        .columns([article::Column::Body, article::Column::Html])
+        .into_model::<ArticleRowWithContent>()
+        .one(&db.conn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let html = markdown::to_safe_html(&row.body.body);
-    Ok(ArticleDetail { row: row.row, body: row.body.body, html })
+    let Content { body, html } = found.content;
+    let html = html::stored_or_made(db, id, html, Some(body.clone())).await?;
+    Ok(ArticleDetail { row: found.row, body, html })
 }
 
-/// An [`ArticleRow`] read together with its body, in one query.
-struct ArticleRowWithBody {
+/// An [`ArticleRow`] read together with its body and HTML, in one query.
+struct ArticleRowWithContent {
     row: ArticleRow,
-    body: BodyOnly,
+    content: Content,
 }
 
-impl sea_orm::FromQueryResult for ArticleRowWithBody {
+impl sea_orm::FromQueryResult for ArticleRowWithContent {
     fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        Ok(Self { row: ArticleRow::from_query_result(res, pre)?, body: BodyOnly::from_query_result(res, pre)? })
+        Ok(Self { row: ArticleRow::from_query_result(res, pre)?, content: Content::from_query_result(res, pre)? })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Adding, editing and deleting articles. The route has checked the agent's permission; the
-//! author is the agent who adds the article.
+//! author is the agent who adds the article. The article's HTML is made here, before the
+//! write gate is taken, and stored with it.
 
 use chrono::Utc;
 use sea_orm::{
@@ -9,6 +10,7 @@ use sea_orm::{
 use crate::db::Db;
 use crate::domain::article::{slugify, ArticleForm, ArticleInput, ArticleStatus};
 use crate::entities::{article, article_category};
+use crate::services::articles::html::render;
 use crate::services::{is_unique_violation, ServiceError, ServiceResult};
 
 /// How often an insert is tried again when another instance took the same slug at the same
@@ -54,6 +56,7 @@ async fn free_slug<C: ConnectionTrait>(conn: &C, base: &str) -> Result<String, s
 pub async fn create(db: &Db, author_id: i64, form: &ArticleForm) -> ServiceResult<i64> {
     let input = validate(form)?;
     check_category(&db.conn, input.category_id).await?;
+    let html = render(input.body.clone()).await?;
     let base = slugify(&input.title);
     let now = Utc::now();
     let published = input.status == ArticleStatus::Published;
@@ -66,6 +69,7 @@ pub async fn create(db: &Db, author_id: i64, form: &ArticleForm) -> ServiceResul
             slug: Set(slug),
             title: Set(input.title.clone()),
             body: Set(input.body.clone()),
+            html: Set(Some(html.clone())),
             category_id: Set(input.category_id),
             status: Set(input.status.as_str().to_owned()),
             visibility: Set(input.visibility.as_str().to_owned()),
@@ -94,6 +98,7 @@ pub async fn create(db: &Db, author_id: i64, form: &ArticleForm) -> ServiceResul
 pub async fn update(db: &Db, id: i64, form: &ArticleForm) -> ServiceResult<()> {
     let input = validate(form)?;
     check_category(&db.conn, input.category_id).await?;
+    let html = render(input.body.clone()).await?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let model = article::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
@@ -102,6 +107,7 @@ pub async fn update(db: &Db, id: i64, form: &ArticleForm) -> ServiceResult<()> {
     let mut row: article::ActiveModel = model.into();
     row.title = Set(input.title);
     row.body = Set(input.body);
+    row.html = Set(Some(html));
     row.category_id = Set(input.category_id);
     row.status = Set(input.status.as_str().to_owned());
     row.visibility = Set(input.visibility.as_str().to_owned());

@@ -1,18 +1,24 @@
 //! The quarantine: mail that could not be ingested, kept with the reason, until an
 //! administrator retries it (after restoring a contact, say) or discards it. Mail too large to
 //! keep is held as its headers only, so the list still says who sent what; that cannot be
-//! retried, only discarded once the sender has been asked to send it again.
+//! retried, only discarded once the sender has been asked to send it again. What nobody deals
+//! with is deleted after the retention period (`FRONTDESK_QUARANTINE_RETENTION_DAYS`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::{accept, IngestContext, Outcome, Source};
 use crate::db::{next_page, Db};
 use crate::entities::quarantine;
 use crate::services::{ServiceError, ServiceResult};
+
+/// How many mails one purge statement deletes at most. Each may be as large as the largest mail
+/// accepted, so a long-neglected quarantine is emptied in steps that each hold SQLite's write
+/// lock briefly.
+const PURGE_BATCH: u64 = 100;
 
 /// A quarantined mail as the list shows it (without its bytes).
 #[derive(Clone, Debug, FromQueryResult)]
@@ -165,4 +171,31 @@ pub async fn discard(db: &Db, id: i64) -> ServiceResult<()> {
         return Err(ServiceError::NotFound);
     }
     Ok(())
+}
+
+/// Deletes the mail received before `cutoff` (the retention period), oldest first, a batch at
+/// a time through the `(received_at, id)` index. Safe on every instance at once: a mail
+/// another instance deleted first is simply not there to delete; returns how many this call
+/// deleted.
+///
+/// # Errors
+/// Database errors.
+pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
+    let mut purged = 0;
+    loop {
+        let oldest = quarantine::Entity::find()
+            .select_only()
+            .column(quarantine::Column::Id)
+            .filter(quarantine::Column::ReceivedAt.lt(cutoff))
+            .order_by_asc(quarantine::Column::ReceivedAt)
+            .limit(PURGE_BATCH)
+            .into_query();
+        let _gate = db.write_gate().await;
+        let done =
+            quarantine::Entity::delete_many().filter(quarantine::Column::Id.in_subquery(oldest)).exec(&db.conn).await?;
+        purged += done.rows_affected;
+        if done.rows_affected < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
 }
