@@ -278,6 +278,7 @@ async fn seed_contacts(
             rows.push(active);
             models.push((model, account.map(|a| a.1.clone())));
         }
+        let rows_in_batch = rows.len();
         contact::Entity::insert_many(rows).exec(&txn).await?;
         // The seed is the only writer, so one multi-row insert takes consecutive ids.
         let first_id = max_id::<contact::Entity, _>(&txn, contact::Column::Id).await? - models.len() as i64 + 1;
@@ -301,6 +302,8 @@ async fn seed_contacts(
         for chunk in identities.chunks(BATCH) {
             contact_identity::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
         }
+        let batch: Vec<i64> = made[made.len() - rows_in_batch..].iter().map(|(id, _)| *id).collect();
+        crate::services::contacts::fragments::refresh(&txn, &batch).await?;
         txn.commit().await?;
     }
     Ok(made)

@@ -3,6 +3,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub use m0028_contact_fragments::fragments_insert;
+
 mod columns;
 mod m0001_settings;
 mod m0002_profiles;
@@ -28,6 +30,7 @@ mod m0022_mail_marks;
 mod m0023_session_changes;
 mod m0024_article_html;
 mod m0026_contact_identities;
+mod m0028_contact_fragments;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -60,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_session_changes::Migration),
             Box::new(m0024_article_html::Migration),
             Box::new(m0026_contact_identities::Migration),
+            Box::new(m0028_contact_fragments::Migration),
         ]
     }
 }

@@ -354,7 +354,7 @@ pub async fn drop_account_terms<C: ConnectionTrait>(conn: &C, contacts: &[i64]) 
             .exec(conn)
             .await?;
     }
-    Ok(())
+    crate::services::contacts::fragments::refresh(conn, contacts).await
 }
 
 /// Adds the words of `name` to the search words of those of `contacts` linked to `account_id`.
@@ -404,5 +404,5 @@ pub async fn add_account_terms<C: ConnectionTrait>(
                 .await?;
         }
     }
-    Ok(())
+    crate::services::contacts::fragments::refresh(conn, contacts).await
 }

@@ -344,6 +344,14 @@ async fn purge_entry<C: ConnectionTrait>(conn: &C, entry_id: i64) -> Result<(), 
     ticket::Entity::delete_many().filter(ticket::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     activity::Entity::delete_many().filter(activity::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     time_entry::Entity::delete_many().filter(time_entry::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
+    // The fragments' full-text table on SQLite has no foreign key to cascade from.
+    let key = if conn.get_database_backend() == sea_orm::DbBackend::Postgres { "contact_id" } else { "rowid" };
+    conn.execute(sea_orm::Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        format!("DELETE FROM contact_fragments WHERE {key} IN (SELECT id FROM contacts WHERE recycle_entry_id = $1)"),
+        [entry_id.into()],
+    ))
+    .await?;
     contact::Entity::delete_many().filter(contact::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     account::Entity::delete_many().filter(account::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     recycle_bin::Entity::delete_by_id(entry_id).exec(conn).await?;

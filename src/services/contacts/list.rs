@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
+use super::fragments;
 use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::inline_limit;
 use crate::domain::search::{prefix_end, query_terms};
@@ -348,6 +349,26 @@ async fn matching_ids(
     cap: usize,
 ) -> ServiceResult<Matches> {
     let fields = searchable_fields(rules);
+    // Words of three characters or more are found anywhere in a field, through the trigram
+    // index, all of them in one query; shorter ones only as the start of a word.
+    let (fragments, prefixes): (Vec<&str>, Vec<&str>) =
+        terms.iter().map(String::as_str).partition(|w| w.chars().count() >= fragments::MIN_FRAGMENT);
+    if !fragments.is_empty() {
+        let mut ids = fragments::matching(conn, &fragments, &fields, cap as u64 + 1).await?;
+        if ids.len() > cap {
+            return Ok(Matches::TooBroad);
+        }
+        ids.sort_unstable();
+        for word in prefixes {
+            let mut kept = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
+                kept.extend(contacts_with(conn, word, &fields, Some(chunk), limit).await?.0);
+            }
+            ids = kept;
+        }
+        return Ok(Matches::Ids(ids));
+    }
     let budget = cap as u64 * ENTRIES_PER_CONTACT;
     let mut words: Vec<&str> = terms.iter().map(String::as_str).collect();
     // Several words: count each (up to the budget) to find the narrowest. One word needs no

@@ -4,6 +4,7 @@
 //! changed.
 
 mod detail;
+pub mod fragments;
 pub mod identities;
 mod list;
 mod rules;

@@ -1,4 +1,5 @@
-//! Keeping a contact's search words in step with its fields.
+//! Keeping a contact's search words in step with its fields: the prefixes of its words here,
+//! its fragments in `fragments`.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Set, Statement};
 
@@ -76,11 +77,13 @@ pub async fn index<C: ConnectionTrait>(
     if let Some(insert) = index_statement(conn.get_database_backend(), contact, secondary_emails, account_name) {
         conn.execute(insert).await?;
     }
-    Ok(())
+    super::fragments::refresh(conn, &[contact.id]).await
 }
 
-/// [`index`] as a statement, for a caller that runs it together with others
-/// ([`crate::db::execute_all`]); `None` when the contact has no words to be found by.
+/// [`index`]'s prefix words as a statement, for a caller that runs it together with others
+/// ([`crate::db::execute_all`]) and the contact's fragments
+/// ([`super::fragments::refresh_statements`]); `None` when the contact has no words to be found
+/// by.
 #[must_use]
 pub fn index_statement(
     backend: DbBackend,

@@ -18,7 +18,7 @@ use crate::entities::{agent, attachment, contact, message, ticket, ticket_partic
 use crate::services::contacts::write::{
     created_from, history_statement, insert_from_channel, ChannelContact, HistoryLine, NewContactSource,
 };
-use crate::services::contacts::{identities, search_terms};
+use crate::services::contacts::{fragments, identities, search_terms};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::reserve_numbers;
 use crate::services::tickets::thread::save;
@@ -91,6 +91,7 @@ pub(super) async fn open_ticket(
     if contact_created {
         along.extend(identities::insert_statement(backend, &c, &[], now));
         along.extend(search_terms::index_statement(backend, &c, &[], None));
+        along.extend(fragments::refresh_statements(backend, &[c.id]));
     }
     let opened =
         HistoryLine::by_system(c.id, format!("Ticket #{number}"), format!("Created ({})", Channel::Email.label()));

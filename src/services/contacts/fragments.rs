@@ -1,0 +1,84 @@
+//! Finding contacts by fragments: any three characters or more of a name, an address (any of a
+//! contact's), a number or the account's name, as agents remember them (`findme`,
+//! `example.net`, `ortiz@`, the last digits `0134`). Each contact has one row of trigram-indexed
+//! text per searchable field (migration m0028: FTS5 on SQLite, `pg_trgm` on PostgreSQL),
+//! rebuilt from what is stored whenever a change touches the contact, and searched only in the
+//! fields the agent's profile shows.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// The shortest fragment the trigram index can find; shorter words are matched as the prefix
+/// of a word (`search_terms`).
+pub const MIN_FRAGMENT: usize = 3;
+
+/// The statements that index contacts `ids` again from what is stored (their fields, their
+/// addresses, their account's name).
+#[must_use]
+pub fn refresh_statements(backend: DbBackend, ids: &[i64]) -> Vec<Statement> {
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let key = if backend == DbBackend::Postgres { "contact_id" } else { "rowid" };
+    vec![
+        Statement::from_string(backend, format!("DELETE FROM contact_fragments WHERE {key} IN ({list})")),
+        Statement::from_string(backend, migration::fragments_insert(backend, &format!("c.id IN ({list})"))),
+    ]
+}
+
+/// Indexes contacts `ids` again (see [`refresh_statements`]).
+///
+/// # Errors
+/// Database errors.
+pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), sea_orm::DbErr> {
+    for chunk in ids.chunks(500) {
+        for statement in refresh_statements(conn.get_database_backend(), chunk) {
+            conn.execute(statement).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The contacts (at most `limit`) that have every one of `words` (each at least
+/// [`MIN_FRAGMENT`] characters, lowercase) somewhere in one of `fields`.
+///
+/// # Errors
+/// Database errors.
+pub async fn matching<C: ConnectionTrait>(
+    conn: &C,
+    words: &[&str],
+    fields: &[&str],
+    limit: u64,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => {
+            // Each word: the GIN index over all the text finds candidates, the visible fields
+            // decide.
+            let mut conditions = Vec::new();
+            let mut values = Vec::new();
+            for word in words {
+                values.push(format!("%{}%", like_escaped(word)).into());
+                let n = values.len();
+                let fields = fields.iter().map(|f| format!("{f} LIKE ${n}")).collect::<Vec<_>>().join(" OR ");
+                conditions.push(format!("all_text LIKE ${n} AND ({fields})"));
+            }
+            let sql =
+                format!("SELECT contact_id FROM contact_fragments WHERE {} LIMIT {limit}", conditions.join(" AND "));
+            Statement::from_sql_and_values(backend, sql, values)
+        }
+        _ => {
+            let columns = fields.join(" ");
+            let expression =
+                words.iter().map(|w| format!("{{{columns}}} : \"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>();
+            let sql = format!("SELECT rowid FROM contact_fragments WHERE contact_fragments MATCH $1 LIMIT {limit}");
+            Statement::from_sql_and_values(backend, sql, [expression.join(" AND ").into()])
+        }
+    };
+    conn.query_all(statement).await?.iter().map(|row| row.try_get_by_index::<i64>(0)).collect()
+}
+
+/// `word` with LIKE's wildcards and its escape character taken literally.
+fn like_escaped(word: &str) -> String {
+    word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
