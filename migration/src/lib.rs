@@ -26,6 +26,7 @@ mod m0020_ticket_search;
 mod m0021_email_channel;
 mod m0022_mail_marks;
 mod m0023_session_changes;
+mod m0027_login_failure_purposes;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_email_channel::Migration),
             Box::new(m0022_mail_marks::Migration),
             Box::new(m0023_session_changes::Migration),
+            Box::new(m0027_login_failure_purposes::Migration),
         ]
     }
 }

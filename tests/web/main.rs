@@ -17,6 +17,7 @@ mod health;
 mod help_center;
 mod imap_mail;
 mod inbound_mail;
+mod login_throttle;
 mod mail;
 mod outbox;
 mod password_throttle;
