@@ -94,6 +94,11 @@ pub struct Settings {
     /// header (for login throttling). Only set this when every request comes through it.
     #[arg(long, global = true, env = "FRONTDESK_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// Longest a console or Help Center login waits before its password is checked, in
+    /// milliseconds, when its account failed more than 5 times in 15 minutes from anywhere (the
+    /// wait starts at 250 ms and doubles with each further failure); 0 for no wait.
+    #[arg(long, global = true, env = "FRONTDESK_LOGIN_BACKOFF_MAX_MS", default_value_t = 4000)]
+    pub login_backoff_max_ms: u64,
     /// Seconds between two rounds of the IMAP poller (each mailbox also has its own interval).
     #[arg(long, global = true, env = "FRONTDESK_MAIL_POLL_INTERVAL", default_value_t = 5)]
     pub mail_poll_interval: u64,
@@ -139,6 +144,7 @@ impl Settings {
             session_hours: 12,
             db_pool: 16,
             trust_proxy: false,
+            login_backoff_max_ms: 4000,
             outbox_interval: 5,
             mail_poll_interval: 5,
             imap_ca_file: None,

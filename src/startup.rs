@@ -287,7 +287,7 @@ pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::
     if let Err(e) = state.db.optimize().await {
         tracing::warn!(error = %e, "refreshing planner statistics failed");
     }
-    if let Err(e) = crate::services::login::purge_old_failures(conn, now).await {
+    if let Err(e) = crate::services::throttle::purge_old_failures(conn, now).await {
         tracing::warn!(error = %e, "purging old login failures failed");
     }
     if let Err(e) = crate::services::help_center::purge_expired(&state.db, now).await {

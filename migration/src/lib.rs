@@ -30,6 +30,7 @@ mod m0022_mail_marks;
 mod m0023_session_changes;
 mod m0024_article_html;
 mod m0026_contact_identities;
+mod m0027_login_failure_purposes;
 mod m0028_contact_fragments;
 
 /// Every migration of the project, in the order they apply.
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_session_changes::Migration),
             Box::new(m0024_article_html::Migration),
             Box::new(m0026_contact_identities::Migration),
+            Box::new(m0027_login_failure_purposes::Migration),
             Box::new(m0028_contact_fragments::Migration),
         ]
     }

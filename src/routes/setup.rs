@@ -53,7 +53,7 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> AppResult<HttpResponse> {
     ensure_needed(&state).await?;
-    throttle::admit(&state, &req, "setup").await?;
+    throttle::admit(&state, &req, throttle::Purpose::Password, "setup").await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", agents::parse_name(&form.name));
     let email = errors.check("email", Email::parse(&form.email));

@@ -1,23 +1,24 @@
 //! The throttle in front of every form that hashes or checks a password (sign-up, set-password
-//! links, password changes, adding agents, set-up; the logins have theirs in their services).
+//! links, password changes, adding agents, set-up; the logins ask theirs in their services).
 //! It is asked first, before the form is validated, so that a throttled request is answered
-//! 429 without any argon2 work; see `services::login::admit`.
+//! 429 without any argon2 work; see `services::throttle`.
 
 use actix_web::HttpRequest;
 
 use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::client_address;
-use crate::services::login::{self, Attempt};
+pub use crate::services::throttle::Purpose;
+use crate::services::throttle::{self, Attempt, Client};
 use crate::startup::AppState;
 
-/// Lets the request through for password work under `account`, or answers 429.
+/// Lets the request through for password work of `purpose` under `account`, or answers 429.
 ///
 /// # Errors
 /// `TooManyRequests` when too many attempts failed for `account` or from the client's address;
 /// database errors.
-pub async fn admit(state: &AppState, req: &HttpRequest, account: &str) -> AppResult<Attempt> {
-    let client_ip = client_address(req, state.settings.trust_proxy);
-    login::admit(&state.db, account, &client_ip, chrono::Utc::now()).await?.ok_or_else(too_many)
+pub async fn admit(state: &AppState, req: &HttpRequest, purpose: Purpose, account: &str) -> AppResult<Attempt> {
+    let ip = client_address(req, state.settings.trust_proxy);
+    throttle::admit(&state.db, purpose, account, &client(state, &ip)).await?.ok_or_else(too_many)
 }
 
 /// The work succeeded: the attempt no longer counts.
@@ -25,7 +26,14 @@ pub async fn admit(state: &AppState, req: &HttpRequest, account: &str) -> AppRes
 /// # Errors
 /// Database errors.
 pub async fn succeeded(state: &AppState, attempt: Attempt) -> AppResult<()> {
-    Ok(login::succeeded(&state.db, attempt).await?)
+    Ok(throttle::succeeded(&state.db, attempt).await?)
+}
+
+/// The throttle's view of a request from `ip` (see [`client_address`]), now.
+#[must_use]
+pub fn client<'a>(state: &AppState, ip: &'a str) -> Client<'a> {
+    let max_delay = std::time::Duration::from_millis(state.settings.login_backoff_max_ms);
+    Client { ip, now: chrono::Utc::now(), max_delay }
 }
 
 /// The account a mailed link's attempts count under: the link itself (its token's hash).

@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod recycle_bin;
 pub mod settings;
 pub mod setup;
+pub mod throttle;
 pub mod tickets;
 
 use crate::domain::FieldErrors;

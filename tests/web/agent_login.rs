@@ -77,7 +77,7 @@ async fn a_post_without_a_csrf_token_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn more_than_five_failures_lock_the_account_for_a_while() {
+async fn more_than_five_failures_from_one_address_lock_the_account_there_for_a_while() {
     let app = spawn_app().await;
     app.set_up_admin().await;
     let other = app.new_client();

@@ -75,6 +75,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database_url = database_url;
     settings.listen = "127.0.0.1:0".into();
     settings.db_pool = 5;
+    // Slowed-down logins answer at once: the waits are unit-tested (services::throttle).
+    settings.login_backoff_max_ms = 0;
     if sqlite_file.is_none() {
         // PostgreSQL has no file to put the mail socket beside: each app gets its own.
         let socket = test_dir().join(format!("{}-mail.sock", uuid::Uuid::new_v4().simple()));
@@ -92,7 +94,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A new browser-like client: keeps cookies, does not follow redirects.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(redirect::Policy::none()).cookie_store(true).build().expect("client")
+    browser().build().expect("client")
+}
+
+fn browser() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(redirect::Policy::none()).cookie_store(true)
 }
 
 /// A fetched page.
@@ -263,9 +269,21 @@ impl TestApp {
 
     /// Another client on the same app, with no cookies.
     pub fn new_client(&self) -> TestApp {
+        self.client_with(client())
+    }
+
+    /// Another client on the same app, with no cookies, coming from `ip` as a proxy says
+    /// (`X-Forwarded-For`; the app must trust it: `trust_proxy`).
+    pub fn new_client_from(&self, ip: &str) -> TestApp {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().expect("an address"));
+        self.client_with(browser().default_headers(headers).build().expect("client"))
+    }
+
+    fn client_with(&self, client: reqwest::Client) -> TestApp {
         TestApp {
             address: self.address.clone(),
-            client: client(),
+            client,
             state: self.state.clone(),
             database_url: self.database_url.clone(),
             files: Vec::new(),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::auth::{csrf, keys, renew_session, CsrfForm, CurrentAgent};
 use crate::error::{AppError, AppResult};
-use crate::routes::page;
+use crate::routes::{page, throttle};
 use crate::services::login::{self, LoginError};
 use crate::startup::AppState;
 
@@ -59,8 +59,8 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let client_ip = client_address(&req, state.settings.trust_proxy);
     let next = page::safe_next(Some(&form.next), "/agent/contacts");
-    let outcome =
-        login::agent_login(&state.db.conn, &form.email, form.password, &client_ip, chrono::Utc::now()).await?;
+    let client = throttle::client(&state, &client_ip);
+    let outcome = login::agent_login(&state.db, &form.email, form.password, &client).await?;
     let (status, error) = match outcome {
         Ok(agent) => {
             renew_session(&session);

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod help_center_access;
 pub mod help_center_settings;
 pub mod login;
+pub mod login_locks;
 pub mod password;
 pub mod recycle_bin;
 pub mod settings;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(articles::configure)
         .configure(recycle_bin::configure)
         .configure(settings::configure)
+        .configure(login_locks::configure)
         .configure(help_center_settings::configure)
         .configure(channels::configure)
         .configure(tickets::configure);

@@ -42,7 +42,8 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     // A stolen session must not try current passwords at leisure.
-    let attempt = throttle::admit(&state, &req, &format!("agent-password:{}", agent.id)).await?;
+    let attempt =
+        throttle::admit(&state, &req, throttle::Purpose::Password, &format!("agent-password:{}", agent.id)).await?;
     let result = match password::check_new(&form.password, &form.confirm_password) {
         Err((field, message)) => Err(ServiceError::field(field, message)),
         Ok(()) => agents::change_own_password(&state.db.conn, agent.id, form.current_password, form.password).await,

@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::routes::throttle;
 use crate::services::agents::{self, NewAgent};
+use crate::services::throttle::{agent_locks, AgentLock};
 use crate::services::{profiles, ServiceError};
 use crate::startup::AppState;
 
@@ -43,13 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct AgentsPage {
     layout: Layout,
     agents: Vec<(agent::Model, Option<profile::Model>)>,
+    /// Agents whose logins are refused from some address or slowed down.
+    locks: Vec<AgentLock>,
 }
 
 /// `GET /agent/settings/agents`
 pub async fn agents_index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let agents = agents::all_with_profiles(&state.db.conn).await?;
-    page::ok(&AgentsPage { layout: Layout::new(&agent, "settings", "Agents"), agents })
+    let locks = agent_locks(&state.db.conn, chrono::Utc::now()).await?;
+    page::ok(&AgentsPage { layout: Layout::new(&agent, "settings", "Agents"), agents, locks })
 }
 
 /// The Add agent form as posted.
@@ -112,7 +116,7 @@ pub async fn agent_create(
     CsrfForm(form): CsrfForm<AgentForm>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let attempt = throttle::admit(&state, &req, &format!("agents:{}", agent.id)).await?;
+    let attempt = throttle::admit(&state, &req, throttle::Purpose::Password, &format!("agents:{}", agent.id)).await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", agents::parse_name(&form.name));
     let email = errors.check("email", Email::parse(&form.email));
@@ -169,7 +173,8 @@ pub async fn agent_update(
     let profile_id = form.profile.parse::<i64>().unwrap_or_default();
     let mut attempt = None;
     if !form.password.is_empty() {
-        attempt = Some(throttle::admit(&state, &req, &format!("agents:{}", agent.id)).await?);
+        attempt =
+            Some(throttle::admit(&state, &req, throttle::Purpose::Password, &format!("agents:{}", agent.id)).await?);
         if let Err((_, message)) = password::check_new(&form.password, &form.password) {
             let mut errors = FieldErrors::default();
             errors.add("password", message);

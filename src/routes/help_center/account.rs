@@ -12,7 +12,8 @@ use crate::error::{AppError, AppResult};
 use crate::routes::agent::login::{client_address, NextQuery};
 use crate::routes::{page, throttle};
 use crate::services::help_center::{login, LinkError};
-use crate::services::login::{Attempt, LoginError};
+use crate::services::login::LoginError;
+use crate::services::throttle::Attempt;
 use crate::startup::AppState;
 
 /// The login form as posted.
@@ -53,17 +54,17 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let client_ip = client_address(&req, state.settings.trust_proxy);
     let next = page::safe_next(Some(&form.next), "/help/tickets");
-    let (status, error) =
-        match login::login(&state.db, &form.email, form.password, &client_ip, chrono::Utc::now()).await? {
-            Ok(contact_id) => {
-                log_in(&session, contact_id)?;
-                return Ok(page::see_other(&next));
-            }
-            Err(LoginError::Invalid) => (StatusCode::UNPROCESSABLE_ENTITY, "The email or password is not right."),
-            Err(LoginError::Throttled) => {
-                (StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Wait 15 minutes, then try again.")
-            }
-        };
+    let client = throttle::client(&state, &client_ip);
+    let (status, error) = match login::login(&state.db, &form.email, form.password, &client).await? {
+        Ok(contact_id) => {
+            log_in(&session, contact_id)?;
+            return Ok(page::see_other(&next));
+        }
+        Err(LoginError::Invalid) => (StatusCode::UNPROCESSABLE_ENTITY, "The email or password is not right."),
+        Err(LoginError::Throttled) => {
+            (StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Wait 15 minutes, then try again.")
+        }
+    };
     let layout = HelpLayout::new(&state, &session, None, "login", "Log in", true).await?;
     page::render(status, &LoginPage { layout, email: form.email, next, error: error.into() })
 }

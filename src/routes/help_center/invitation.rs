@@ -69,7 +69,7 @@ pub async fn submit(
     token: web::Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
+    let attempt = throttle::admit(&state, &req, throttle::Purpose::Password, &throttle::link_key(&token)).await?;
     let now = chrono::Utc::now();
     // A dead link is answered before any password is hashed: hashing is what costs.
     if access::invitation_name(&state.db, &token, now).await?.is_none() {

@@ -61,8 +61,7 @@ pub async fn request(
         &state.db,
         mail_context(&state, &company_name(&state).await?),
         &email,
-        &client_ip,
-        chrono::Utc::now(),
+        &throttle::client(&state, &client_ip),
     )
     .await
     .map_err(link_error)?;
@@ -92,7 +91,7 @@ pub async fn submit(
     token: web::Path<String>,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
-    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
+    let attempt = throttle::admit(&state, &req, throttle::Purpose::Password, &throttle::link_key(&token)).await?;
     let now = chrono::Utc::now();
     // A dead link is answered before any password is hashed: hashing is what costs.
     if !password_reset::is_live(&state.db, &token, now).await? {

@@ -56,7 +56,7 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Sign up").await?;
     // Never forgotten: a sign-up sends mail, and the limit also keeps mailboxes from flooding.
-    throttle::admit(&state, &req, &format!("signup:{}", clean_email(&form.email))).await?;
+    throttle::admit(&state, &req, throttle::Purpose::Signup, &format!("signup:{}", clean_email(&form.email))).await?;
     let input = match form.parse() {
         Ok(input) => input,
         Err(errors) => {
@@ -114,7 +114,7 @@ pub async fn activate(
     CsrfForm(form): CsrfForm<ActivateForm>,
 ) -> AppResult<HttpResponse> {
     let layout = enabled_layout(&state, &session, "Confirm your email").await?;
-    let attempt = throttle::admit(&state, &req, &throttle::link_key(&token)).await?;
+    let attempt = throttle::admit(&state, &req, throttle::Purpose::Password, &throttle::link_key(&token)).await?;
     match signup::verify(&state.db, &token, form.password, chrono::Utc::now()).await {
         Err(LinkError::WrongPassword) => page::invalid(&ActivatePage {
             layout,

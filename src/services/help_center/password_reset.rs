@@ -11,6 +11,7 @@ use crate::domain::{Email, PersonName};
 use crate::email::messages;
 use crate::entities::contact;
 use crate::services::contacts::identities;
+use crate::services::throttle::{self, Client};
 
 /// Sends a reset link when `email` belongs to a Help Center user (active, or invited and not
 /// yet in); does nothing otherwise. The caller answers the same either way. At most a few
@@ -19,17 +20,13 @@ use crate::services::contacts::identities;
 ///
 /// # Errors
 /// `Throttled`; database errors.
-pub async fn request(
-    db: &Db,
-    mail: MailContext<'_>,
-    email: &Email,
-    client_ip: &str,
-    now: DateTime<Utc>,
-) -> Result<(), LinkError> {
-    let _gate = db.write_gate().await;
-    if crate::services::login::begin_attempt(&db.conn, &format!("reset:{email}"), client_ip, now).await?.is_err() {
+pub async fn request(db: &Db, mail: MailContext<'_>, email: &Email, client: &Client<'_>) -> Result<(), LinkError> {
+    // Never forgotten: every request may send a mail.
+    if throttle::admit(db, throttle::Purpose::Reset, &format!("reset:{email}"), client).await?.is_none() {
         return Err(LinkError::Throttled);
     }
+    let now = client.now;
+    let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     // Any of the contact's addresses; the link goes to the one typed.
     let found = identities::contact_by_email(&txn, email.as_str())
