@@ -2,8 +2,6 @@
 //! failures on one side never lock out the other; one count of failed logins per client
 //! address), and one answer for every wrong credential.
 
-use chrono::{DateTime, Utc};
-
 use crate::auth::password;
 use crate::db::Db;
 use crate::services::contacts::identities;
