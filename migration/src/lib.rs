@@ -27,6 +27,7 @@ mod m0021_email_channel;
 mod m0022_mail_marks;
 mod m0023_session_changes;
 mod m0026_contact_identities;
+mod m0027_message_sender_name;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_mail_marks::Migration),
             Box::new(m0023_session_changes::Migration),
             Box::new(m0026_contact_identities::Migration),
+            Box::new(m0027_message_sender_name::Migration),
         ]
     }
 }
