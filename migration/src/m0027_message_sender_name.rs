@@ -5,6 +5,9 @@
 //! mail was forwarded to), which was stored as the contact's before.
 //!
 //! Existing mail from an address that is none of the ticket's contact's becomes a participant's.
+//! The contact's history no longer names the sender's address ("Email from a@example.com"), which
+//! profiles that hide Email read too: existing lines become "Customer replied by email" or
+//! "Someone else replied by email", as new ones are written.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
@@ -36,6 +39,16 @@ impl MigrationTrait for Migration {
                  WHERE author_kind = 'contact' AND from_address IS NOT NULL AND NOT EXISTS ( \
                    SELECT 1 FROM contact_identities i JOIN tickets t ON t.contact_id = i.contact_id \
                    WHERE t.id = messages.ticket_id AND i.kind = 'email' AND i.value = messages.from_address)",
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE contact_history SET new_value = CASE WHEN EXISTS ( \
+                   SELECT 1 FROM contact_identities i WHERE i.contact_id = contact_history.contact_id \
+                   AND i.kind = 'email' AND 'Email from ' || i.value = contact_history.new_value) \
+                 THEN 'Customer replied by email' ELSE 'Someone else replied by email' END \
+                 WHERE field LIKE 'Ticket #%' AND new_value LIKE 'Email from %'",
             )
             .await?;
         Ok(())

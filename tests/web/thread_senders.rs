@@ -1,7 +1,7 @@
 //! Who sent each message of a ticket's thread, on both sides: mail from any of the contact's
 //! addresses is the contact's; a reply from anyone else (a colleague copied, someone the thread
 //! was forwarded to) shows as theirs, never as the contact's; such mail stored before the
-//! upgrade becomes theirs too.
+//! upgrade becomes theirs too, and the history lines that named its address no longer do.
 
 use migration::MigratorTrait;
 use reqwest::StatusCode;
@@ -94,7 +94,8 @@ async fn a_reply_from_someone_other_than_the_contact_shows_as_theirs_on_both_sid
 }
 
 #[tokio::test]
-async fn mail_stored_before_the_upgrade_from_someone_other_than_the_contact_becomes_theirs() {
+async fn mail_stored_before_the_upgrade_from_someone_other_than_the_contact_becomes_theirs_and_history_names_no_address(
+) {
     let (url, file) = fresh_database().await;
     let url = if url.starts_with("sqlite") { format!("{url}?mode=rwc") } else { url };
     let db = Database::connect(&url).await.expect("connect");
@@ -116,6 +117,10 @@ async fn mail_stored_before_the_upgrade_from_someone_other_than_the_contact_beco
          (2, 1, 'contact', 'b', FALSE, CURRENT_TIMESTAMP, 'stranger@other.example'), \
          (3, 1, 'contact', 'c', FALSE, CURRENT_TIMESTAMP, 'm.ortiz@work.example'), \
          (4, 1, 'contact', 'd', FALSE, CURRENT_TIMESTAMP, NULL)",
+        "INSERT INTO contact_history (id, contact_id, field, old_value, new_value, at) VALUES \
+         (1, 1, 'Ticket #1001', NULL, 'Email from melissa@example.com', CURRENT_TIMESTAMP), \
+         (2, 1, 'Ticket #1001', NULL, 'Email from stranger@other.example', CURRENT_TIMESTAMP), \
+         (3, 1, 'Email', 'old@example.com', 'melissa@example.com', CURRENT_TIMESTAMP)",
     ] {
         db.execute(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.expect(sql);
     }
@@ -129,6 +134,16 @@ async fn mail_stored_before_the_upgrade_from_someone_other_than_the_contact_beco
         .expect("messages");
     let kinds: Vec<String> = rows.iter().map(|r| r.try_get("", "author_kind").expect("kind")).collect();
     assert_eq!(kinds, ["contact", "participant", "contact", "contact"]);
+    // The history no longer names who wrote by address (profiles that hide Email read it).
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT new_value FROM contact_history ORDER BY id".to_owned(),
+        ))
+        .await
+        .expect("history");
+    let lines: Vec<String> = rows.iter().map(|r| r.try_get("", "new_value").expect("value")).collect();
+    assert_eq!(lines, ["Customer replied by email", "Someone else replied by email", "melissa@example.com"]);
     db.close().await.ok();
     if let Some(file) = file {
         std::fs::remove_file(file).ok();

@@ -43,13 +43,24 @@ pub(super) async fn add_to_thread(
     };
     let backend = txn.get_database_backend();
     let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, &contact_emails, support));
-    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), format!("Email from {}", mail.from));
+    // Without the address: the history is read by profiles that may not see it (the thread
+    // keeps who sent what).
+    let said = match sender.author {
+        Author::Contact => CONTACT_MAILED,
+        _ => OTHER_MAILED,
+    };
+    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), said.to_owned());
     along.push(history_statement(backend, [line]));
     insert_message(txn, t.id, mail, sender, now, along).await?;
     let reopen = (t.status == TicketStatus::Closed.key() && mail.noise.is_none()).then_some(TicketStatus::Open);
     save(txn, t, reopen, None, now).await?;
     Ok(Outcome::Added { number })
 }
+
+/// The contact's history line for its own mail in a ticket's thread.
+const CONTACT_MAILED: &str = "Customer replied by email";
+/// The contact's history line for mail from someone else in its ticket's thread.
+const OTHER_MAILED: &str = "Someone else replied by email";
 
 /// Who sent a mail, as the thread records it.
 #[derive(Clone, Copy, Debug)]

@@ -3,7 +3,7 @@
 //! name is never read out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::DbBackend;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -11,6 +11,7 @@ use sea_orm::{
 
 use crate::db::{inline_limit, next_page, Db};
 use crate::domain::{FieldRules, PersonName, TicketStatus};
+use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{agent, contact, ticket};
 
 /// Rows per page.
@@ -106,7 +107,8 @@ pub(crate) fn after_cursor((at, id): Cursor) -> Condition {
 }
 
 /// One page of a view, filtered by `q` (a ticket number, or words of the subject matched as
-/// prefixes, or a contact's exact email when the profile shows emails) and by `contact` (its
+/// prefixes, or any exact address of a contact when the profile shows Email: a profile that
+/// hides it cannot learn whose an address is by searching) and by `contact` (its
 /// tickets only, read in list order on `idx_tickets_contact_activity`); and the cursor of the
 /// next page.
 ///
@@ -154,7 +156,14 @@ pub async fn list(
     if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
         select = select.filter(ticket::Column::Number.eq(number));
     } else if q.contains('@') && rules.shows("email") {
-        select = select.filter(contact::Column::Email.eq(q.to_lowercase()));
+        // Any of the contact's addresses, on the identities' lookup index.
+        let owners = Query::select()
+            .column(contact_identity::Column::ContactId)
+            .from(contact_identity::Entity)
+            .and_where(contact_identity::Column::Kind.eq(IdentityKind::Email))
+            .and_where(contact_identity::Column::Value.eq(q.to_lowercase()))
+            .to_owned();
+        select = select.filter(ticket::Column::ContactId.in_subquery(owners));
     } else if !q.is_empty() {
         select = select.filter(subject_matches(db.backend(), q));
     }

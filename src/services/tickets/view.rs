@@ -7,14 +7,20 @@
 //! address only when the contact was among that mail's recipients: the contact then saw the
 //! address in its own mailbox; otherwise (a forward it never saw) the address is not the
 //! contact's to learn.
+//!
+//! An agent whose profile hides the contact's Email reads no address in the thread: no sender's
+//! (a participant may well be another contact), and none of the contact's addresses in the
+//! bodies either (quoted headers, signatures).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Author;
 use crate::db::Db;
+use crate::domain::hidden::hide_addresses;
 use crate::domain::{mail_html, FieldRules, PersonName};
 use crate::entities::{agent, attachment, contact, message, ticket};
+use crate::services::contacts::identities;
 use crate::services::ServiceResult;
 
 /// Who reads a thread: it decides which messages and what of their senders are shown.
@@ -135,7 +141,7 @@ impl TicketThread {
 }
 
 /// Ticket `number` with every message, internal notes included, for an agent whose profile
-/// has `rules` (four queries).
+/// has `rules` (four queries, five when the profile hides Email).
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted ticket.
@@ -186,11 +192,23 @@ pub(super) async fn load(db: &Db, number: i64, reader: Reader<'_>) -> ServiceRes
         }),
         Reader::Contact(_) => None,
     };
+    let hidden_addresses = match reader {
+        Reader::Agent(rules) if !rules.shows("email") => Some(identities::emails_of(&db.conn, t.contact_id).await?),
+        _ => None,
+    };
     let messages: Vec<ThreadMessage> = rows
         .into_iter()
         .map(|row| {
-            let sender = sender(&row, reader, contact_name.as_deref());
-            let MessageRow { id, author_kind, body, body_html, internal, created_at, .. } = row;
+            let mut sender = sender(&row, reader, contact_name.as_deref());
+            let MessageRow { id, author_kind, mut body, mut body_html, from_address, internal, created_at, .. } = row;
+            if let Some(addresses) = &hidden_addresses {
+                // A display name may hold an address too ("melissa@example.com via Support").
+                let sender_too: Vec<String> = addresses.iter().cloned().chain(from_address).collect();
+                sender.address = None;
+                sender.name = sender.name.map(|n| hide_addresses(&n, &sender_too).into_owned());
+                body = hide_addresses(&body, addresses).into_owned();
+                body_html = body_html.map(|h| hide_addresses(&h, addresses).into_owned());
+            }
             ThreadMessage { id, author_kind, sender, body, body_html, internal, created_at }
         })
         .collect();
