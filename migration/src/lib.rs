@@ -32,6 +32,7 @@ mod m0024_article_html;
 mod m0026_contact_identities;
 mod m0027_login_failure_purposes;
 mod m0028_contact_fragments;
+mod m0029_message_sender_name;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_contact_identities::Migration),
             Box::new(m0027_login_failure_purposes::Migration),
             Box::new(m0028_contact_fragments::Migration),
+            Box::new(m0029_message_sender_name::Migration),
         ]
     }
 }

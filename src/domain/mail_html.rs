@@ -37,13 +37,17 @@ pub const MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 256;
 
 /// Why `html` would cost too much to sanitise, if it would: over [`MAX_HTML_BYTES`], or nested
-/// deeper than [`MAX_DEPTH`] as far as [`nesting_exceeds`] can tell.
+/// deeper than [`MAX_DEPTH`], or with more than [`MAX_FOSTERED`] misplaced table parts, as far as
+/// [`shape`] can tell.
 #[must_use]
 pub fn too_costly(html: &str) -> Option<String> {
     if html.len() > MAX_HTML_BYTES {
         return Some(format!("its HTML is larger than {} KB", MAX_HTML_BYTES / 1024));
     }
-    nesting_exceeds(html, MAX_DEPTH).then(|| format!("its HTML nests elements deeper than {MAX_DEPTH}"))
+    match shape(html, MAX_DEPTH, MAX_FOSTERED)? {
+        Costly::Deep => Some(format!("its HTML nests elements deeper than {MAX_DEPTH}")),
+        Costly::Fostered => Some(format!("its HTML has more than {MAX_FOSTERED} misplaced table parts")),
+    }
 }
 
 /// Elements that never hold others.
@@ -56,18 +60,44 @@ const SELF_CLOSING_SIBLINGS: [&str; 9] = ["p", "li", "dt", "dd", "tr", "td", "th
 const SCOPE_BOUNDARIES: [&str; 12] =
     ["applet", "caption", "html", "table", "td", "th", "marquee", "object", "template", "svg", "math", "button"];
 
-/// Whether the elements of `html` nest deeper than `max`, following the parser's rules closely
+/// Most elements and runs of text the parser would have to move out of a table (foster
+/// parenting): each move searches the table's siblings, so a mail of misplaced table content
+/// costs time quadratic in their number (2 MB of `<b>x</b>` inside a `<table>` took 20 s).
+/// Real mail has a handful.
+pub const MAX_FOSTERED: usize = 500;
+
+/// What makes HTML costly to parse, as far as [`shape`] could tell before giving up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Costly {
+    /// Elements nest deeper than allowed.
+    Deep,
+    /// Too much content sits where a table allows none.
+    Fostered,
+}
+
+/// Whether the elements of `html` nest deeper than `max_depth`, or more than `max_fostered`
+/// elements and runs of text sit directly in a table, following the parser's rules closely
 /// enough to never say less than it builds: an end tag closes only an element open within its
 /// scope, and an element closed by a sibling is closed only when it is the innermost one (so
 /// this may say more than the parser builds, never less). Linear in the length of `html` but for
-/// the walk from an end tag to the nearest scope boundary, which `max` bounds.
+/// the walk from an end tag to the nearest scope boundary, which `max_depth` bounds.
 #[must_use]
-pub fn nesting_exceeds(html: &str, max: usize) -> bool {
+pub fn shape(html: &str, max_depth: usize, max_fostered: usize) -> Option<Costly> {
     let bytes = html.as_bytes();
-    let mut open: Vec<String> = Vec::new();
+    // Each open element, and whether what it holds directly is a table's content.
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut fostered = 0;
     let mut at = 0;
+    // Where the text before the next tag starts: after the last tag's `>`.
+    let mut text_from = 0;
     while let Some(offset) = memchr::memchr(b'<', &bytes[at..]) {
+        let in_table = open.last().is_some_and(|(_, table)| *table);
+        let text = bytes.get(text_from..at + offset).unwrap_or_default();
+        if in_table && !text.iter().all(u8::is_ascii_whitespace) {
+            fostered += 1;
+        }
         at += offset + 1;
+        text_from = memchr::memchr(b'>', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
         let closing = bytes.get(at) == Some(&b'/');
         let start = at + usize::from(closing);
         let len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
@@ -77,30 +107,47 @@ pub fn nesting_exceeds(html: &str, max: usize) -> bool {
         let name = html[start..start + len].to_ascii_lowercase();
         if closing {
             for i in (0..open.len()).rev() {
-                if open[i] == name {
+                if open[i].0 == name {
                     open.truncate(i);
                     break;
                 }
-                if SCOPE_BOUNDARIES.contains(&open[i].as_str()) {
+                if SCOPE_BOUNDARIES.contains(&open[i].0.as_str()) {
                     break;
                 }
             }
             continue;
         }
+        if in_table && !TABLE_CONTENT.contains(&name.as_str()) {
+            fostered += 1;
+        }
+        if fostered > max_fostered {
+            return Some(Costly::Fostered);
+        }
         let tag_end = memchr::memchr(b'>', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         if VOID.contains(&name.as_str()) || bytes[..tag_end].ends_with(b"/") {
             continue;
         }
-        if SELF_CLOSING_SIBLINGS.contains(&name.as_str()) && open.last() == Some(&name) {
+        if SELF_CLOSING_SIBLINGS.contains(&name.as_str()) && open.last().is_some_and(|(n, _)| *n == name) {
             continue;
         }
-        open.push(name);
-        if open.len() > max {
-            return true;
+        let table = match name.as_str() {
+            "table" | "tbody" | "thead" | "tfoot" | "tr" => true,
+            "td" | "th" | "caption" => false,
+            _ => in_table,
+        };
+        open.push((name, table));
+        if open.len() > max_depth {
+            return Some(Costly::Deep);
         }
     }
-    false
+    (fostered > max_fostered).then_some(Costly::Fostered)
 }
+
+/// What a table may hold directly without the parser moving it out.
+const TABLE_CONTENT: [&str; 15] = [
+    "table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup", "col", "script", "style", "template",
+    "input", "form",
+];
 
 /// `html` from a mail, safe to insert into a page. Callers bound its cost with
 /// [`too_costly`] first.
@@ -361,6 +408,11 @@ mod tests {
         assert!(too_costly(&newsletter.repeat(5_000)).is_none());
         assert!(too_costly(&format!("{}{}", "<div>".repeat(MAX_DEPTH), "</div>".repeat(MAX_DEPTH))).is_none());
         assert!(too_costly(&"a".repeat(MAX_HTML_BYTES + 1)).is_some());
+        // Content a table does not allow is moved out of it one piece at a time.
+        assert!(too_costly(&format!("<table>{}</table>", "<b>x</b>".repeat(MAX_FOSTERED + 1))).is_some());
+        assert!(too_costly(&format!("<table>{}</table>", "x<br>".repeat(MAX_FOSTERED + 1))).is_some());
+        let cells = "<tr><td><b>in a cell</b> text</td></tr>\n".repeat(MAX_FOSTERED * 2);
+        assert!(too_costly(&format!("<table>{cells}</table>")).is_none());
     }
 
     #[test]

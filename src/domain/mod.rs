@@ -7,6 +7,7 @@ pub mod contact;
 pub mod email;
 pub mod field_rules;
 pub mod form;
+pub mod hidden;
 pub mod mail_html;
 pub mod mailbox;
 pub mod markdown;

@@ -1,4 +1,6 @@
 use crate::helpers::{spawn_app, TestApp};
+use crate::inbound_mail::{message, pipe, ticket_no};
+use crate::mail::spawn_app_with_mail;
 
 async fn admin_with_contact() -> (TestApp, i64) {
     let app = spawn_app().await;
@@ -216,4 +218,86 @@ async fn saving_a_contact_keeps_a_deactivated_owner() {
         .await;
     assert_eq!(saved.status, 303);
     assert_eq!(app.column("contacts", "owner_id", id).await, Some(bob.to_string()));
+}
+
+#[tokio::test]
+async fn a_profile_that_hides_email_and_numbers_reads_them_in_no_thread_list_history_or_search() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    let first = message(
+        "Secret Keeper <keeper@example.com>",
+        "Vault stuck",
+        Some("k1@mail.example.com"),
+        "Cc: Cory Baker <cory@other.example>",
+        "The vault is stuck.\n-- \nSecret Keeper, KEEPER@example.com\n",
+    );
+    assert!(pipe(&app, &first).await.contains("opened ticket #1001"));
+    let id = ticket_no(&app, 1001).await.contact_id;
+    let account = app.add_account("Vault Corp").await;
+    let saved = app
+        .submit(
+            &format!("/agent/contacts/{id}/edit"),
+            &format!("/agent/contacts/{id}"),
+            &[("secondary_emails", "vault@example.com"), ("phone", "+1 415 555 2671"), ("account", "Vault Corp")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let from_second = message(
+        "Secret Keeper <vault@example.com>",
+        "Re: Vault stuck",
+        Some("k2@mail.example.com"),
+        "In-Reply-To: <k1@mail.example.com>",
+        "Still stuck.\n\nOn Monday, Secret Keeper <keeper@example.com> wrote:\n> The vault is stuck.\n",
+    );
+    assert!(pipe(&app, &from_second).await.contains("added to ticket #1001"));
+    let colleague = message(
+        "Cory Baker <cory@other.example>",
+        "Re: Vault stuck",
+        Some("c1@other.example"),
+        "In-Reply-To: <k1@mail.example.com>",
+        "Tried the spare key.\n",
+    );
+    assert!(pipe(&app, &colleague).await.contains("added to ticket #1001"));
+
+    app.create_profile(
+        "No Email",
+        &["contacts.view", "tickets.view", "accounts.view"],
+        &[("contact.email", "hidden"), ("contact.phone", "hidden"), ("contact.mobile", "hidden")],
+    )
+    .await;
+    let agent = app.client_as("No Email", "noemail@example.com").await;
+    let addresses = ["keeper@example.com", "vault@example.com", "cory@other.example"];
+    for path in [
+        "/agent/tickets/1001".to_owned(),
+        "/agent/tickets".to_owned(),
+        format!("/agent/contacts/{id}"),
+        format!("/agent/accounts/{account}"),
+    ] {
+        let page = agent.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        for address in addresses {
+            assert!(!page.html.to_lowercase().contains(address), "{path} shows {address}");
+        }
+        assert!(!page.text().contains("2671"), "{path} shows the phone");
+    }
+    let thread = agent.get("/agent/tickets/1001").await;
+    assert_eq!(thread.texts("li.message .sender"), ["Secret Keeper", "Secret Keeper", "Cory Baker"]);
+    assert!(thread.text().contains("Secret Keeper, [email hidden]"), "{}", thread.text());
+    let history = agent.get(&format!("/agent/contacts/{id}")).await.text();
+    assert!(history.contains("Customer replied by email") && history.contains("Someone else replied by email"));
+    for address in ["keeper%40example.com", "vault%40example.com"] {
+        let found = agent.get(&format!("/agent/tickets?q={address}")).await;
+        assert!(!found.text().contains("Vault stuck"), "a search by {address} finds the ticket");
+    }
+
+    // The administrator sees every address, and finds the ticket by any of the contact's.
+    let thread = app.get("/agent/tickets/1001").await;
+    assert_eq!(
+        thread.texts("li.message .sender"),
+        ["Secret Keeper <keeper@example.com>", "Secret Keeper <vault@example.com>", "Cory Baker <cory@other.example>"]
+    );
+    assert!(thread.text().contains("+14155552671"), "{}", thread.text());
+    for address in ["keeper%40example.com", "vault%40example.com"] {
+        assert!(app.get(&format!("/agent/tickets?q={address}")).await.text().contains("Vault stuck"), "{address}");
+    }
 }

@@ -34,3 +34,4 @@ mod secret_key;
 mod seed;
 mod setup;
 mod smtp_sink;
+mod thread_senders;

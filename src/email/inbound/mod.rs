@@ -20,6 +20,8 @@ use crate::domain::{Email, FileUpload, MAX_SUBJECT};
 const MAX_MESSAGE_ID: usize = 200;
 /// Most Message-IDs of In-Reply-To and References looked at for threading.
 const MAX_THREAD_IDS: usize = 50;
+/// Longest display name kept (it is stored with the message and shown beside it).
+const MAX_DISPLAY_NAME: usize = 200;
 
 /// An inbound mail, read.
 #[derive(Clone, Debug)]
@@ -28,7 +30,7 @@ pub struct InboundMail {
     /// mail has none, so that the same bytes delivered twice are still one message.
     pub message_id: String,
     pub from: Email,
-    /// The display name of the From address, if any.
+    /// The display name of the From address, if any: one line, at most 200 characters.
     pub from_name: Option<String>,
     /// Every address in To, Cc, Delivered-To and X-Original-To.
     pub recipients: Vec<Email>,
@@ -80,7 +82,10 @@ fn read_unguarded(raw: &[u8]) -> Result<InboundMail, Unreadable> {
     }
     let sender = msg.from().and_then(|a| a.iter().find_map(|addr| Some((addr, Email::parse(addr.address()?).ok()?))));
     let (addr, from) = sender.ok_or(Unreadable::NoSender)?;
-    let from_name = addr.name().map(clean_line).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(from.as_str()));
+    let from_name = addr
+        .name()
+        .map(|n| clean_line(n).chars().take(MAX_DISPLAY_NAME).collect::<String>())
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(from.as_str()));
     let cc: Vec<Email> = msg.cc().map(addresses).unwrap_or_default();
     let mut recipients: Vec<Email> = msg.to().map(addresses).unwrap_or_default();
     recipients.extend(cc.iter().cloned());

@@ -16,7 +16,8 @@ use crate::error::AppResult;
 use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
 use crate::services::contacts::{self, ContactRow};
-use crate::services::tickets::list::{self, TicketRow, TicketThread, View};
+use crate::services::tickets::list::{self, TicketRow, View};
+use crate::services::tickets::view::{self, TicketThread};
 use crate::services::tickets::{files, thread, Author};
 use crate::services::{agents, ServiceError};
 use crate::startup::AppState;
@@ -137,8 +138,8 @@ async fn show_page(
     note: String,
     errors: FieldErrors,
 ) -> AppResult<ShowPage> {
-    let t = list::ticket(&state.db, number).await?;
     let rules = FieldRules::contacts(&agent.permissions);
+    let t = view::ticket(&state.db, &rules, number).await?;
     let contact = if agent.permissions.can(Module::Contacts, Action::View) {
         contacts::get(&state.db.conn, &rules, t.ticket.contact_id).await.ok()
     } else {

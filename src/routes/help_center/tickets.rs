@@ -14,7 +14,7 @@ use crate::domain::{Channel, FieldErrors, Priority, TicketForm, TicketStatus};
 use crate::error::AppResult;
 use crate::routes::page;
 use crate::services::tickets::help_center::{self as my, TicketSummary};
-use crate::services::tickets::list::TicketThread;
+use crate::services::tickets::view::TicketThread;
 use crate::services::tickets::{thread, Author};
 use crate::startup::AppState;
 

@@ -81,6 +81,19 @@ pub async fn of_contact<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result
         .collect())
 }
 
+/// Every address of a contact, the primary first.
+///
+/// # Errors
+/// Database errors.
+pub async fn emails_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(of_contact(conn, contact_id)
+        .await?
+        .into_iter()
+        .filter(|i| i.kind == IdentityKind::Email)
+        .map(|i| i.value)
+        .collect())
+}
+
 /// A contact's secondary addresses, in the order they were added.
 ///
 /// # Errors

@@ -22,9 +22,11 @@ use crate::services::contacts::{fragments, identities, search_terms};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::reserve_numbers;
 use crate::services::tickets::thread::save;
+use crate::services::tickets::Author;
 
 /// Adds `mail` to `t`'s thread; a closed ticket opens again unless the mail is automatic (an
-/// out-of-office answer must not reopen what an agent closed).
+/// out-of-office answer must not reopen what an agent closed). Mail from any of the contact's
+/// addresses is the contact's; from anyone else, a participant's, never shown as the contact's.
 pub(super) async fn add_to_thread(
     txn: &DatabaseTransaction,
     t: ticket::Model,
@@ -33,15 +35,39 @@ pub(super) async fn add_to_thread(
     now: DateTime<Utc>,
 ) -> Result<Outcome, sea_orm::DbErr> {
     let number = t.number;
-    let contact_email = contact::Entity::find_by_id(t.contact_id).one(txn).await?.and_then(|c| c.email);
+    let contact_emails = identities::emails_of(txn, t.contact_id).await?;
+    let is_contacts = |e: &Email| contact_emails.iter().any(|c| c == e.as_str());
+    let sender = Sender {
+        author: if is_contacts(&mail.from) { Author::Contact } else { Author::Participant },
+        contact_copied: mail.recipients.iter().any(is_contacts),
+    };
     let backend = txn.get_database_backend();
-    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, contact_email.as_deref(), support));
-    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), format!("Email from {}", mail.from));
+    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, &contact_emails, support));
+    // Without the address: the history is read by profiles that may not see it (the thread
+    // keeps who sent what).
+    let said = match sender.author {
+        Author::Contact => CONTACT_MAILED,
+        _ => OTHER_MAILED,
+    };
+    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), said.to_owned());
     along.push(history_statement(backend, [line]));
-    insert_message(txn, t.id, mail, now, along).await?;
+    insert_message(txn, t.id, mail, sender, now, along).await?;
     let reopen = (t.status == TicketStatus::Closed.key() && mail.noise.is_none()).then_some(TicketStatus::Open);
     save(txn, t, reopen, None, now).await?;
     Ok(Outcome::Added { number })
+}
+
+/// The contact's history line for its own mail in a ticket's thread.
+const CONTACT_MAILED: &str = "Customer replied by email";
+/// The contact's history line for mail from someone else in its ticket's thread.
+const OTHER_MAILED: &str = "Someone else replied by email";
+
+/// Who sent a mail, as the thread records it.
+#[derive(Clone, Copy, Debug)]
+struct Sender {
+    author: Author,
+    /// Whether the ticket's contact was among the mail's recipients (To or Cc).
+    contact_copied: bool,
 }
 
 /// Opens a ticket for `mail`'s sender, creating the contact on its first mail, and queues the
@@ -86,7 +112,9 @@ pub(super) async fn open_ticket(
     .insert(txn)
     .await?;
     let backend = txn.get_database_backend();
-    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, c.email.as_deref(), &known.support));
+    // The sender is the contact, whichever of its addresses it wrote from.
+    let contact_emails: Vec<String> = c.email.iter().cloned().chain([mail.from.as_str().to_owned()]).collect();
+    let mut along = Vec::from_iter(participants_statement(backend, t.id, mail, &contact_emails, &known.support));
     // A new contact's search words and first line of history, and the ticket's line.
     if contact_created {
         along.extend(identities::insert_statement(backend, &c, &[], now));
@@ -111,7 +139,8 @@ pub(super) async fn open_ticket(
         out.kind = Some(ACKNOWLEDGEMENT);
         along.push(enqueue_statement(backend, out, &ctx.domain, now));
     }
-    insert_message(txn, t.id, mail, now, along).await?;
+    let sender = Sender { author: Author::Contact, contact_copied: false };
+    insert_message(txn, t.id, mail, sender, now, along).await?;
     Ok(Ok(Outcome::Opened { number, contact_created, acknowledged }))
 }
 
@@ -164,18 +193,21 @@ async fn insert_message(
     txn: &DatabaseTransaction,
     ticket_id: i64,
     mail: &InboundMail,
+    sender: Sender,
     now: DateTime<Utc>,
     along: Vec<Statement>,
 ) -> Result<(), sea_orm::DbErr> {
     let entry = message::ActiveModel {
         ticket_id: Set(ticket_id),
-        author_kind: Set("contact".into()),
+        author_kind: Set(sender.author.kind().to_owned()),
         author_agent_id: Set(None),
         body: Set(mail.text.clone()),
         internal: Set(false),
         message_id: Set(Some(mail.message_id.clone())),
         created_at: Set(now),
         from_address: Set(Some(mail.from.as_str().to_owned())),
+        from_name: Set(mail.from_name.clone()),
+        contact_copied: Set(sender.contact_copied),
         // Sanitised by `screen`.
         body_html: Set(mail.html.clone()),
         ..Default::default()
@@ -201,19 +233,19 @@ async fn insert_message(
 }
 
 /// Remembers the sender (when not the contact) and the people copied, so that their replies
-/// with the ticket's token thread too. Support addresses are never participants. `None` when
-/// there is no one to remember.
+/// with the ticket's token thread too. Support addresses and the contact's own (`contact_emails`)
+/// are never participants. `None` when there is no one to remember.
 fn participants_statement(
     backend: DbBackend,
     ticket_id: i64,
     mail: &InboundMail,
-    contact_email: Option<&str>,
+    contact_emails: &[String],
     support: &[String],
 ) -> Option<Statement> {
     let mut emails: Vec<&str> = std::iter::once(&mail.from).chain(&mail.cc).map(Email::as_str).collect();
     emails.sort_unstable();
     emails.dedup();
-    emails.retain(|e| Some(*e) != contact_email && !support.iter().any(|s| s == e));
+    emails.retain(|e| !contact_emails.iter().any(|c| c == e) && !support.iter().any(|s| s == e));
     if emails.is_empty() {
         return None;
     }

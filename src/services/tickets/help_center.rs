@@ -2,7 +2,8 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 
-use super::list::{after_cursor, Cursor, TicketThread};
+use super::list::{after_cursor, Cursor};
+use super::view::{load, Reader, TicketThread};
 use crate::db::{inline_limit, next_page, Db};
 use crate::domain::TicketStatus;
 use crate::entities::ticket;
@@ -80,5 +81,5 @@ pub async fn my_tickets(
 /// # Errors
 /// `NotFound` when there is no such ticket or it is not the contact's.
 pub async fn ticket(db: &Db, contact_id: i64, number: i64) -> ServiceResult<TicketThread> {
-    super::list::load(db, number, Some(contact_id)).await
+    load(db, number, Reader::Contact(contact_id)).await
 }

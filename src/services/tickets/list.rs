@@ -1,18 +1,18 @@
-//! The console's Tickets module: list views with search and keyset pagination, and one ticket
-//! with its whole thread (internal notes included). Contact names follow the agent's field
-//! permissions: a hidden first name is never read out.
+//! The console's Tickets module: list views with search and keyset pagination (one ticket with
+//! its thread is `view`'s). Contact names follow the agent's field permissions: a hidden first
+//! name is never read out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::DbBackend;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::db::{inline_limit, next_page, Db};
-use crate::domain::{mail_html, FieldRules, PersonName, TicketStatus};
-use crate::entities::{agent, attachment, contact, message, ticket};
-use crate::services::ServiceResult;
+use crate::domain::{FieldRules, PersonName, TicketStatus};
+use crate::entities::contact_identity::{self, IdentityKind};
+use crate::entities::{agent, contact, ticket};
 
 /// Rows per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -107,7 +107,8 @@ pub(crate) fn after_cursor((at, id): Cursor) -> Condition {
 }
 
 /// One page of a view, filtered by `q` (a ticket number, or words of the subject matched as
-/// prefixes, or a contact's exact email when the profile shows emails) and by `contact` (its
+/// prefixes, or any exact address of a contact when the profile shows Email: a profile that
+/// hides it cannot learn whose an address is by searching) and by `contact` (its
 /// tickets only, read in list order on `idx_tickets_contact_activity`); and the cursor of the
 /// next page.
 ///
@@ -155,7 +156,14 @@ pub async fn list(
     if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
         select = select.filter(ticket::Column::Number.eq(number));
     } else if q.contains('@') && rules.shows("email") {
-        select = select.filter(contact::Column::Email.eq(q.to_lowercase()));
+        // Any of the contact's addresses, on the identities' lookup index.
+        let owners = Query::select()
+            .column(contact_identity::Column::ContactId)
+            .from(contact_identity::Entity)
+            .and_where(contact_identity::Column::Kind.eq(IdentityKind::Email))
+            .and_where(contact_identity::Column::Value.eq(q.to_lowercase()))
+            .to_owned();
+        select = select.filter(ticket::Column::ContactId.in_subquery(owners));
     } else if !q.is_empty() {
         select = select.filter(subject_matches(db.backend(), q));
     }
@@ -209,140 +217,4 @@ fn ticket_contact() -> sea_orm::RelationDef {
 
 fn ticket_assignee() -> sea_orm::RelationDef {
     ticket::Entity::belongs_to(agent::Entity).from(ticket::Column::AssigneeId).to(agent::Column::Id).into()
-}
-
-/// One message of a thread, with its author's name when an agent wrote it.
-#[derive(Clone, Debug, FromQueryResult)]
-pub struct ThreadMessage {
-    pub id: i64,
-    pub author_kind: String,
-    pub agent_name: Option<String>,
-    pub body: String,
-    /// Sanitised when the mail was stored (see `domain::mail_html`).
-    pub body_html: Option<String>,
-    /// Who sent it, for mail.
-    pub from_address: Option<String>,
-    pub internal: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl ThreadMessage {
-    /// When it was written.
-    #[must_use]
-    pub fn when(&self) -> String {
-        self.created_at.format("%b %-d, %Y %H:%M UTC").to_string()
-    }
-
-    /// The text the author wrote, without the quoted history below it.
-    #[must_use]
-    pub fn written(&self) -> &str {
-        mail_html::split_quoted(&self.body).0
-    }
-
-    /// The quoted history of a reply by mail, folded away on the page.
-    #[must_use]
-    pub fn quoted(&self) -> Option<&str> {
-        mail_html::split_quoted(&self.body).1
-    }
-}
-
-/// A file of a thread, without its bytes.
-#[derive(Clone, Debug, FromQueryResult)]
-pub struct FileLink {
-    pub id: i64,
-    pub message_id: i64,
-    pub filename: String,
-    pub size_bytes: i64,
-}
-
-impl FileLink {
-    /// The size for people: "12 KB".
-    #[must_use]
-    pub fn size(&self) -> String {
-        match self.size_bytes {
-            n if n < 1024 => format!("{n} bytes"),
-            n if n < 1024 * 1024 => format!("{} KB", n / 1024),
-            n => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
-        }
-    }
-}
-
-/// A ticket with its thread.
-#[derive(Debug)]
-pub struct TicketThread {
-    pub ticket: ticket::Model,
-    pub messages: Vec<ThreadMessage>,
-    pub files: Vec<FileLink>,
-}
-
-impl TicketThread {
-    /// The files that came with message `id`.
-    pub fn files_of(&self, id: &i64) -> impl Iterator<Item = &FileLink> {
-        let id = *id;
-        self.files.iter().filter(move |f| f.message_id == id)
-    }
-}
-
-/// Ticket `number` with every message, internal notes included, for agents (three queries).
-///
-/// # Errors
-/// `NotFound` for an unknown or deleted ticket.
-pub async fn ticket(db: &Db, number: i64) -> ServiceResult<TicketThread> {
-    load(db, number, None).await
-}
-
-/// Ticket `number` with its thread; for a contact (`owner`) only its own ticket and only the
-/// public messages, for an agent (`None`) any ticket and every message.
-///
-/// # Errors
-/// `NotFound` when there is no such ticket or it is not the owner's.
-pub(super) async fn load(db: &Db, number: i64, owner: Option<i64>) -> ServiceResult<TicketThread> {
-    let t = super::find_live(&db.conn, number, owner).await?;
-    let mut select = message::Entity::find()
-        .select_only()
-        .columns([
-            message::Column::Id,
-            message::Column::AuthorKind,
-            message::Column::Body,
-            message::Column::BodyHtml,
-            message::Column::FromAddress,
-            message::Column::Internal,
-            message::Column::CreatedAt,
-        ])
-        .column_as(agent::Column::Name, "agent_name")
-        .join(JoinType::LeftJoin, message_author())
-        .filter(message::Column::TicketId.eq(t.id));
-    if owner.is_some() {
-        select = select.filter(message::Column::Internal.eq(false));
-    }
-    let messages = select
-        .order_by_asc(message::Column::CreatedAt)
-        .order_by_asc(message::Column::Id)
-        .into_model::<ThreadMessage>()
-        .all(&db.conn)
-        .await?;
-    let files = if messages.is_empty() {
-        Vec::new()
-    } else {
-        attachment::Entity::find()
-            .select_only()
-            .columns([
-                attachment::Column::Id,
-                attachment::Column::MessageId,
-                attachment::Column::Filename,
-                attachment::Column::SizeBytes,
-            ])
-            .filter(attachment::Column::TicketId.eq(t.id))
-            .filter(attachment::Column::MessageId.is_in(messages.iter().map(|m| m.id)))
-            .order_by_asc(attachment::Column::Id)
-            .into_model::<FileLink>()
-            .all(&db.conn)
-            .await?
-    };
-    Ok(TicketThread { ticket: t, messages, files })
-}
-
-/// messages → agents (the author), for the author's name.
-fn message_author() -> sea_orm::RelationDef {
-    message::Entity::belongs_to(agent::Entity).from(message::Column::AuthorAgentId).to(agent::Column::Id).into()
 }

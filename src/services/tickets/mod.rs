@@ -1,13 +1,15 @@
 //! Tickets: opening them (`opening`: from the Help Center, or by an agent on a contact's
-//! behalf, in batches), their thread (`thread`), the console's list (`list`) and the Help Center's view of one contact's
-//! tickets (`help_center`). Numbers are sequential and human-friendly, handed out by a counter
-//! row, and distinct from ids.
+//! behalf, in batches), adding to their thread (`thread`), the console's list (`list`), one
+//! ticket with its thread as its reader may see it (`view`) and the Help Center's view of one
+//! contact's tickets (`help_center`). Numbers are sequential and human-friendly, handed out by
+//! a counter row, and distinct from ids.
 
 pub mod files;
 pub mod help_center;
 pub mod list;
 pub mod opening;
 pub mod thread;
+pub mod view;
 
 pub use opening::{open_many, Opening, TicketWriter};
 
@@ -37,21 +39,30 @@ pub struct NewTicket {
 /// Who wrote a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Author {
+    /// The ticket's contact, from the Help Center or by mail from any of its addresses.
     Contact,
     Agent(i64),
+    /// Anyone else who wrote into the thread by mail: a colleague the contact copied, someone
+    /// the thread was forwarded to. Never shown as the contact.
+    Participant,
 }
 
 impl Author {
-    fn kind(self) -> &'static str {
+    /// Every kind stored for mail that came in (whose Message-IDs later replies refer to).
+    pub(crate) const INBOUND: [&'static str; 2] = ["contact", "participant"];
+
+    /// How it is stored in `messages.author_kind`.
+    pub(crate) fn kind(self) -> &'static str {
         match self {
             Self::Contact => "contact",
             Self::Agent(_) => "agent",
+            Self::Participant => "participant",
         }
     }
 
     fn agent_id(self) -> Option<i64> {
         match self {
-            Self::Contact => None,
+            Self::Contact | Self::Participant => None,
             Self::Agent(id) => Some(id),
         }
     }
@@ -166,7 +177,7 @@ async fn thread_ids<C: ConnectionTrait>(conn: &C, ticket_id: i64) -> Result<Vec<
         .select_only()
         .columns([message::Column::CreatedAt, message::Column::MessageId])
         .filter(message::Column::TicketId.eq(ticket_id))
-        .filter(message::Column::AuthorKind.eq("contact"))
+        .filter(message::Column::AuthorKind.is_in(Author::INBOUND))
         .filter(message::Column::MessageId.is_not_null())
         .order_by_desc(message::Column::Id)
         .limit(10)
