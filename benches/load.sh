@@ -55,6 +55,7 @@ run_backend() {
     "deep page|$BASE/agent/contacts?view=all&sort=name&dir=asc&after=$deep"
     "search|$BASE/agent/contacts?q=$search"
     "broad search|$BASE/agent/contacts?q=melissa%20ortiz"
+    "fragment|$BASE/agent/contacts?q=0134"
     "detail|$BASE/agent/contacts/$detail"
   )
   for p in "${pages[@]}"; do
