@@ -8,11 +8,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
 };
 
-use super::identities::{of_contact, Identity};
+use super::identities::{secondary, Identity};
 use super::{redact, with_row_columns, ContactRow};
 use crate::domain::FieldRules;
 use crate::entities::contact;
-use crate::entities::contact_identity::IdentityKind;
 use crate::services::{more_than_listed, ServiceError, ServiceResult};
 
 /// Everything the detail page shows.
@@ -149,11 +148,7 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
     redact(rules, &mut contact);
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), RELATED, [Value::from(id)]);
     let rows = RelatedRow::find_by_statement(statement).all(conn).await?;
-    let secondary_emails = if rules.shows("email") {
-        of_contact(conn, id).await?.into_iter().filter(|i| i.kind == IdentityKind::Email && !i.is_primary).collect()
-    } else {
-        Vec::new()
-    };
+    let secondary_emails = if rules.shows("email") { secondary(conn, id).await? } else { Vec::new() };
     let mut detail = ContactDetail {
         contact,
         has_email,

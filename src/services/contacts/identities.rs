@@ -98,13 +98,37 @@ pub async fn emails_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<
 ///
 /// # Errors
 /// Database errors.
-pub async fn secondary_emails<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+pub async fn secondary<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<Identity>, sea_orm::DbErr> {
     Ok(of_contact(conn, contact_id)
         .await?
         .into_iter()
         .filter(|i| i.kind == IdentityKind::Email && !i.is_primary)
-        .map(|i| i.value)
         .collect())
+}
+
+/// [`secondary`], the addresses alone.
+///
+/// # Errors
+/// Database errors.
+pub async fn secondary_emails<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(secondary(conn, contact_id).await?.into_iter().map(|i| i.value).collect())
+}
+
+/// The Help Center login of a Help Center user changed (its primary address): links mailed
+/// for the old one and sessions begun with it end.
+///
+/// # Errors
+/// Database errors.
+pub async fn login_changed<C: ConnectionTrait>(
+    conn: &C,
+    contact: &contact::Model,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    if super::HELP_CENTER_USER_STATUSES.contains(&contact.help_center_status.as_str()) {
+        crate::services::help_center::retire(conn, contact.id, None, now).await?;
+        crate::auth::session_store::end_all_for_contact(conn, contact.id).await?;
+    }
+    Ok(())
 }
 
 /// The identity rows of a contact just created: its primary `email`, `secondary` addresses
@@ -366,11 +390,7 @@ pub async fn make_primary(
             new: Some(chosen.clone()),
         },
     );
-    if super::HELP_CENTER_USER_STATUSES.contains(&c.help_center_status.as_str()) {
-        // The login changes: links mailed for the old one and sessions begun with it end.
-        crate::services::help_center::retire(&txn, contact_id, None, now).await?;
-        crate::auth::session_store::end_all_for_contact(&txn, contact_id).await?;
-    }
+    login_changed(&txn, &c, now).await?;
     contact::Entity::update_many()
         .col_expr(contact::Column::Email, Expr::value(chosen.clone()))
         .col_expr(contact::Column::EmailSort, Expr::value(chosen.clone()))

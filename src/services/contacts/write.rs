@@ -251,18 +251,13 @@ pub async fn update(
             secondary.retain(|s| Some(s) != email.as_ref());
         }
         if primary_changed {
-            if HELP_CENTER_USER_STATUSES.contains(&model.help_center_status.as_str()) {
-                if email.is_none() {
-                    return Err(ServiceError::field(
-                        "email",
-                        "A Help Center user needs an email address. Remove its Help Center access first.",
-                    ));
-                }
-                // Links mailed to the old address must not open the account any more, nor
-                // sessions begun with it.
-                crate::services::help_center::retire(&txn, contact_id, None, now).await?;
-                crate::auth::session_store::end_all_for_contact(&txn, contact_id).await?;
+            if email.is_none() && HELP_CENTER_USER_STATUSES.contains(&model.help_center_status.as_str()) {
+                return Err(ServiceError::field(
+                    "email",
+                    "A Help Center user needs an email address. Remove its Help Center access first.",
+                ));
             }
+            identities::login_changed(&txn, &model, now).await?;
             row.email_sort = Set(email.clone().unwrap_or_default());
             row.email = Set(email);
         }
