@@ -122,6 +122,10 @@ pub struct Settings {
     /// database file, `<file>-mail.sock`; none on PostgreSQL]; `off` for none.
     #[arg(long, global = true, env = "FRONTDESK_MAIL_SOCKET")]
     pub mail_socket: Option<String>,
+    /// Users who may hand mail to the instance over its mail socket besides its own user and
+    /// root (the mail server's pipe user), as names or uids separated by commas [default: none].
+    #[arg(long, global = true, env = "FRONTDESK_MAIL_PIPE_USERS", value_delimiter = ',')]
+    pub mail_pipe_users: Vec<String>,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -153,6 +157,7 @@ impl Settings {
             acks_per_hour: 5,
             email_contact_owner: None,
             mail_socket: None,
+            mail_pipe_users: Vec::new(),
             log: "info".into(),
         }
     }
@@ -235,6 +240,14 @@ mod tests {
         assert_eq!(key("sqlite:///var/lib/fd/x.db?mode=rwc").as_deref(), Some("/var/lib/fd/x.db-secret.key"));
         assert_eq!(key("sqlite::memory:"), None);
         assert_eq!(key("postgres://postgres@127.0.0.1/test"), None);
+    }
+
+    #[test]
+    fn the_mail_pipe_users_are_a_list() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["frontdesk", "--mail-pipe-users", "postfix,113", "ingest-mail"]).expect("parse");
+        assert_eq!(cli.settings.mail_pipe_users, ["postfix", "113"]);
+        assert!(Cli::try_parse_from(["frontdesk"]).expect("parse").settings.mail_pipe_users.is_empty());
     }
 
     #[test]

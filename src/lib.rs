@@ -14,6 +14,8 @@ pub mod email;
 pub mod entities;
 /// The application error type and how it turns into an HTTP answer.
 pub mod error;
+/// Files and sockets another local user could have planted: who owns them, who may change them.
+pub mod file_trust;
 /// `frontdesk ingest-mail`: a mail server's pipe transport.
 pub mod ingest_mail;
 /// The HTTP layer: thin handlers per area.

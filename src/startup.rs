@@ -163,8 +163,24 @@ impl Application {
         // Bound here, so that once the instance is built `ingest-mail` finds it; connections
         // wait in the socket's backlog until `run` serves them.
         let settings = &state.settings;
-        let mail_socket =
-            settings.mail_socket_path().and_then(|path| BoundSocket::bind(&path, settings.sqlite_file().as_deref()));
+        let mail_socket = match settings.mail_socket_path() {
+            Some(path) => {
+                let pipe_users = settings
+                    .mail_pipe_users
+                    .iter()
+                    .filter(|user| !user.trim().is_empty())
+                    .map(|user| crate::file_trust::user_id(user))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| anyhow::anyhow!("FRONTDESK_MAIL_PIPE_USERS: {e}"))?;
+                BoundSocket::bind(&path, settings.sqlite_file().as_deref(), &pipe_users).with_context(|| {
+                    format!(
+                        "cannot take piped mail on the mail socket {} (FRONTDESK_MAIL_SOCKET, `off` for none)",
+                        path.display()
+                    )
+                })?
+            }
+            None => None,
+        };
         Ok(Self { port, server, state, mail_socket })
     }
 

@@ -36,7 +36,8 @@ pub fn run(settings: &Settings) -> ExitCode {
         eprintln!("frontdesk ingest-mail: cannot read the message from standard input: {e}");
         return ExitCode::from(EX_IOERR);
     }
-    match settings.mail_socket_path().map(|socket| hand_over(&socket, &raw)) {
+    let database_file = settings.sqlite_file();
+    match settings.mail_socket_path().map(|socket| hand_over(&socket, database_file.as_deref(), &raw)) {
         Some(Handoff::Taken(line)) => {
             eprintln!("frontdesk ingest-mail: {line} (by the running instance)");
             return ExitCode::SUCCESS;

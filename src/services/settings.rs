@@ -5,8 +5,13 @@
 //! database alone opens neither the stored IMAP passwords nor a session cookie. PostgreSQL has
 //! no such place shared by every instance, so there it stays in the `settings` table and the
 //! start-up log says to set `FRONTDESK_SECRET_KEY`.
+//!
+//! A key file is used only when no other user could have planted or read it (see
+//! [`crate::file_trust`]): it belongs to the instance's user, no one else may read or write it,
+//! and its directory is not open to everyone. Otherwise the instance does not start, and says
+//! why: a planted key would forge sessions, a leaked one open the stored passwords.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sea_orm::sea_query::OnConflict;
@@ -14,6 +19,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, ModelTra
 
 use crate::config::Settings;
 use crate::entities::setting;
+use crate::file_trust::{self, Trusted, Untrusted};
 
 const SECRET_KEY: &str = "secret_key";
 
@@ -26,6 +32,9 @@ pub enum SecretKeyError {
     File { path: PathBuf, source: io::Error },
     #[error("the secret key file {} is empty; remove it to have a new key made (stored IMAP passwords then need typing again)", path.display())]
     Empty { path: PathBuf },
+    /// The reason is the source, which names the file or directory at fault.
+    #[error("the secret key file {} is not used", path.display())]
+    Untrusted { path: PathBuf, source: Untrusted },
 }
 
 /// The secret key: the configured one, else the generated one (see the module comment).
@@ -43,6 +52,8 @@ pub async fn secret_key(conn: &DatabaseConnection, settings: &Settings) -> Resul
         );
         return Ok(in_database(conn).await?);
     };
+    file_trust::check_directory_of(&path, &Trusted::me())
+        .map_err(|source| SecretKeyError::Untrusted { path: path.clone(), source })?;
     let stored = setting::Entity::find_by_id(SECRET_KEY).one(conn).await?;
     let key = match read_file(&path)? {
         Some(key) => key,
@@ -81,13 +92,23 @@ async fn in_database(conn: &DatabaseConnection) -> Result<String, DbErr> {
     Ok(row.value)
 }
 
-/// The key in `path`, or `None` when there is no such file yet.
+/// The key in `path`, or `None` when there is no such file yet. The owner and permissions are
+/// those of the file opened, so the file checked is the file read.
 fn read_file(path: &Path) -> Result<Option<String>, SecretKeyError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().is_empty() => Err(SecretKeyError::Empty { path: path.to_owned() }),
-        Ok(text) => Ok(Some(text.trim().to_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SecretKeyError::File { path: path.to_owned(), source }),
+    let error = |source| SecretKeyError::File { path: path.to_owned(), source };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(error(e)),
+    };
+    let meta = file.metadata().map_err(error)?;
+    file_trust::check_private_file(path, &meta)
+        .map_err(|source| SecretKeyError::Untrusted { path: path.to_owned(), source })?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(error)?;
+    match text.trim() {
+        "" => Err(SecretKeyError::Empty { path: path.to_owned() }),
+        key => Ok(Some(key.to_owned())),
     }
 }
 

@@ -23,16 +23,20 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        for path in &self.files {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+        remove_files(&self.files);
+    }
+}
+
+fn remove_files(files: &[PathBuf]) {
+    for path in files {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }
 
 /// Where test databases and sockets go.
-fn test_dir() -> PathBuf {
+pub fn test_dir() -> PathBuf {
     let dir = std::env::temp_dir().join("frontdesk-tests");
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -69,6 +73,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with settings changed by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    try_spawn_app_with(tweak).await.expect("build app")
+}
+
+/// Like [`spawn_app_with`], or why the application refused to start.
+pub async fn try_spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<TestApp> {
     frontdesk::telemetry::init("warn");
     let (database_url, sqlite_file) = fresh_database().await;
     let mut settings = Settings::defaults();
@@ -84,12 +93,25 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }
     tweak(&mut settings);
     let database_url = settings.database_url.clone();
-    let files = sqlite_file.into_iter().chain(settings.mail_socket_path()).chain(settings.secret_key_file()).collect();
-    let app = Application::build(settings).await.expect("build app");
+    // What the fresh database leaves beside it when the start fails; files the test pointed the
+    // settings at are the test's own.
+    let made: Vec<PathBuf> = sqlite_file
+        .iter()
+        .flat_map(|file| ["", "-secret.key"].map(|suffix| PathBuf::from(format!("{}{suffix}", file.display()))))
+        .collect();
+    let files: Vec<PathBuf> =
+        sqlite_file.into_iter().chain(settings.mail_socket_path()).chain(settings.secret_key_file()).collect();
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            remove_files(&made);
+            return Err(e);
+        }
+    };
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run());
-    TestApp { address, client: client(), state, database_url, files }
+    Ok(TestApp { address, client: client(), state, database_url, files })
 }
 
 /// A new browser-like client: keeps cookies, does not follow redirects.

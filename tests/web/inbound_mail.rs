@@ -21,13 +21,24 @@ pub struct Piped {
 /// server's pipe transport would, with extra environment `env`. It stores the message itself
 /// unless `env` names a running instance's mail socket (`FRONTDESK_MAIL_SOCKET`).
 pub async fn pipe_with(database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> Piped {
+    pipe_as(None, database_url, raw, env).await
+}
+
+/// [`pipe_with`], run as the user `uid` (and the group of the same number) when given, as a
+/// mail server runs its pipe as a user of its own; the tests run as root, who may.
+pub async fn pipe_as(uid: Option<u32>, database_url: &str, raw: &[u8], env: &[(&str, &str)]) -> Piped {
     use std::io::Write;
+    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     let raw = raw.to_vec();
     let database_url = database_url.to_owned();
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_frontdesk"));
+        if let Some(uid) = uid {
+            command.uid(uid).gid(uid);
+        }
+        let mut child = command
             .arg("ingest-mail")
             .env("DATABASE_URL", database_url)
             .env("FRONTDESK_MAIL_FROM", "support@frontdesk.test")

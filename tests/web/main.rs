@@ -28,6 +28,7 @@ mod login_throttle;
 mod mail;
 mod outbox;
 mod password_throttle;
+mod planted_files;
 mod quarantine;
 mod recycle_bin;
 mod secret_key;
