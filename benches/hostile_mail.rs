@@ -12,8 +12,8 @@
 
 use std::time::Instant;
 
+use frontdesk::channels::email::ingest::{screen, Limits};
 use frontdesk::domain::mail_html::{MAX_DEPTH, MAX_HTML_BYTES};
-use frontdesk::services::inbound::{screen, Limits};
 
 const MB: usize = 1024 * 1024;
 

@@ -18,15 +18,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use frontdesk::channels::email::imap::{tls_config, Folder, ImapAccount};
+use frontdesk::channels::email::ingest::IngestContext;
+use frontdesk::channels::email::mailboxes;
+use frontdesk::channels::email::poll::Poller;
+use frontdesk::channels::email::Mailer;
 use frontdesk::config::Settings;
 use frontdesk::db::Db;
 use frontdesk::domain::mailbox::{ImapSecurity, MailboxInput};
 use frontdesk::domain::Email;
-use frontdesk::email::imap::{tls_config, Folder, ImapAccount};
-use frontdesk::email::Mailer;
 use frontdesk::secrets::Sealer;
-use frontdesk::services::inbound::IngestContext;
-use frontdesk::services::mailboxes::{self, poll::Poller};
 use sea_orm::{ConnectionTrait, Statement};
 
 // The IMAP run polls in this process: it allocates as `frontdesk` does (src/main.rs).

@@ -6,8 +6,9 @@ use clap::Parser;
 // a list page's time there under load (measured with perf), mimalloc a fraction of that.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use frontdesk::channels::email::pipe as ingest_mail;
 use frontdesk::config::{Cli, Command};
-use frontdesk::{ingest_mail, seed, startup::Application, telemetry};
+use frontdesk::{seed, startup::Application, telemetry};
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
     // First thing, though not before the first allocation: Rust's runtime allocates before

@@ -16,11 +16,11 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::session_cache::{self, SessionCache};
 use crate::auth::DbSessionStore;
+use crate::channels::email::pipe::listener::BoundSocket;
+use crate::channels::email::Mailer;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PhoneParser;
-use crate::email::Mailer;
-use crate::ingest_mail::listener::BoundSocket;
 use crate::routes;
 use crate::services::{agents, profiles, settings};
 
@@ -39,7 +39,7 @@ pub struct AppState {
     /// Seals and opens stored secrets (IMAP passwords).
     pub sealer: crate::secrets::Sealer,
     /// Polls the support mailboxes.
-    pub poller: crate::services::mailboxes::poll::Poller,
+    pub poller: crate::channels::email::poll::Poller,
     /// Loaded sessions (PostgreSQL only; see [`session_cache`]).
     pub sessions: Arc<SessionCache>,
     setup_done: AtomicBool,
@@ -105,9 +105,9 @@ impl Application {
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
         let tickets = crate::services::tickets::TicketWriter::start(db.clone());
         let sealer = crate::secrets::Sealer::new(&secret);
-        let poller = crate::services::mailboxes::poll::Poller {
+        let poller = crate::channels::email::poll::Poller {
             sealer: sealer.clone(),
-            tls: crate::email::imap::tls_config(settings.imap_ca_file.as_deref())?,
+            tls: crate::channels::email::imap::tls_config(settings.imap_ca_file.as_deref())?,
             holder: crate::auth::random_token(12),
         };
         let state = web::Data::new(AppState {
@@ -233,7 +233,7 @@ async fn outbox_worker(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
-        if let Err(e) = crate::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
+        if let Err(e) = crate::channels::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");
         }
     }
@@ -244,9 +244,9 @@ impl AppState {
     ///
     /// # Errors
     /// Database errors (reading the company name).
-    pub async fn ingest_context(&self) -> Result<crate::services::inbound::IngestContext, sea_orm::DbErr> {
+    pub async fn ingest_context(&self) -> Result<crate::channels::email::ingest::IngestContext, sea_orm::DbErr> {
         let company = self.branding.get(&self.db.conn).await?.company_name;
-        Ok(crate::services::inbound::IngestContext::new(&self.settings, &self.mailer, &self.public_url, company))
+        Ok(crate::channels::email::ingest::IngestContext::new(&self.settings, &self.mailer, &self.public_url, company))
     }
 }
 
@@ -321,7 +321,7 @@ pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::
         Err(e) => tracing::warn!(error = %e, "making the HTML of articles failed"),
     }
     let retention = chrono::Duration::days(i64::from(state.settings.quarantine_retention_days));
-    match crate::services::inbound::quarantine::purge_older_than(&state.db, now - retention).await {
+    match crate::channels::email::ingest::quarantine::purge_older_than(&state.db, now - retention).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "quarantine retention"),
         Err(e) => tracing::warn!(error = %e, "quarantine retention failed"),

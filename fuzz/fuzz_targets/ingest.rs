@@ -6,8 +6,8 @@
 #![no_main]
 
 use frontdesk::domain::mail_html::{sanitise, split_quoted};
-use frontdesk::email::inbound::{sender_name, ticket_token};
-use frontdesk::services::inbound::{screen, Limits};
+use frontdesk::channels::email::read::{sender_name, ticket_token};
+use frontdesk::channels::email::ingest::{screen, Limits};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "hook.rs"]

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use frontdesk::config::Settings;
 use frontdesk::db::Db;
-use frontdesk::email::Mailer;
-use frontdesk::services::inbound::{ingest, IngestContext, Outcome, Source};
+use frontdesk::channels::email::Mailer;
+use frontdesk::channels::email::ingest::{ingest, IngestContext, Outcome, Source};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "hook.rs"]

@@ -433,6 +433,14 @@ impl TestApp {
         conn.execute(Statement::from_string(conn.get_database_backend(), sql.to_owned())).await.expect("exec");
     }
 
+    /// The texts `sql` selects, one a row, as column `v`.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let conn = &self.state.db.conn;
+        let rows =
+            conn.query_all(Statement::from_string(conn.get_database_backend(), sql.to_owned())).await.expect("query");
+        rows.iter().map(|row| row.try_get::<String>("", "v").expect("v")).collect()
+    }
+
     /// The first text of `column` in the row of `table` with `id`.
     pub async fn column(&self, table: &str, column: &str, id: i64) -> Option<String> {
         let conn = &self.state.db.conn;

@@ -6,8 +6,8 @@
 //! On a developer's machine without an IMAP server these tests say so loudly and skip; CI sets
 //! `FRONTDESK_TEST_IMAP`, and then a missing server fails them.
 
+use frontdesk::channels::email::imap::{tls_config, Folder, ImapAccount};
 use frontdesk::domain::mailbox::ImapSecurity;
-use frontdesk::email::imap::{tls_config, Folder, ImapAccount};
 use frontdesk::entities::{contact, mailbox, message};
 use frontdesk::startup::Application;
 use reqwest::StatusCode;
@@ -120,15 +120,12 @@ async fn add_support_address(app: &TestApp, address: &str, account: &ImapAccount
 }
 
 /// Runs one round of this instance's poller, as the background worker would.
-async fn poll(app: &TestApp) -> frontdesk::services::mailboxes::poll::PollReport {
+async fn poll(app: &TestApp) -> frontdesk::channels::email::poll::PollReport {
     poll_at(app, chrono::Utc::now()).await
 }
 
 /// One round of the poller as if the clock said `now`.
-async fn poll_at(
-    app: &TestApp,
-    now: chrono::DateTime<chrono::Utc>,
-) -> frontdesk::services::mailboxes::poll::PollReport {
+async fn poll_at(app: &TestApp, now: chrono::DateTime<chrono::Utc>) -> frontdesk::channels::email::poll::PollReport {
     let ctx = app.state.ingest_context().await.expect("context");
     app.state.poller.run_due(&app.state.db, &ctx, now).await.expect("poll")
 }
@@ -240,7 +237,7 @@ async fn the_background_worker_polls_a_new_mailbox_without_being_asked() {
 
 /// Polls once the mailbox's interval has passed (the test does not wait for it: it moves the
 /// last poll back in time).
-async fn poll_when_due(app: &TestApp) -> frontdesk::services::mailboxes::poll::PollReport {
+async fn poll_when_due(app: &TestApp) -> frontdesk::channels::email::poll::PollReport {
     use sea_orm::sea_query::Expr;
     mailbox::Entity::update_many()
         .col_expr(mailbox::Column::LastPolledAt, Expr::value(chrono::Utc::now() - chrono::Duration::hours(1)))

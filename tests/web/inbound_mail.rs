@@ -3,8 +3,8 @@
 //! thread back, the same Message-ID is stored once, automatic mail is never acknowledged, and
 //! awkward real-world messages are stored or quarantined with a reason.
 
+use frontdesk::channels::email::ingest::{ingest, IngestContext, Outcome, Source};
 use frontdesk::entities::{contact, message, outbox, ticket};
-use frontdesk::services::inbound::{ingest, IngestContext, Outcome, Source};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -980,7 +980,7 @@ async fn the_quarantine_pages_through_older_messages() {
     app.set_up_admin().await;
     for n in 1..=60 {
         let raw = format!("From: sender{n}@example.com\r\nSubject: Broken {n}\r\n\r\nx");
-        frontdesk::services::inbound::quarantine::store(
+        frontdesk::channels::email::ingest::quarantine::store(
             &app.state.db,
             raw.as_bytes(),
             "Test",

@@ -1,7 +1,7 @@
 //! Reading the mail the app sent, as a mail client would: headers, the decoded body, the links.
 
 use chrono::{Duration, Utc};
-use frontdesk::email;
+use frontdesk::channels::email;
 
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::smtp_sink::{free_port, SmtpSink};

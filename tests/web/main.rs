@@ -24,6 +24,7 @@ mod help_center;
 mod hostile_mail;
 mod imap_mail;
 mod inbound_mail;
+mod intake;
 mod login_throttle;
 mod mail;
 mod outbox;

@@ -1,6 +1,6 @@
 use chrono::{Duration, Utc};
+use frontdesk::channels::email::{self, OutgoingMail};
 use frontdesk::domain::Email;
-use frontdesk::email::{self, OutgoingMail};
 
 use crate::helpers::spawn_app_with;
 use crate::smtp_sink::{free_port, SmtpSink};

@@ -2,7 +2,7 @@
 //! (`FRONTDESK_QUARANTINE_RETENTION_DAYS`, 30 days by default), then housekeeping deletes it.
 
 use chrono::{DateTime, Duration, Utc};
-use frontdesk::services::inbound::quarantine;
+use frontdesk::channels::email::ingest::quarantine;
 use frontdesk::startup::housekeeping_round;
 
 use crate::helpers::{spawn_app, TestApp};

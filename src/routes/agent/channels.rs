@@ -8,15 +8,16 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::auth::{CsrfForm, CurrentAgent};
+use crate::channels::email::imap;
+use crate::channels::email::ingest::quarantine::{self, Held};
+use crate::channels::email::ingest::Outcome;
+use crate::channels::email::mailboxes;
 use crate::domain::mailbox::{ImapSecurity, MailboxForm, MailboxInput};
 use crate::domain::FieldErrors;
-use crate::email::imap;
 use crate::entities::mailbox;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
-use crate::services::inbound::quarantine::{self, Held};
-use crate::services::inbound::Outcome;
-use crate::services::{mailboxes, ServiceError};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 const LIST: &str = "/agent/settings/channels/email";

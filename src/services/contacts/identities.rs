@@ -41,10 +41,23 @@ pub async fn contact_by_email<C: ConnectionTrait>(
     conn: &C,
     email: &str,
 ) -> Result<Option<contact::Model>, sea_orm::DbErr> {
+    contact_by(conn, IdentityKind::Email, email).await
+}
+
+/// The contact, live or in the Recycle Bin, with the identity `value` (as stored) of `kind`;
+/// for numbers, which contacts may share, the first one found.
+///
+/// # Errors
+/// Database errors.
+pub async fn contact_by<C: ConnectionTrait>(
+    conn: &C,
+    kind: IdentityKind,
+    value: &str,
+) -> Result<Option<contact::Model>, sea_orm::DbErr> {
     contact::Entity::find()
         .join(JoinType::InnerJoin, contact_identity::Relation::Contact.def().rev())
-        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
-        .filter(contact_identity::Column::Value.eq(email))
+        .filter(contact_identity::Column::Kind.eq(kind))
+        .filter(contact_identity::Column::Value.eq(value))
         .one(conn)
         .await
 }
@@ -54,9 +67,22 @@ pub async fn contact_by_email<C: ConnectionTrait>(
 /// # Errors
 /// Database errors.
 pub async fn has_email<C: ConnectionTrait>(conn: &C, contact_id: i64, email: &str) -> Result<bool, sea_orm::DbErr> {
+    belongs_to(conn, contact_id, IdentityKind::Email, email).await
+}
+
+/// Whether the identity `value` of `kind` is one of contact `contact_id`'s.
+///
+/// # Errors
+/// Database errors.
+pub async fn belongs_to<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: i64,
+    kind: IdentityKind,
+    value: &str,
+) -> Result<bool, sea_orm::DbErr> {
     let found = contact_identity::Entity::find()
-        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
-        .filter(contact_identity::Column::Value.eq(email))
+        .filter(contact_identity::Column::Kind.eq(kind))
+        .filter(contact_identity::Column::Value.eq(value))
         .filter(contact_identity::Column::ContactId.eq(contact_id))
         .one(conn)
         .await?;
@@ -139,14 +165,7 @@ pub fn rows_of(
     secondary: &[String],
     now: DateTime<Utc>,
 ) -> Vec<contact_identity::ActiveModel> {
-    let row = |kind, value: &str, is_primary| contact_identity::ActiveModel {
-        contact_id: Set(contact.id),
-        kind: Set(kind),
-        value: Set(value.to_owned()),
-        is_primary: Set(is_primary),
-        created_at: Set(now),
-        ..Default::default()
-    };
+    let row = |kind, value: &str, is_primary| row(contact.id, kind, value, is_primary, now);
     contact
         .email
         .iter()
@@ -155,6 +174,25 @@ pub fn rows_of(
         .chain(contact.phone.iter().map(|p| row(IdentityKind::Phone, p, false)))
         .chain(contact.mobile.iter().map(|p| row(IdentityKind::Mobile, p, false)))
         .collect()
+}
+
+/// One identity row.
+#[must_use]
+pub fn row(
+    contact_id: i64,
+    kind: IdentityKind,
+    value: &str,
+    is_primary: bool,
+    now: DateTime<Utc>,
+) -> contact_identity::ActiveModel {
+    contact_identity::ActiveModel {
+        contact_id: Set(contact_id),
+        kind: Set(kind),
+        value: Set(value.to_owned()),
+        is_primary: Set(is_primary),
+        created_at: Set(now),
+        ..Default::default()
+    }
 }
 
 /// [`rows_of`] as one statement, for a caller that runs it together with others; `None` when

@@ -397,6 +397,7 @@ pub struct ChannelContact<'a> {
     pub first_name: Option<&'a str>,
     pub last_name: &'a str,
     pub email: Option<&'a crate::domain::Email>,
+    pub mobile: Option<&'a crate::domain::phone::Phone>,
     pub source: NewContactSource,
     pub help_center_status: &'static str,
     /// The agent who owns contacts from this channel, if one is configured.
@@ -442,6 +443,7 @@ pub async fn insert_from_channel<C: ConnectionTrait>(
         last_name: Set(new.last_name.to_owned()),
         email_sort: Set(email.clone().unwrap_or_default()),
         email: Set(email),
+        mobile: Set(new.mobile.map(|m| m.as_str().to_owned())),
         source: Set(new.source.key().to_owned()),
         help_center_status: Set(new.help_center_status.to_owned()),
         owner_id: Set(new.owner.map(|a| a.id)),

@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use super::{issue, retire, send, spend, LinkError, MailContext, Purpose, INVITATION_TTL_DAYS};
 use crate::auth::session_store::end_all_for_contact;
+use crate::channels::email::messages;
 use crate::db::Db;
 use crate::domain::{Email, PersonName};
-use crate::email::messages;
 use crate::entities::contact;
 use crate::services::contacts::{help_center_label, write::record};
 use crate::services::{ServiceError, ServiceResult};

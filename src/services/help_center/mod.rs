@@ -13,8 +13,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::{random_token, token_hash};
+use crate::channels::email::{enqueue, messages::Text, OutgoingMail};
 use crate::domain::Email;
-use crate::email::{enqueue, messages::Text, OutgoingMail};
 use crate::entities::help_center_token;
 
 /// How long an invitation link works.

@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use super::{find_live, issue, send, spend, LinkError, MailContext, Purpose, RESET_TTL_HOURS};
 use crate::auth::session_store::end_all_for_contact;
+use crate::channels::email::messages;
 use crate::db::Db;
 use crate::domain::{Email, PersonName};
-use crate::email::messages;
 use crate::entities::contact;
 use crate::services::contacts::identities;
 use crate::services::throttle::{self, Client};

@@ -15,9 +15,9 @@ use sea_orm::{
 use super::{issue, retire, send, LinkError, MailContext, Purpose, RESET_TTL_HOURS, SIGNUP_TTL_HOURS};
 use crate::auth::session_store::end_all_for_contact;
 use crate::auth::{password, random_token, token_hash};
+use crate::channels::email::messages;
 use crate::db::Db;
 use crate::domain::{Email, PersonName, SignupInput};
-use crate::email::messages;
 use crate::entities::{contact, signup};
 use crate::services::contacts::identities;
 use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
@@ -167,6 +167,7 @@ async fn create(txn: &DatabaseTransaction, pending: &signup::Model) -> Result<i6
     let made = create_from_channel(
         &savepoint,
         ChannelContact {
+            mobile: None,
             first_name: pending.first_name.as_deref(),
             last_name: &pending.last_name,
             email: Some(&email),

@@ -12,9 +12,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityT
 use tokio::sync::{mpsc, oneshot};
 
 use super::Author;
+use crate::channels::email::{enqueue_many, messages, OutgoingMail};
 use crate::db::Db;
 use crate::domain::{Channel, Email, FileUpload, PersonName, TicketInput, TicketStatus};
-use crate::email::{enqueue_many, messages, OutgoingMail};
 use crate::entities::{attachment, contact, contact_history, message, ticket};
 use crate::services::{ServiceError, ServiceResult};
 

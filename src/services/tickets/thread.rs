@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::{find_live, thread_ids, Author};
+use crate::channels::email::{enqueue, messages, OutgoingMail};
 use crate::db::Db;
 use crate::domain::{Email, PersonName, Priority, TicketStatus};
-use crate::email::{enqueue, messages, OutgoingMail};
 use crate::entities::{agent, contact, mailbox, message, ticket};
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;

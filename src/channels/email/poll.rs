@@ -15,12 +15,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use tokio_rustls::rustls::ClientConfig;
 
-use super::account;
+use super::mailboxes::account;
+use crate::channels::email::imap::Folder;
+use crate::channels::email::ingest::{ingest_run, quarantine, IngestContext, Source};
 use crate::db::Db;
-use crate::email::imap::Folder;
 use crate::entities::mailbox;
 use crate::secrets::Sealer;
-use crate::services::inbound::{ingest_run, quarantine, IngestContext, Source};
 
 /// How long a poll may hold its mailbox before another instance may take it over.
 const LEASE_MINUTES: i64 = 10;

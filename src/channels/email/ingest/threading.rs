@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::email::inbound::{ticket_token, InboundMail};
+use crate::channels::email::read::{ticket_token, InboundMail};
 use crate::entities::{message, outbox, ticket, ticket_participant};
 use crate::services::contacts::identities;
 

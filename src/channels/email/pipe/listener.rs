@@ -23,8 +23,8 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 use tracing_actix_web::TracingLogger;
 
+use crate::channels::email::ingest::{ingest, quarantine_oversized, Limits, Source, HEADERS_KEPT};
 use crate::file_trust::{self, Trusted, Untrusted};
-use crate::services::inbound::{ingest, quarantine_oversized, Limits, Source, HEADERS_KEPT};
 use crate::startup::AppState;
 
 /// The mail socket, bound but not served yet.

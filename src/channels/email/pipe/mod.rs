@@ -13,11 +13,11 @@ pub mod listener;
 use std::io::Read;
 use std::process::ExitCode;
 
+use crate::channels::email::ingest::{ingest, IngestContext, Source};
+use crate::channels::email::Mailer;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::email::Mailer;
 use crate::services::branding;
-use crate::services::inbound::{ingest, IngestContext, Source};
 use handoff::{hand_over, Handoff};
 
 /// sysexits.h: a temporary failure; the mail server keeps the message and retries.

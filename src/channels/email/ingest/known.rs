@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult, Statement};
 
 use super::IngestContext;
-use crate::email::inbound::InboundMail;
+use crate::channels::email::read::InboundMail;
 use crate::entities::contact;
 
 /// What an acknowledgement is marked with in the outbox, for the hourly brake.

@@ -22,11 +22,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use known::Known;
 
+use crate::channels::email::read::{message_id, read, InboundMail, Noise};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::mail_html;
 use crate::domain::Email;
-use crate::email::inbound::{message_id, read, InboundMail, Noise};
 use crate::entities::agent;
 use crate::services::is_unique_violation;
 
@@ -429,7 +429,12 @@ impl IngestContext {
     /// The context for this instance: links to `public_url`, Message-IDs and the loop check
     /// from the mailer, limits from the settings.
     #[must_use]
-    pub fn new(settings: &Settings, mailer: &crate::email::Mailer, public_url: &str, company: String) -> Self {
+    pub fn new(
+        settings: &Settings,
+        mailer: &crate::channels::email::Mailer,
+        public_url: &str,
+        company: String,
+    ) -> Self {
         Self {
             base_url: public_url.trim_end_matches('/').to_owned(),
             domain: mailer.domain.clone(),

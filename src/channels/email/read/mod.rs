@@ -206,7 +206,7 @@ mod tests {
     fn a_message_the_parser_chokes_on_is_garbled_not_a_panic() {
         // Found by the fuzzer: nested multiparts that trip an assertion inside mail-parser in
         // builds with debug assertions (such as this test's).
-        let raw = include_bytes!("../../../fuzz/seeds/mail-parser-debug-assert.eml");
+        let raw = include_bytes!("../../../../fuzz/seeds/mail-parser-debug-assert.eml");
         match read(raw) {
             Ok(mail) => assert_eq!(mail.from.as_str(), "files@example.com"),
             Err(e) => assert_eq!(e, Unreadable::Garbled),

@@ -1,15 +1,13 @@
-//! Support mailboxes (Settings → Channels → Email): setting them up, and the worker that polls
-//! each one's IMAP folder (`poll`). Passwords are stored sealed (see `crate::secrets`).
-
-pub mod poll;
+//! Support mailboxes (Settings → Channels → Email): setting them up; `super::poll` polls each
+//! one's IMAP folder. Passwords are stored sealed (see `crate::secrets`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::channels::email::imap::ImapAccount;
 use crate::db::Db;
 use crate::domain::mailbox::{ImapSecurity, MailboxInput};
 use crate::domain::FieldErrors;
-use crate::email::imap::ImapAccount;
 use crate::entities::mailbox;
 use crate::secrets::{Sealer, Unreadable};
 use crate::services::{is_unique_violation, ServiceError, ServiceResult};

@@ -1,0 +1,344 @@
+//! One intake for every channel. A channel reads what arrived in its own format and finds the
+//! thread by its own means (mail headers, a conversation window); the rest is the same for all
+//! of them and happens here: "a message arrived from this identity, with this name, on this
+//! channel". The intake finds the contact by the identity or creates it (race-safe: fifty first
+//! messages at once make one contact), opens a ticket or adds to the thread, and decides on an
+//! acknowledgement, which the channel words and sends its own way.
+//!
+//! Everything is written inside the caller's transaction, which the channel commits.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
+    Statement, TransactionTrait,
+};
+
+use crate::db::execute_all;
+use crate::domain::phone::Phone;
+use crate::domain::{Channel, Email, FileUpload, Priority, TicketStatus};
+use crate::entities::contact_identity::IdentityKind;
+use crate::entities::{agent, attachment, contact, message, ticket};
+use crate::services::contacts::write::{
+    created_from, history_statement, insert_from_channel, ChannelContact, HistoryLine, NewContactSource,
+};
+use crate::services::contacts::{fragments, identities, search_terms};
+use crate::services::is_unique_violation;
+use crate::services::tickets::opening::reserve_numbers;
+use crate::services::tickets::thread::save;
+use crate::services::tickets::Author;
+
+/// The identity a message came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Identity<'a> {
+    Email(&'a Email),
+    /// A WhatsApp account: its phone number.
+    WhatsApp(&'a Phone),
+}
+
+impl Identity<'_> {
+    fn kind(self) -> IdentityKind {
+        match self {
+            Self::Email(_) => IdentityKind::Email,
+            Self::WhatsApp(_) => IdentityKind::WhatsApp,
+        }
+    }
+
+    /// As stored: a lowercase address, an E.164 number.
+    fn value(&self) -> &str {
+        match self {
+            Self::Email(email) => email.as_str(),
+            Self::WhatsApp(number) => number.as_str(),
+        }
+    }
+}
+
+/// Who wrote, as its channel knows them.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival<'a> {
+    pub channel: Channel,
+    pub identity: Identity<'a>,
+    /// Where it was sent: the support address (or number) a reply goes out from.
+    pub to: Option<&'a str>,
+    /// The name it goes by there, as a new contact's first and last name.
+    pub first_name: Option<&'a str>,
+    pub last_name: &'a str,
+    /// The agent who owns contacts from this channel, if one is configured.
+    pub owner: Option<&'a agent::Model>,
+}
+
+impl Arrival<'_> {
+    fn source(&self) -> NewContactSource {
+        match self.identity {
+            Identity::Email(_) => NewContactSource::Email,
+            Identity::WhatsApp(_) => NewContactSource::WhatsApp,
+        }
+    }
+}
+
+/// What a channel knows of the contact before the intake runs: a channel that reads the
+/// contact in its own lookup (the email channel, in one statement with its other checks) says
+/// what it found; any other lets the intake look.
+#[derive(Clone, Debug)]
+pub enum Contact {
+    /// Not looked up yet.
+    Unknown,
+    /// Looked up by the identity: the contact that has it, live or in the Recycle Bin, if any.
+    Found(Option<Box<contact::Model>>),
+}
+
+/// The message, as its thread stores it.
+#[derive(Clone, Debug)]
+pub struct Incoming<'a> {
+    /// The subject of a new ticket (`(no subject)` when blank); unused in a thread.
+    pub subject: &'a str,
+    pub text: &'a str,
+    /// Sanitised HTML, when the channel has it.
+    pub html: Option<&'a str>,
+    pub files: &'a [FileUpload],
+    /// The channel's own id of the message (a Message-ID), unique among stored messages.
+    pub external_id: Option<&'a str>,
+    /// How the sender signs on the channel, kept on the message.
+    pub from_name: Option<&'a str>,
+    /// Whether the ticket's contact was also addressed (copied on a mail).
+    pub contact_copied: bool,
+    /// Sent by a machine (an auto-reply, bulk mail): never acknowledged, never reopens.
+    pub automatic: bool,
+}
+
+/// Whether a new ticket is acknowledged: never for automatic messages, and at most
+/// `per_hour` to one identity in an hour (an auto-responder at the other end must not start
+/// a loop).
+#[derive(Clone, Copy, Debug)]
+pub struct Brake {
+    pub sent_this_hour: u64,
+    pub per_hour: u64,
+}
+
+/// A new ticket, for the channel's own writes.
+#[derive(Debug)]
+pub struct Opened<'a> {
+    pub ticket: &'a ticket::Model,
+    pub contact: &'a contact::Model,
+    /// Whether the channel is to acknowledge it: the intake decided so.
+    pub acknowledge: bool,
+}
+
+/// What the intake did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// A new ticket.
+    Opened { number: i64, contact_created: bool, acknowledged: bool },
+    /// Added to the thread of an existing ticket.
+    Added { number: i64 },
+}
+
+/// Why a message cannot be taken: kept aside by the channel with this reason.
+pub type Refusal = String;
+
+/// Opens a ticket for a message from `arrival`'s identity, creating the contact on its first
+/// message. `channel_writes` gives the channel's own writes for the new ticket, run with the
+/// message: the acknowledgement, worded and queued its way when the intake says so, and
+/// whatever else the channel keeps (who was copied on a mail).
+///
+/// # Errors
+/// Database errors; the `Refusal` when the contact is in the Recycle Bin (nothing written).
+pub async fn open<F>(
+    txn: &DatabaseTransaction,
+    arrival: Arrival<'_>,
+    known: Contact,
+    incoming: &Incoming<'_>,
+    brake: Brake,
+    channel_writes: F,
+    now: DateTime<Utc>,
+) -> Result<Result<Received, Refusal>, sea_orm::DbErr>
+where
+    F: FnOnce(Opened<'_>) -> Result<Vec<Statement>, sea_orm::DbErr>,
+{
+    let known = match known {
+        Contact::Found(found) => found.map(|c| *c),
+        Contact::Unknown => identities::contact_by(txn, arrival.identity.kind(), arrival.identity.value()).await?,
+    };
+    let (c, contact_created) = match known {
+        Some(c) if c.trashed => {
+            return Ok(Err(format!(
+                "The sender {} is a contact in the Recycle Bin. Restore the contact, then retry.",
+                arrival.identity.value()
+            )))
+        }
+        Some(c) => (c, false),
+        None => find_or_create(txn, arrival, now).await?,
+    };
+    let number = reserve_numbers(txn, 1).await?.pop().unwrap_or_default();
+    let subject = incoming.subject.trim();
+    let t = ticket::ActiveModel {
+        number: Set(number),
+        contact_id: Set(c.id),
+        account_id: Set(c.account_id),
+        subject: Set(if subject.is_empty() { "(no subject)".to_owned() } else { subject.to_owned() }),
+        status: Set(TicketStatus::Open.key().to_owned()),
+        channel: Set(arrival.channel.key().to_owned()),
+        priority: Set(Priority::Medium.key().to_owned()),
+        assignee_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        support_address: Set(arrival.to.map(str::to_owned)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let backend = txn.get_database_backend();
+    let acknowledged = !incoming.automatic && brake.sent_this_hour < brake.per_hour;
+    let mut along = channel_writes(Opened { ticket: &t, contact: &c, acknowledge: acknowledged })?;
+    if contact_created {
+        along.extend(search_terms::index_statement(backend, &c, &[], None));
+        along.extend(fragments::refresh_statements(backend, &[c.id]));
+    }
+    let opened =
+        HistoryLine::by_system(c.id, format!("Ticket #{number}"), format!("Created ({})", arrival.channel.label()));
+    let created = contact_created.then(|| created_from(c.id, arrival.source()));
+    along.push(history_statement(backend, created.into_iter().chain([opened])));
+    insert_message(txn, t.id, incoming, Author::Contact, arrival.identity.value(), now, along).await?;
+    Ok(Ok(Received::Opened { number, contact_created, acknowledged }))
+}
+
+/// Adds a message from `arrival`'s identity to the thread of `t`, which the channel found. It
+/// is the contact's when the identity is one of the contact's, a participant's otherwise (never
+/// shown as the contact's); a closed ticket opens again unless the message is automatic (an
+/// out-of-office answer must not reopen what an agent closed).
+///
+/// # Errors
+/// Database errors.
+pub async fn add_to_thread(
+    txn: &DatabaseTransaction,
+    arrival: Arrival<'_>,
+    t: ticket::Model,
+    incoming: &Incoming<'_>,
+    mut along: Vec<Statement>,
+    now: DateTime<Utc>,
+) -> Result<Received, sea_orm::DbErr> {
+    let number = t.number;
+    let contacts = identities::belongs_to(txn, t.contact_id, arrival.identity.kind(), arrival.identity.value()).await?;
+    let author = if contacts { Author::Contact } else { Author::Participant };
+    // Without the identity: the history is read by profiles that may not see it (the thread
+    // keeps who sent what).
+    let said = match (author, arrival.channel) {
+        (Author::Contact, Channel::Email) => "Customer replied by email".to_owned(),
+        (_, Channel::Email) => "Someone else replied by email".to_owned(),
+        (Author::Contact, channel) => format!("Customer replied by {}", channel.label()),
+        (_, channel) => format!("Someone else replied by {}", channel.label()),
+    };
+    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), said);
+    along.push(history_statement(txn.get_database_backend(), [line]));
+    insert_message(txn, t.id, incoming, author, arrival.identity.value(), now, along).await?;
+    let reopen = (t.status == TicketStatus::Closed.key() && !incoming.automatic).then_some(TicketStatus::Open);
+    save(txn, t, reopen, None, now).await?;
+    Ok(Received::Added { number })
+}
+
+/// Creates the contact of `arrival`'s identity, with the identity, unless a concurrent first
+/// message created it first: then that contact, found again. On PostgreSQL two first messages
+/// race for the unique index over identities; the loser's insert fails inside its savepoint and
+/// it takes the winner's contact. On SQLite the transaction holds the write lock from its start
+/// (see `Db::begin_write`), so no other writer can come between the lookup and the insert.
+async fn find_or_create(
+    txn: &DatabaseTransaction,
+    arrival: Arrival<'_>,
+    now: DateTime<Utc>,
+) -> Result<(contact::Model, bool), sea_orm::DbErr> {
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        return Ok((create(txn, arrival, now).await?, true));
+    }
+    let savepoint = txn.begin().await?;
+    match create(&savepoint, arrival, now).await {
+        Ok(c) => {
+            savepoint.commit().await?;
+            Ok((c, true))
+        }
+        Err(e) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            let c = identities::contact_by(txn, arrival.identity.kind(), arrival.identity.value()).await?.ok_or_else(
+                || sea_orm::DbErr::RecordNotFound(format!("the contact of {}", arrival.identity.value())),
+            )?;
+            Ok((c, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The contact row and its identities: the unique index over identities refuses a second
+/// contact with the same address or WhatsApp account.
+async fn create<C: ConnectionTrait>(
+    conn: &C,
+    arrival: Arrival<'_>,
+    now: DateTime<Utc>,
+) -> Result<contact::Model, sea_orm::DbErr> {
+    // A WhatsApp account is a mobile number, as Zoho Desk records it.
+    let (email, mobile) = match arrival.identity {
+        Identity::Email(email) => (Some(email), None),
+        Identity::WhatsApp(number) => (None, Some(number)),
+    };
+    let new = ChannelContact {
+        first_name: arrival.first_name,
+        last_name: arrival.last_name,
+        email,
+        mobile,
+        source: arrival.source(),
+        help_center_status: "not_invited",
+        owner: arrival.owner,
+    };
+    let c = insert_from_channel(conn, new, None).await?;
+    let backend = conn.get_database_backend();
+    let mut rows = identities::rows_of(&c, &[], now);
+    if let Identity::WhatsApp(number) = arrival.identity {
+        rows.push(identities::row(c.id, IdentityKind::WhatsApp, number.as_str(), false, now));
+    }
+    conn.execute(crate::entities::contact_identity::Entity::insert_many(rows).build(backend)).await?;
+    Ok(c)
+}
+
+/// Inserts the message into ticket `ticket_id`'s thread, then `along` (writes that do not need
+/// the message's id), all in one round trip unless there are attachments to insert.
+async fn insert_message(
+    txn: &DatabaseTransaction,
+    ticket_id: i64,
+    incoming: &Incoming<'_>,
+    author: Author,
+    from: &str,
+    now: DateTime<Utc>,
+    along: Vec<Statement>,
+) -> Result<(), sea_orm::DbErr> {
+    let entry = message::ActiveModel {
+        ticket_id: Set(ticket_id),
+        author_kind: Set(author.kind().to_owned()),
+        author_agent_id: Set(None),
+        body: Set(incoming.text.to_owned()),
+        internal: Set(false),
+        message_id: Set(incoming.external_id.map(str::to_owned)),
+        created_at: Set(now),
+        from_address: Set(Some(from.to_owned())),
+        from_name: Set(incoming.from_name.map(str::to_owned)),
+        contact_copied: Set(incoming.contact_copied),
+        body_html: Set(incoming.html.map(str::to_owned)),
+        ..Default::default()
+    };
+    let backend = txn.get_database_backend();
+    if incoming.files.is_empty() {
+        let message = message::Entity::insert(entry).build(backend);
+        return execute_all(txn, std::iter::once(message).chain(along).collect()).await;
+    }
+    let message_id = message::Entity::insert(entry).exec(txn).await?.last_insert_id;
+    let files = incoming.files.iter().map(|f| attachment::ActiveModel {
+        ticket_id: Set(ticket_id),
+        message_id: Set(message_id),
+        filename: Set(f.filename.clone()),
+        content_type: Set(f.content_type.clone()),
+        size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
+        data: Set(f.data.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    let files = attachment::Entity::insert_many(files).build(backend);
+    execute_all(txn, std::iter::once(files).chain(along).collect()).await
+}
