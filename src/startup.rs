@@ -1,6 +1,7 @@
 //! Building the application: connect and migrate, bind the listener (port 0 in tests), install
 //! middleware, and the whole route table in one place.
 
+use crate::services::deliveries::Sender as _;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -233,7 +234,7 @@ async fn outbox_worker(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
-        if let Err(e) = crate::channels::email::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
+        if let Err(e) = crate::services::deliveries::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");
         }
     }

@@ -28,6 +28,14 @@ impl Phone {
         &self.0
     }
 
+    /// A number stored in E.164 form, read back; `None` for anything else.
+    #[must_use]
+    pub fn from_e164(stored: &str) -> Option<Self> {
+        // With its country code, the region a parser defaults to plays no part.
+        let parser = PhoneParser { region: Country::US };
+        stored.starts_with('+').then(|| parser.parse(stored).ok()).flatten().filter(|p| p.0 == stored)
+    }
+
     /// The digits without the `+`, for search.
     #[must_use]
     pub fn digits(&self) -> &str {

@@ -1,4 +1,5 @@
-//! `outbox`: mail waiting to be sent, being retried, sent, or given up on.
+//! `outbox`: deliveries (mail, WhatsApp messages) waiting to be sent, being retried, sent, or
+//! given up on.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,6 +10,7 @@ pub struct Model {
     pub id: i64,
     /// Our Message-ID (without angle brackets), fixed when queued so a retry sends the same one.
     pub message_id: String,
+    /// The recipient on the channel: an email address, an E.164 number.
     pub to_address: String,
     pub to_name: Option<String>,
     pub subject: String,
@@ -28,6 +30,21 @@ pub struct Model {
     pub from_address: Option<String>,
     /// `acknowledgement` for the automatic answers the loop brake counts; otherwise empty.
     pub kind: Option<String>,
+    /// The channel it goes out on; each channel's sender takes its own rows.
+    pub channel: DeliveryChannel,
+    /// What the channel needs beyond the recipient and the text, as JSON (WhatsApp: the Cloud
+    /// API's message object); none for mail, whose envelope has columns of its own.
+    pub payload: Option<String>,
+}
+
+/// The channel of a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum DeliveryChannel {
+    #[sea_orm(string_value = "email")]
+    Email,
+    #[sea_orm(string_value = "whatsapp")]
+    WhatsApp,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

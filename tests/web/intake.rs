@@ -8,12 +8,12 @@ use frontdesk::services::intake::{self, Arrival, Brake, Contact, Identity, Incom
 
 use crate::helpers::{spawn_app, TestApp};
 
-fn number(raw: &str) -> Phone {
+pub(crate) fn number(raw: &str) -> Phone {
     PhoneParser::new("GB").expect("region").parse(raw).expect("a number")
 }
 
 /// A first message from `from` on WhatsApp, taken through the intake in its own transaction.
-async fn arrive(app: &TestApp, from: &Phone, text: &str) -> Received {
+pub(crate) async fn arrive(app: &TestApp, from: &Phone, text: &str) -> Received {
     let db = &app.state.db;
     let arrival = Arrival {
         channel: Channel::WhatsApp,

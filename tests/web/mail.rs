@@ -1,7 +1,7 @@
 //! Reading the mail the app sent, as a mail client would: headers, the decoded body, the links.
 
 use chrono::{Duration, Utc};
-use frontdesk::channels::email;
+use frontdesk::services::deliveries;
 
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::smtp_sink::{free_port, SmtpSink};
@@ -29,7 +29,7 @@ pub async fn spawn_app_with_mail_and(tweak: impl FnOnce(&mut frontdesk::config::
 /// Runs one round of the outbox worker, as it would run in the background.
 pub async fn deliver(app: &TestApp) -> u32 {
     let report =
-        email::send_due(&app.state.db, &app.state.mailer, Utc::now() + Duration::seconds(1)).await.expect("round");
+        deliveries::send_due(&app.state.db, &app.state.mailer, Utc::now() + Duration::seconds(1)).await.expect("round");
     report.sent
 }
 

@@ -1,6 +1,8 @@
 use chrono::{Duration, Utc};
 use frontdesk::channels::email::{self, OutgoingMail};
 use frontdesk::domain::Email;
+use frontdesk::entities::outbox::DeliveryChannel;
+use frontdesk::services::deliveries;
 
 use crate::helpers::spawn_app_with;
 use crate::smtp_sink::{free_port, SmtpSink};
@@ -32,17 +34,23 @@ async fn mail_queued_while_the_smtp_server_is_down_is_sent_once_it_is_back_exact
     assert!(message_id.ends_with("@frontdesk.test"));
 
     // The server is down: the message stays queued, to be retried later.
-    let report = email::send_due(&state.db, &state.mailer, now).await.expect("round");
+    let report = deliveries::send_due(&state.db, &state.mailer, now).await.expect("round");
     assert_eq!(report.retried, 1);
     assert_eq!(app.count("outbox WHERE status = 'pending' AND attempts = 1").await, 1);
 
     let sink = SmtpSink::start(port).await;
     // Not yet due: nothing is sent before the back-off has passed.
-    assert_eq!(email::send_due(&state.db, &state.mailer, now + Duration::seconds(5)).await.expect("round").sent, 0);
+    assert_eq!(
+        deliveries::send_due(&state.db, &state.mailer, now + Duration::seconds(5)).await.expect("round").sent,
+        0
+    );
     assert!(sink.messages().is_empty());
     let later = now + Duration::seconds(31);
-    assert_eq!(email::send_due(&state.db, &state.mailer, later).await.expect("round").sent, 1);
-    assert_eq!(email::send_due(&state.db, &state.mailer, later + Duration::hours(2)).await.expect("round").sent, 0);
+    assert_eq!(deliveries::send_due(&state.db, &state.mailer, later).await.expect("round").sent, 1);
+    assert_eq!(
+        deliveries::send_due(&state.db, &state.mailer, later + Duration::hours(2)).await.expect("round").sent,
+        0
+    );
 
     let messages = sink.messages();
     assert_eq!(messages.len(), 1, "sent exactly once");
@@ -60,7 +68,7 @@ async fn without_an_smtp_server_mail_stays_queued() {
     let app = spawn_app_with(|s| s.smtp_url = None).await;
     let state = &app.state;
     email::enqueue(&state.db.conn, mail(), &state.mailer.domain, Utc::now()).await.expect("queue");
-    let report = email::send_due(&state.db, &state.mailer, Utc::now() + Duration::days(1)).await.expect("round");
-    assert_eq!(report, email::SendReport::default());
-    assert_eq!(email::outbox::pending(&state.db).await.expect("count"), 1);
+    let report = deliveries::send_due(&state.db, &state.mailer, Utc::now() + Duration::days(1)).await.expect("round");
+    assert_eq!(report, deliveries::SendReport::default());
+    assert_eq!(deliveries::pending(&state.db, DeliveryChannel::Email).await.expect("count"), 1);
 }

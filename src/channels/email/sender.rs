@@ -4,7 +4,8 @@ use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Settings;
-use crate::entities::outbox;
+use crate::entities::outbox::{self, DeliveryChannel};
+use crate::services::deliveries::Sender;
 
 /// The SMTP connection settings and the From address. Without an SMTP URL nothing is sent and
 /// mail stays queued.
@@ -48,18 +49,22 @@ impl Mailer {
     pub fn from_address(&self) -> String {
         self.from.email.to_string().to_lowercase()
     }
+}
+
+/// Mail's way out of the outbox.
+impl Sender for Mailer {
+    fn channel(&self) -> DeliveryChannel {
+        DeliveryChannel::Email
+    }
 
     /// Whether mail can be sent at all.
-    #[must_use]
-    pub fn configured(&self) -> bool {
+    fn configured(&self) -> bool {
         self.transport.is_some()
     }
 
-    /// Sends one queued message.
-    ///
-    /// # Errors
-    /// The reason the message could not be built or the server refused it.
-    pub async fn send(&self, row: &outbox::Model) -> anyhow::Result<()> {
+    /// Sends one queued message; the error is the reason it could not be built or the server
+    /// refused it.
+    async fn send(&self, row: &outbox::Model) -> anyhow::Result<()> {
         let Some(transport) = &self.transport else { anyhow::bail!("no SMTP server is configured") };
         let to = Mailbox::new(row.to_name.clone(), row.to_address.parse()?);
         let from = match row.from_address.as_deref().map(str::parse) {

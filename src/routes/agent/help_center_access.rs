@@ -1,6 +1,7 @@
 //! Giving and taking a contact's Help Center access from its page: Invite to Help Center (or
 //! Resend invitation) and Remove Help Center access. Both need the contacts edit permission.
 
+use crate::services::deliveries::Sender as _;
 use actix_web::{web, HttpResponse};
 
 use crate::auth::{CsrfForm, CurrentAgent};

@@ -16,6 +16,7 @@ use sea_orm::{
 
 use super::write::{history_statement, HistoryLine};
 use crate::db::Db;
+use crate::domain::phone::Phone;
 use crate::domain::{Action, FieldRules, Module, Permissions};
 use crate::entities::contact;
 use crate::entities::contact_identity::{self, IdentityKind};
@@ -118,6 +119,20 @@ pub async fn emails_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<
         .filter(|i| i.kind == IdentityKind::Email)
         .map(|i| i.value)
         .collect())
+}
+
+/// The WhatsApp number a contact was last reached from, if it has one.
+///
+/// # Errors
+/// Database errors.
+pub async fn whatsapp_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Option<Phone>, sea_orm::DbErr> {
+    let found = contact_identity::Entity::find()
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::WhatsApp))
+        .order_by_desc(contact_identity::Column::Id)
+        .one(conn)
+        .await?;
+    Ok(found.and_then(|row| Phone::from_e164(&row.value)))
 }
 
 /// A contact's secondary addresses, in the order they were added.

@@ -168,6 +168,7 @@ async fn thread_ids<C: ConnectionTrait>(conn: &C, ticket_id: i64) -> Result<Vec<
         .select_only()
         .columns([outbox::Column::CreatedAt, outbox::Column::MessageId])
         .filter(outbox::Column::TicketId.eq(ticket_id))
+        .filter(outbox::Column::Channel.eq(outbox::DeliveryChannel::Email))
         .order_by_desc(outbox::Column::Id)
         .limit(10)
         .into_tuple()

@@ -3,13 +3,17 @@
 //! live ticket, and their module permissions are checked by the caller.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+};
 
 use super::{find_live, thread_ids, Author};
 use crate::channels::email::{enqueue, messages, OutgoingMail};
+use crate::channels::whatsapp::outgoing::{self as whatsapp, OutgoingText};
 use crate::db::Db;
-use crate::domain::{Email, PersonName, Priority, TicketStatus};
+use crate::domain::{Channel, Email, PersonName, Priority, TicketStatus};
 use crate::entities::{agent, contact, mailbox, message, ticket};
+use crate::services::contacts::identities;
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;
 use crate::services::{ServiceError, ServiceResult};
@@ -90,8 +94,11 @@ pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<
     Ok(())
 }
 
-/// An agent's reply to the customer: stored in the thread (shown in the Help Center) and mailed
-/// to the contact with the ticket's token in the subject and threading headers.
+/// An agent's reply to the customer: stored in the thread (shown in the Help Center) and sent
+/// back through the channel the ticket came from: by WhatsApp to the contact's WhatsApp number
+/// for a ticket that came by WhatsApp, by mail otherwise (with the ticket's token in the subject
+/// and threading headers). A WhatsApp ticket whose contact has no WhatsApp number left is
+/// answered by mail, when the contact has an address.
 ///
 /// # Errors
 /// `NotFound` for an unknown or deleted ticket.
@@ -107,34 +114,54 @@ pub async fn agent_reply(
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
     let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    let mut message_id = None;
-    if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
-        let company = mail.company;
-        let agent_name = agent::Entity::find_by_id(agent_id).one(&txn).await?.map(|a| a.name).unwrap_or_default();
-        let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
-        let text = messages::agent_reply(body, &agent_name, company, t.number, &t.subject, &link)
-            .map_err(|e| ServiceError::Other(e.into()))?;
-        let ids = thread_ids(&txn, t.id).await?;
-        let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
-        let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
-        out.in_reply_to = ids.last().cloned();
-        out.references =
-            (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
-        out.ticket_id = Some(t.id);
-        // From the support address the customer wrote to (while it is still set up), so the
-        // reply threads in their client.
-        if let Some(address) = &t.support_address {
-            let set_up =
-                mailbox::Entity::find().filter(mailbox::Column::Address.eq(address.as_str())).one(&txn).await?;
-            out.from = set_up.and_then(|m| Email::parse(&m.address).ok());
+    let whatsapp = match Channel::from_key(&t.channel) {
+        Some(Channel::WhatsApp) => identities::whatsapp_of(&txn, c.id).await?,
+        _ => None,
+    };
+    let message_id = match whatsapp {
+        Some(to) => {
+            let text = OutgoingText { to, text: body.to_owned(), ticket_id: Some(t.id) };
+            let (queue, id) = whatsapp::enqueue_statement(txn.get_database_backend(), text, now);
+            txn.execute(queue).await?;
+            Some(id)
         }
-        message_id = Some(enqueue(&txn, out, mail.domain, now).await?);
-    }
+        None => mail_reply(&txn, mail, agent_id, &t, &c, body, now).await?,
+    };
     add_message(&txn, t.id, Author::Agent(agent_id), body, false, message_id, now).await?;
     record(&txn, t.contact_id, Some(agent_id), &field(&t), None, Some("Agent replied".into())).await?;
     save(&txn, t, None, Some(agent_id), now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Queues the reply to the contact's primary address, if it has one; its Message-ID.
+async fn mail_reply(
+    txn: &DatabaseTransaction,
+    mail: MailContext<'_>,
+    agent_id: i64,
+    t: &ticket::Model,
+    c: &contact::Model,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<String>> {
+    let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) else { return Ok(None) };
+    let agent_name = agent::Entity::find_by_id(agent_id).one(txn).await?.map(|a| a.name).unwrap_or_default();
+    let link = format!("{}/help/tickets/{}", mail.base_url, t.number);
+    let text = messages::agent_reply(body, &agent_name, mail.company, t.number, &t.subject, &link)
+        .map_err(|e| ServiceError::Other(e.into()))?;
+    let ids = thread_ids(txn, t.id).await?;
+    let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
+    let mut out = OutgoingMail::new(email, Some(name), text.subject, text.body);
+    out.in_reply_to = ids.last().cloned();
+    out.references = (!ids.is_empty()).then(|| ids.iter().map(|id| format!("<{id}>")).collect::<Vec<_>>().join(" "));
+    out.ticket_id = Some(t.id);
+    // From the support address the customer wrote to (while it is still set up), so the reply
+    // threads in their client.
+    if let Some(address) = &t.support_address {
+        let set_up = mailbox::Entity::find().filter(mailbox::Column::Address.eq(address.as_str())).one(txn).await?;
+        out.from = set_up.and_then(|m| Email::parse(&m.address).ok());
+    }
+    Ok(Some(enqueue(txn, out, mail.domain, now).await?))
 }
 
 /// An internal note: for agents only, never shown in the Help Center nor mailed.

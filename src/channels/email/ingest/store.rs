@@ -9,7 +9,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend,
 
 use super::known::{Known, ACKNOWLEDGEMENT};
 use super::{IngestContext, Outcome, Rejection};
-use crate::channels::email::outbox::enqueue_statement;
+use crate::channels::email::outgoing::enqueue_statement;
 use crate::channels::email::read::{sender_name, InboundMail};
 use crate::channels::email::{messages, OutgoingMail};
 use crate::domain::{Channel, Email, PersonName};

@@ -1,0 +1,184 @@
+//! Deliveries: everything the desk sends, on every channel, goes through one durable outbox.
+//! Queuing is one insert, done in the transaction of whatever triggered the message (each
+//! channel builds its rows: `channels::email::outgoing`, `channels::whatsapp::outgoing`);
+//! sending happens later, in [`send_due`], through the channel's [`Sender`]. Every instance may
+//! run it at once: a row is claimed with a conditional update before it is sent, so no two
+//! workers send the same row, and a failed send is retried with exponential back-off until it
+//! goes through.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::db::Db;
+use crate::entities::outbox::{self, DeliveryChannel};
+
+/// Attempts before a message is given up on (about a day of back-off).
+pub const MAX_ATTEMPTS: i32 = 30;
+/// How long a claimed row is reserved for the worker that claimed it.
+const CLAIM: i64 = 120;
+/// Rows handled per round.
+const BATCH: u64 = 20;
+
+/// A channel's way out: it sends one queued row of its channel.
+pub trait Sender {
+    /// The channel whose rows it sends.
+    fn channel(&self) -> DeliveryChannel;
+
+    /// Whether it can send at all; without it, rows wait in the outbox.
+    fn configured(&self) -> bool;
+
+    /// Sends one row.
+    fn send(&self, row: &outbox::Model) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A new row for `channel`, due at once: the channel fills in its own fields.
+#[must_use]
+pub fn row(
+    channel: DeliveryChannel,
+    message_id: String,
+    to: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        channel: Set(channel),
+        message_id: Set(message_id),
+        to_address: Set(to.to_owned()),
+        to_name: Set(None),
+        subject: Set(String::new()),
+        body_text: Set(body),
+        in_reply_to: Set(None),
+        references: Set(None),
+        ticket_id: Set(None),
+        from_address: Set(None),
+        kind: Set(None),
+        payload: Set(None),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// What one round of sending did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: u32,
+    pub retried: u32,
+    pub given_up: u32,
+}
+
+/// The wait before attempt `attempts + 1`: 30 s, doubling, at most an hour.
+#[must_use]
+pub fn back_off(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    Duration::seconds((30_i64 << exponent).min(3600))
+}
+
+/// Sends the rows of `sender`'s channel that are due at `now`.
+///
+/// # Errors
+/// Database errors (a failed send is recorded on its row, not returned).
+pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Result<SendReport, sea_orm::DbErr> {
+    let mut report = SendReport::default();
+    if !sender.configured() {
+        return Ok(report);
+    }
+    let channel = sender.channel();
+    let due = outbox::Entity::find()
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .filter(unclaimed(now))
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .limit(BATCH)
+        .all(&db.conn)
+        .await?;
+    for row in due {
+        if !claim(db, row.id, now).await? {
+            continue; // another worker has it
+        }
+        match sender.send(&row).await {
+            Ok(()) => {
+                let mut done: outbox::ActiveModel = row.into();
+                done.status = Set("sent".into());
+                done.sent_at = Set(Some(now));
+                done.locked_until = Set(None);
+                done.last_error = Set(None);
+                done.attempts = Set(done.attempts.take().unwrap_or_default() + 1);
+                let _gate = db.write_gate().await;
+                done.update(&db.conn).await?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                let attempts = row.attempts + 1;
+                tracing::warn!(outbox = row.id, ?channel, attempts, error = %e, "sending a delivery failed");
+                let mut failed: outbox::ActiveModel = row.into();
+                failed.attempts = Set(attempts);
+                failed.locked_until = Set(None);
+                failed.last_error = Set(Some(e.to_string().chars().take(1000).collect()));
+                if attempts >= MAX_ATTEMPTS {
+                    failed.status = Set("failed".into());
+                    report.given_up += 1;
+                } else {
+                    failed.next_attempt_at = Set(now + back_off(attempts));
+                    report.retried += 1;
+                }
+                let _gate = db.write_gate().await;
+                failed.update(&db.conn).await?;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn unclaimed(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(outbox::Column::LockedUntil.is_null()).add(outbox::Column::LockedUntil.lt(now))
+}
+
+/// Reserves a row for this worker; false when another worker got it first.
+async fn claim(db: &Db, id: i64, now: DateTime<Utc>) -> Result<bool, sea_orm::DbErr> {
+    let _gate = db.write_gate().await;
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(now + Duration::seconds(CLAIM)))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(unclaimed(now))
+        .exec(&db.conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// How many messages of `channel` wait to be sent (for the console's notice when the channel
+/// cannot send).
+///
+/// # Errors
+/// Database errors.
+pub async fn pending(db: &Db, channel: DeliveryChannel) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    outbox::Entity::find()
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::Status.eq("pending"))
+        .count(&db.conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_an_hour() {
+        assert_eq!(back_off(1), Duration::seconds(30));
+        assert_eq!(back_off(2), Duration::seconds(60));
+        assert_eq!(back_off(5), Duration::seconds(480));
+        assert_eq!(back_off(20), Duration::seconds(3600));
+    }
+}
