@@ -152,8 +152,22 @@ impl Db {
                 .sqlx_logging(false);
             Self { conn: Database::connect(options).await?, gate: None, writer: None }
         };
-        Migrator::up(&db.conn, None).await?;
+        db.migrate().await?;
         Ok(db)
+    }
+
+    /// Applies pending migrations. On PostgreSQL several instances may start at once on a new
+    /// database: each takes a lock for the length of its migration transaction, so one migrates
+    /// and the others, let in after it, find nothing left to do (without it, two created the
+    /// same tables and all but one failed to start).
+    async fn migrate(&self) -> Result<(), DbErr> {
+        if self.backend() != DbBackend::Postgres {
+            return Migrator::up(&self.conn, None).await;
+        }
+        let txn = self.conn.begin().await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('frontdesk migrations'))").await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     /// Connects to `url`, creating the SQLite file if it is not there yet, applies pending

@@ -25,6 +25,7 @@ mod help_center;
 mod hostile_mail;
 mod imap_mail;
 mod inbound_mail;
+mod instances;
 mod intake;
 mod login_throttle;
 mod mail;
