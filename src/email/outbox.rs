@@ -163,6 +163,8 @@ pub async fn send_due(db: &Db, mailer: &Mailer, now: DateTime<Utc>) -> Result<Se
         }
         match mailer.send(&row).await {
             Ok(()) => {
+                // Which instance sent which row, for an operator following a mail.
+                tracing::info!(outbox = row.id, "mail sent");
                 let mut done: outbox::ActiveModel = row.into();
                 done.status = Set("sent".into());
                 done.sent_at = Set(Some(now));
