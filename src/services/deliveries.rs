@@ -107,6 +107,12 @@ pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Res
         }
         match sender.send(&row).await {
             Ok(()) => {
+                // Which instance sent which row, for an operator following a message.
+                if channel == DeliveryChannel::Email {
+                    tracing::info!(outbox = row.id, "mail sent");
+                } else {
+                    tracing::info!(outbox = row.id, ?channel, "message sent");
+                }
                 let mut done: outbox::ActiveModel = row.into();
                 done.status = Set("sent".into());
                 done.sent_at = Set(Some(now));

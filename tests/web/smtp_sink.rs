@@ -2,6 +2,7 @@
 //! loopback port and keeps every message it accepts, so tests read the mail the app really sent.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -27,6 +28,12 @@ pub fn free_port() -> u16 {
 impl SmtpSink {
     /// Starts a sink on `port`.
     pub async fn start(port: u16) -> Self {
+        Self::start_answering_after(port, Duration::ZERO).await
+    }
+
+    /// Starts a sink on `port` that takes `delay` to accept each message, as a real mail server
+    /// does: senders working at the same time then overlap.
+    pub async fn start_answering_after(port: u16, delay: Duration) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind SMTP sink");
         let messages = Arc::new(Mutex::new(Vec::new()));
         let store = messages.clone();
@@ -34,7 +41,7 @@ impl SmtpSink {
             while let Ok((stream, _)) = listener.accept().await {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let _ = session(stream, store).await;
+                    let _ = session(stream, store, delay).await;
                 });
             }
         });
@@ -47,7 +54,11 @@ impl SmtpSink {
     }
 }
 
-async fn session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+async fn session(
+    stream: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<String>>>,
+    delay: Duration,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -74,6 +85,7 @@ async fn session(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<String>>>) 
                 // Undo dot-stuffing (RFC 5321 4.5.2).
                 message.push_str(data.strip_prefix('.').unwrap_or(&data));
             }
+            tokio::time::sleep(delay).await;
             if let Ok(mut all) = store.lock() {
                 all.push(message);
             }
