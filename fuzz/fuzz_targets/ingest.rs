@@ -5,9 +5,9 @@
 //! last name. Run: `cargo fuzz run ingest` (see `.ci/run`).
 #![no_main]
 
-use frontdesk::domain::mail_html::{sanitise, split_quoted};
-use frontdesk::channels::email::read::{sender_name, ticket_token};
 use frontdesk::channels::email::ingest::{screen, Limits};
+use frontdesk::channels::email::read::{sender_name, ticket_token};
+use frontdesk::domain::mail_html::{sanitise, split_quoted};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "hook.rs"]

@@ -7,10 +7,10 @@
 
 use std::sync::OnceLock;
 
+use frontdesk::channels::email::ingest::{ingest, IngestContext, Outcome, Source};
+use frontdesk::channels::email::Mailer;
 use frontdesk::config::Settings;
 use frontdesk::db::Db;
-use frontdesk::channels::email::Mailer;
-use frontdesk::channels::email::ingest::{ingest, IngestContext, Outcome, Source};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "hook.rs"]
