@@ -7,6 +7,7 @@ pub mod agents;
 pub mod articles;
 pub mod branding;
 pub mod contacts;
+pub mod events;
 pub mod help_center;
 pub mod intake;
 pub mod login;
