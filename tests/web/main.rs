@@ -17,6 +17,7 @@ mod contact_identities;
 mod contact_search;
 mod csrf;
 mod database_files;
+mod events;
 mod executable;
 mod form_input;
 mod health;
