@@ -33,6 +33,7 @@ mod m0026_contact_identities;
 mod m0027_login_failure_purposes;
 mod m0028_contact_fragments;
 mod m0029_message_sender_name;
+mod m0030_events;
 mod m0031_delivery_channels;
 
 /// Every migration of the project, in the order they apply.
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0027_login_failure_purposes::Migration),
             Box::new(m0028_contact_fragments::Migration),
             Box::new(m0029_message_sender_name::Migration),
+            Box::new(m0030_events::Migration),
             Box::new(m0031_delivery_channels::Migration),
         ]
     }

@@ -13,6 +13,8 @@ use crate::db::Db;
 use crate::domain::search::words;
 use crate::domain::{AccountForm, AccountInput, FieldRules, PhoneParser};
 use crate::entities::{account, agent, contact, contact_search_term, ticket};
+use crate::services::events::history::{self, HistoryLine};
+use crate::services::events::{self, Action, Actor, Event, Field};
 
 /// Accounts per page.
 pub const PAGE_SIZE: u64 = 50;
@@ -145,13 +147,14 @@ impl AccountContact {
 pub const RELATED_LIMIT: u64 = 100;
 
 /// The account page: the account, the first of its contacts and of their tickets, and how
-/// many there are of each (which may be more than the lists hold).
+/// many there are of each (which may be more than the lists hold), and its History.
 #[derive(Debug)]
 pub struct AccountDetail {
     pub account: AccountRow,
     pub contacts: Vec<AccountContact>,
     pub tickets: Vec<ticket::Model>,
     pub counts: AccountCounts,
+    pub history: Vec<HistoryLine>,
 }
 
 /// How many live contacts an account has, and how many live tickets they have.
@@ -169,8 +172,8 @@ const COUNTS: &str = "SELECT \
      (SELECT COUNT(*) FROM tickets WHERE trashed = false \
        AND contact_id IN (SELECT id FROM contacts WHERE account_id = $1)) AS tickets";
 
-/// The account page's data in four queries: the account, its contacts (sorted by name), their
-/// tickets (newest first), and the counts.
+/// The account page's data in five queries: the account, its contacts (sorted by name), their
+/// tickets (newest first), the counts and its History.
 ///
 /// # Errors
 /// `NotFound`.
@@ -210,7 +213,8 @@ pub async fn detail(
         .await?;
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
     let counts = AccountCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default();
-    Ok(AccountDetail { account, contacts, tickets, counts })
+    let history = history::of_account(conn, rules, id).await?;
+    Ok(AccountDetail { account, contacts, tickets, counts, history })
 }
 
 /// The ids of the account's contacts (live or not, as their tickets follow them to the bin).
@@ -243,12 +247,11 @@ fn validate(
     rules.screen_and_parse(form, current, |f| f.parse(phones)).map_err(ServiceError::Invalid)
 }
 
-async fn active_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<i64> {
+async fn active_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<agent::Model> {
     agent::Entity::find_by_id(id)
         .filter(agent::Column::Active.eq(true))
         .one(conn)
         .await?
-        .map(|a| a.id)
         .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
 }
 
@@ -271,7 +274,7 @@ pub async fn create(
         name: Set(input.name),
         website: Set(input.website.flatten()),
         phone: Set(input.phone.flatten().map(|p| p.as_str().to_owned())),
-        owner_id: Set(Some(owner)),
+        owner_id: Set(Some(owner.id)),
         description: Set(input.description.flatten()),
         created_by: Set(Some(actor_id)),
         created_at: Set(now),
@@ -281,15 +284,27 @@ pub async fn create(
         ..Default::default()
     };
     let _gate = db.write_gate().await;
-    Ok(row.insert(&db.conn).await?.id)
+    let txn = db.begin_write().await?;
+    let a = row.insert(&txn).await?;
+    let created = Event::account(Actor::Agent(actor_id), a.id, Action::Created, now)
+        .set(Field::Name, Some(&a.name))
+        .set(Field::Website, a.website.as_deref())
+        .set(Field::Phone, a.phone.as_deref())
+        .set(Field::Owner, Some(&owner.name))
+        .set(Field::Description, a.description.as_deref());
+    events::record(&txn, &[created]).await?;
+    txn.commit().await?;
+    Ok(a.id)
 }
 
-/// Edits an account. A new name is carried to its contacts' sort keys and search words.
+/// Edits an account on behalf of agent `actor_id`. A new name is carried to its contacts' sort
+/// keys and search words. The fields that changed are the changes of its event.
 ///
 /// # Errors
 /// `NotFound`; `Invalid` with messages per field.
 pub async fn update(
     db: &Db,
+    actor_id: i64,
     rules: &FieldRules,
     id: i64,
     form: AccountForm,
@@ -305,23 +320,38 @@ pub async fn update(
     let txn = db.begin_write().await?;
     let model = account::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let renamed = model.name != input.name;
-    let mut row: account::ActiveModel = model.into();
+    let now = Utc::now();
+    let mut event = Event::account(Actor::Agent(actor_id), id, Action::Updated, now).changed(
+        Field::Name,
+        Some(model.name.clone()),
+        Some(input.name.clone()),
+    );
+    let mut row: account::ActiveModel = model.clone().into();
     row.name_sort = Set(input.name.to_lowercase());
     row.name = Set(input.name.clone());
     if let Some(website) = input.website {
+        event = event.changed(Field::Website, model.website.clone(), website.clone());
         row.website = Set(website);
     }
     if let Some(phone) = input.phone {
-        row.phone = Set(phone.map(|p| p.as_str().to_owned()));
+        let phone = phone.map(|p| p.as_str().to_owned());
+        event = event.changed(Field::Phone, model.phone.clone(), phone.clone());
+        row.phone = Set(phone);
     }
-    if let Some(owner) = owner {
-        row.owner_id = Set(Some(owner));
+    if let Some(owner) = owner.filter(|o| Some(o.id) != model.owner_id) {
+        event = event.changed(Field::Owner, current.owner_name.clone(), Some(owner.name));
+        row.owner_id = Set(Some(owner.id));
     }
     if let Some(description) = input.description {
+        event = event.changed(Field::Description, model.description.clone(), description.clone());
         row.description = Set(description);
     }
-    row.updated_at = Set(Utc::now());
+    if event.changes.is_empty() {
+        return Ok(());
+    }
+    row.updated_at = Set(now);
     row.update(&txn).await?;
+    events::record(&txn, &[event]).await?;
     if renamed {
         contact::Entity::update_many()
             .col_expr(contact::Column::AccountSort, Expr::value(input.name.to_lowercase()))

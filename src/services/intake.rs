@@ -18,13 +18,12 @@ use crate::domain::phone::Phone;
 use crate::domain::{Channel, Email, FileUpload, Priority, TicketStatus};
 use crate::entities::contact_identity::IdentityKind;
 use crate::entities::{agent, attachment, contact, message, ticket};
-use crate::services::contacts::write::{
-    created_from, history_statement, insert_from_channel, ChannelContact, HistoryLine, NewContactSource,
-};
+use crate::services::contacts::write::{created_from, insert_from_channel, ChannelContact, NewContactSource};
 use crate::services::contacts::{fragments, identities, search_terms};
+use crate::services::events::{self, Action, Actor, Event, Field, Subject};
 use crate::services::is_unique_violation;
-use crate::services::tickets::opening::reserve_numbers;
-use crate::services::tickets::thread::save;
+use crate::services::tickets::opening::{self, reserve_numbers};
+use crate::services::tickets::thread::{save, status_change};
 use crate::services::tickets::Author;
 
 /// The identity a message came from.
@@ -195,10 +194,9 @@ where
         along.extend(search_terms::index_statement(backend, &c, &[], None));
         along.extend(fragments::refresh_statements(backend, &[c.id]));
     }
-    let opened =
-        HistoryLine::by_system(c.id, format!("Ticket #{number}"), format!("Created ({})", arrival.channel.label()));
-    let created = contact_created.then(|| created_from(c.id, arrival.source()));
-    along.push(history_statement(backend, created.into_iter().chain([opened])));
+    let created = contact_created.then(|| created_from(&c, arrival.owner.map(|a| a.name.as_str())));
+    let opened = opening::created(Actor::Contact(c.id), &t, now);
+    along.extend(events::statement(backend, &Vec::from_iter(created.into_iter().chain([opened]))));
     insert_message(txn, t.id, incoming, Author::Contact, arrival.identity.value(), now, along).await?;
     Ok(Ok(Received::Opened { number, contact_created, acknowledged }))
 }
@@ -220,20 +218,19 @@ pub async fn add_to_thread(
 ) -> Result<Received, sea_orm::DbErr> {
     let number = t.number;
     let contacts = identities::belongs_to(txn, t.contact_id, arrival.identity.kind(), arrival.identity.value()).await?;
-    let author = if contacts { Author::Contact } else { Author::Participant };
-    // Without the identity: the history is read by profiles that may not see it (the thread
+    let (author, actor) =
+        if contacts { (Author::Contact, Actor::Contact(t.contact_id)) } else { (Author::Participant, Actor::System) };
+    // Without the identity: histories are read by profiles that may not see it (the thread
     // keeps who sent what).
-    let said = match (author, arrival.channel) {
-        (Author::Contact, Channel::Email) => "Customer replied by email".to_owned(),
-        (_, Channel::Email) => "Someone else replied by email".to_owned(),
-        (Author::Contact, channel) => format!("Customer replied by {}", channel.label()),
-        (_, channel) => format!("Someone else replied by {}", channel.label()),
-    };
-    let line = HistoryLine::by_system(t.contact_id, format!("Ticket #{number}"), said);
-    along.push(history_statement(txn.get_database_backend(), [line]));
-    insert_message(txn, t.id, incoming, author, arrival.identity.value(), now, along).await?;
+    let message = Event::message(actor, Subject::LastMessage, &t, Action::Replied, now)
+        .set(Field::Author, Some(author.kind()))
+        .set(Field::Channel, Some(arrival.channel.key()));
     let reopen = (t.status == TicketStatus::Closed.key() && !incoming.automatic).then_some(TicketStatus::Open);
-    save(txn, t, reopen, None, now).await?;
+    let reopened = status_change(&t, reopen).map(|c| Event::ticket(actor, &t, Action::Updated, now).with([c]));
+    // Run after the message (see `insert_message`), which the first event names.
+    along.extend(events::statement(txn.get_database_backend(), &Vec::from_iter([message].into_iter().chain(reopened))));
+    insert_message(txn, t.id, incoming, author, arrival.identity.value(), now, along).await?;
+    save(txn, t, reopen, now).await?;
     Ok(Received::Added { number })
 }
 
@@ -299,7 +296,8 @@ async fn create<C: ConnectionTrait>(
 }
 
 /// Inserts the message into ticket `ticket_id`'s thread, then `along` (writes that do not need
-/// the message's id), all in one round trip unless there are attachments to insert.
+/// the message's id, or name it as [`Subject::LastMessage`]), all in one round trip unless
+/// there are attachments to insert.
 async fn insert_message(
     txn: &DatabaseTransaction,
     ticket_id: i64,

@@ -8,6 +8,7 @@ pub mod articles;
 pub mod branding;
 pub mod contacts;
 pub mod deliveries;
+pub mod events;
 pub mod help_center;
 pub mod intake;
 pub mod login;

@@ -1,6 +1,7 @@
 //! The Recycle Bin: deleting a contact moves it with its tickets, activities and time entries
 //! into the bin in one transaction; deleting an account unlinks its contacts (remembered, so a
-//! restore links them again). Restore brings everything back; purge removes it for good.
+//! restore links them again). Restore brings everything back; purge removes it for good, its
+//! events too (what is left says only that it was purged). Each writes its events.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -15,6 +16,7 @@ use super::{ServiceError, ServiceResult};
 use crate::db::Db;
 use crate::domain::{Module, Permissions, PersonName};
 use crate::entities::{account, activity, agent, contact, recycle_bin, ticket, time_entry};
+use crate::services::events::{self, Action, Actor, Event, Subject};
 
 /// What went into the bin with an item.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -165,13 +167,14 @@ async fn new_entry<C: ConnectionTrait>(
     item_id: i64,
     label: String,
     actor_id: i64,
+    now: DateTime<Utc>,
 ) -> ServiceResult<recycle_bin::Model> {
     Ok(recycle_bin::ActiveModel {
         kind: Set(kind.to_owned()),
         item_id: Set(item_id),
         label: Set(label),
         deleted_by: Set(Some(actor_id)),
-        deleted_at: Set(Utc::now()),
+        deleted_at: Set(now),
         details: Set("{}".to_owned()),
         ..Default::default()
     }
@@ -212,7 +215,8 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
         ));
     }
     let label = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
-    let entry = new_entry(&txn, "contact", c.id, label, actor_id).await?;
+    let now = Utc::now();
+    let entry = new_entry(&txn, "contact", c.id, label, actor_id, now).await?;
     let details = Details {
         tickets: trash!(&txn, ticket, ticket::Column::ContactId.eq(c.id), entry.id),
         activities: trash!(&txn, activity, activity::Column::ContactId.eq(c.id), entry.id),
@@ -221,6 +225,8 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
         last_name: Some(c.last_name.clone()),
     };
     trash!(&txn, contact, contact::Column::Id.eq(c.id), entry.id);
+    let backend = txn.get_database_backend();
+    txn.execute(events::contact_binned(backend, Actor::Agent(actor_id), c.id, Action::Deleted, entry.id, now)).await?;
     save_details(&txn, entry, &details).await?;
     txn.commit().await?;
     Ok(contact_id)
@@ -238,7 +244,11 @@ pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceR
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let entry = new_entry(&txn, "account", a.id, a.name.clone(), actor_id).await?;
+    let now = Utc::now();
+    let entry = new_entry(&txn, "account", a.id, a.name.clone(), actor_id, now).await?;
+    // While its contacts are linked to it: each loses its Account Name.
+    let backend = txn.get_database_backend();
+    txn.execute(events::account_binned(backend, Actor::Agent(actor_id), &a, Action::Deleted, now)).await?;
     let unlinked: Vec<i64> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
@@ -296,10 +306,15 @@ macro_rules! untrash {
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
+pub async fn restore(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let (actor, now, backend) = (Actor::Agent(actor_id), Utc::now(), txn.get_database_backend());
+    if entry.kind == "contact" {
+        // While its tickets are in the bin.
+        txn.execute(events::contact_binned(backend, actor, entry.item_id, Action::Restored, entry.id, now)).await?;
+    }
     untrash!(&txn, contact, entry.id);
     untrash!(&txn, ticket, entry.id);
     untrash!(&txn, activity, entry.id);
@@ -318,6 +333,8 @@ pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model
                     .await?;
             }
             super::accounts::add_account_terms(&txn, &details.unlinked_contacts, a.id, &a.name).await?;
+            // Now that its contacts are linked again: each has its Account Name back.
+            txn.execute(events::account_binned(backend, actor, &a, Action::Restored, now)).await?;
         }
     }
     recycle_bin::Entity::delete_by_id(entry.id).exec(&txn).await?;
@@ -325,21 +342,37 @@ pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model
     Ok(entry)
 }
 
-/// Removes an entry and everything that went with it, for good.
+/// Removes an entry and everything that went with it, for good, on behalf of agent `actor_id`.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn purge(db: &Db, entry_id: i64) -> ServiceResult<()> {
+pub async fn purge(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<()> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    purge_entry(&txn, entry.id).await?;
+    if !purge_entry(&txn, Actor::Agent(actor_id), entry_id, Utc::now()).await? {
+        return Err(ServiceError::NotFound);
+    }
     txn.commit().await?;
     Ok(())
 }
 
-async fn purge_entry<C: ConnectionTrait>(conn: &C, entry_id: i64) -> Result<(), sea_orm::DbErr> {
-    // Children first: messages, search words and history go with their ticket or contact by
+/// Purges entry `entry_id`; false when it is not there (any more).
+async fn purge_entry<C: ConnectionTrait>(
+    conn: &C,
+    actor: Actor,
+    entry_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let Some(entry) = recycle_bin::Entity::find_by_id(entry_id).one(conn).await? else { return Ok(false) };
+    let backend = conn.get_database_backend();
+    // The events of its tickets and its account, before they go (its contact's go with it),
+    // and the one that says it was purged, which names no one and no contact's History shows.
+    let subject =
+        if entry.kind == "account" { Subject::Account(entry.item_id) } else { Subject::Contact(entry.item_id) };
+    let purged = events::statement(backend, &[Event::purged(actor, subject, now)]);
+    crate::db::execute_all(conn, std::iter::once(events::forget_entry(backend, entry_id)).chain(purged).collect())
+        .await?;
+    // Children first: messages, search words and events go with their ticket or contact by
     // ON DELETE CASCADE.
     ticket::Entity::delete_many().filter(ticket::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     activity::Entity::delete_many().filter(activity::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
@@ -355,7 +388,7 @@ async fn purge_entry<C: ConnectionTrait>(conn: &C, entry_id: i64) -> Result<(), 
     contact::Entity::delete_many().filter(contact::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     account::Entity::delete_many().filter(account::Column::RecycleEntryId.eq(entry_id)).exec(conn).await?;
     recycle_bin::Entity::delete_by_id(entry_id).exec(conn).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Purges every entry deleted before `cutoff` (the retention period), one transaction each.
@@ -377,11 +410,12 @@ pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea
         // others in the bin forever: log it and go on.
         let _gate = db.write_gate().await;
         let txn = db.begin_write().await?;
-        match purge_entry(&txn, id).await {
-            Ok(()) => {
+        match purge_entry(&txn, Actor::System, id, Utc::now()).await {
+            Ok(true) => {
                 txn.commit().await?;
                 purged += 1;
             }
+            Ok(false) => {} // purged meanwhile, by another instance
             Err(e) => {
                 tracing::warn!(entry = id, error = %e, "recycle bin entry could not be purged");
                 txn.rollback().await?;

@@ -18,6 +18,7 @@ mod contact_search;
 mod csrf;
 mod database_files;
 mod deliveries;
+mod events;
 mod executable;
 mod form_input;
 mod health;

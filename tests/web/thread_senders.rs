@@ -124,7 +124,7 @@ async fn mail_stored_before_the_upgrade_from_someone_other_than_the_contact_beco
     ] {
         db.execute(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.expect(sql);
     }
-    migration::Migrator::up(&db, None).await.expect("the sender migration");
+    migration::Migrator::up(&db, Some(1)).await.expect("the sender migration");
     let rows = db
         .query_all(Statement::from_string(
             db.get_database_backend(),

@@ -10,6 +10,7 @@ use crate::entities::{agent, ticket};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::accounts::{self, AccountContact, AccountCounts, AccountDetail, AccountRow};
+use crate::services::events::history::HistoryLine;
 use crate::services::{agents, more_than_listed, recycle_bin, ServiceError};
 use crate::startup::AppState;
 
@@ -142,6 +143,7 @@ struct ShowPage {
     contacts: Vec<AccountContact>,
     tickets: Vec<ticket::Model>,
     counts: AccountCounts,
+    history: Vec<HistoryLine>,
     rules: FieldRules,
     can_edit: bool,
     can_delete: bool,
@@ -165,7 +167,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
     agent.require(Module::Accounts, Action::View)?;
     let rules = FieldRules::accounts(&agent.permissions);
     let contact_rules = FieldRules::contacts(&agent.permissions);
-    let AccountDetail { account, contacts, tickets, counts } =
+    let AccountDetail { account, contacts, tickets, counts, history } =
         accounts::detail(&state.db.conn, &rules, &contact_rules, *id).await?;
     let p = &agent.permissions;
     page::ok(&ShowPage {
@@ -180,6 +182,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         contacts,
         tickets,
         counts,
+        history,
         rules,
     })
 }
@@ -201,7 +204,7 @@ pub async fn update(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Edit)?;
     let rules = FieldRules::accounts(&agent.permissions);
-    match accounts::update(&state.db, &rules, *id, form.clone(), &state.phones).await {
+    match accounts::update(&state.db, agent.id, &rules, *id, form.clone(), &state.phones).await {
         Ok(()) => {
             agent.flash("Account saved.");
             Ok(page::see_other(&format!("/agent/accounts/{id}")))

@@ -57,7 +57,7 @@ pub async fn restore(
 ) -> AppResult<HttpResponse> {
     let entry = recycle_bin::get(&state.db.conn, *id).await?;
     agent.require(entry.module(), Action::Delete)?;
-    recycle_bin::restore(&state.db, entry.id).await?;
+    recycle_bin::restore(&state.db, agent.id, entry.id).await?;
     agent.flash(&format!("{} restored.", entry.label_for(&agent.permissions)));
     let back = if entry.kind == "account" { "/agent/accounts" } else { "/agent/contacts" };
     Ok(page::see_other(&format!("{back}/{}", entry.item_id)))
@@ -71,7 +71,7 @@ pub async fn purge(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    recycle_bin::purge(&state.db, *id).await?;
+    recycle_bin::purge(&state.db, agent.id, *id).await?;
     agent.flash("Deleted permanently.");
     Ok(page::see_other("/agent/recycle-bin"))
 }

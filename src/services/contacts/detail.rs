@@ -12,6 +12,7 @@ use super::identities::{secondary, Identity};
 use super::{redact, with_row_columns, ContactRow};
 use crate::domain::FieldRules;
 use crate::entities::contact;
+use crate::services::events::history::{self, EventRow, HistoryLine};
 use crate::services::{more_than_listed, ServiceError, ServiceResult};
 
 /// Everything the detail page shows.
@@ -84,23 +85,6 @@ pub struct TimeLine {
     pub note: Option<String>,
 }
 
-/// One change to the contact, with the agent's name.
-#[derive(Debug)]
-pub struct HistoryLine {
-    pub field: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub at: DateTime<Utc>,
-    pub agent_name: Option<String>,
-}
-
-impl HistoryLine {
-    #[must_use]
-    pub fn when(&self) -> String {
-        self.at.format("%b %-d, %Y %H:%M UTC").to_string()
-    }
-}
-
 /// One live contact joined with its account's and owner's names (not redacted).
 ///
 /// # Errors
@@ -138,7 +122,7 @@ pub async fn with_counts(
 }
 
 /// The detail page's data, in four queries: the contact, its addresses, its four related lists
-/// at once, and how many there are of each.
+/// at once (its History from its events), and how many there are of each.
 ///
 /// # Errors
 /// `NotFound`; database errors.
@@ -160,7 +144,7 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
         history: vec![],
     };
     for row in rows {
-        let RelatedRow { list, number, text1, text2, text3, text4, done, at } = row;
+        let RelatedRow { list, number, text1, text2, text3, text4, text5, done, at } = row;
         match list {
             0 => detail.tickets.push(TicketLine {
                 number: number.unwrap_or_default(),
@@ -175,16 +159,16 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
             }),
             2 => detail.time_entries.push(TimeLine { minutes: number.unwrap_or_default(), note: text1 }),
             _ => {
-                let field = text1.unwrap_or_default();
-                if history_visible(rules, &field) {
-                    detail.history.push(HistoryLine {
-                        field,
-                        old_value: text2,
-                        new_value: text3,
-                        at,
-                        agent_name: text4,
-                    });
-                }
+                let event = EventRow {
+                    occurred_at: at,
+                    actor_kind: text5.unwrap_or_default(),
+                    agent_name: text4,
+                    subject_kind: text1.unwrap_or_default(),
+                    action: text2.unwrap_or_default(),
+                    ticket_number: number,
+                    changes: text3.unwrap_or_default(),
+                };
+                detail.history.extend(history::lines(&event, rules));
             }
         }
     }
@@ -194,41 +178,46 @@ pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> S
 /// A row of [`RELATED`]: the four lists in one shape.
 #[derive(FromQueryResult)]
 struct RelatedRow {
-    /// 0 tickets, 1 activities, 2 time entries, 3 history.
+    /// 0 tickets, 1 activities, 2 time entries, 3 events.
     list: i32,
-    /// Ticket number, minutes.
+    /// Ticket number (a ticket's, an event's ticket's), minutes.
     number: Option<i64>,
-    /// Ticket subject, activity subject, time entry note, history field.
+    /// Ticket subject, activity subject, time entry note, event's subject kind.
     text1: Option<String>,
-    /// Ticket status, activity kind, old value.
+    /// Ticket status, activity kind, event's action.
     text2: Option<String>,
-    /// New value.
+    /// The event's changes.
     text3: Option<String>,
     /// The agent who made the change.
     text4: Option<String>,
+    /// The event's actor kind.
+    text5: Option<String>,
     done: Option<bool>,
     at: DateTime<Utc>,
 }
 
 /// The newest 50 of each related list of contact `$1`, each read on its own
-/// `(contact_id, ...)` index, in one round trip instead of four. The same text runs on SQLite
-/// and PostgreSQL (`$1` is a numbered parameter on both); every NULL is cast so that
-/// PostgreSQL knows each column's type.
+/// `(contact_id, ...)` index, in one round trip instead of four: the History is the newest
+/// events of the contact on `idx_events_contact`, with their agents' names and their tickets'
+/// numbers. The same text runs on SQLite and PostgreSQL (`$1` is a numbered parameter on
+/// both); every NULL is cast so that PostgreSQL knows each column's type.
 const RELATED: &str = "SELECT * FROM ( \
      SELECT * FROM (SELECT 0 AS list, id, number, subject AS text1, status AS text2, \
-       CAST(NULL AS TEXT) AS text3, CAST(NULL AS TEXT) AS text4, CAST(NULL AS BOOLEAN) AS done, created_at AS at \
+       CAST(NULL AS TEXT) AS text3, CAST(NULL AS TEXT) AS text4, CAST(NULL AS TEXT) AS text5, \
+       CAST(NULL AS BOOLEAN) AS done, created_at AS at \
        FROM tickets WHERE contact_id = $1 AND trashed = false ORDER BY created_at DESC, id DESC LIMIT 50) AS t \
      UNION ALL SELECT * FROM (SELECT 1, id, CAST(NULL AS BIGINT), subject, kind, \
-       CAST(NULL AS TEXT), CAST(NULL AS TEXT), done, created_at \
+       CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), done, created_at \
        FROM activities WHERE contact_id = $1 AND trashed = false ORDER BY created_at DESC, id DESC LIMIT 50) AS a \
      UNION ALL SELECT * FROM (SELECT 2, id, CAST(minutes AS BIGINT), note, CAST(NULL AS TEXT), \
-       CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BOOLEAN), created_at \
+       CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BOOLEAN), created_at \
        FROM time_entries WHERE contact_id = $1 AND trashed = false ORDER BY created_at DESC, id DESC LIMIT 50) AS e \
-     UNION ALL SELECT * FROM (SELECT 3, h.id, CAST(NULL AS BIGINT), h.field, h.old_value, \
-       h.new_value, g.name, CAST(NULL AS BOOLEAN), h.at \
-       FROM contact_history h LEFT JOIN agents g ON g.id = h.agent_id \
-       WHERE h.contact_id = $1 ORDER BY h.at DESC, h.id DESC LIMIT 50) AS h \
-   ) AS related ORDER BY list, at DESC, id DESC";
+     UNION ALL SELECT * FROM (SELECT 3, v.id, k.number, v.subject_kind, v.action, v.changes, g.name, v.actor_kind, \
+       CAST(NULL AS BOOLEAN), v.occurred_at \
+       FROM events v LEFT JOIN agents g ON v.actor_kind = 'agent' AND g.id = v.actor_id \
+       LEFT JOIN tickets k ON k.id = v.ticket_id \
+       WHERE v.contact_id = $1 ORDER BY v.id DESC LIMIT 50) AS h \
+   ) AS related ORDER BY list, CASE WHEN list = 3 THEN id END DESC, at DESC, id DESC";
 
 /// Counts the live rows of contact `$1` in each related table, each on the same
 /// `(contact_id, trashed, ...)` index that [`RELATED`] reads, without touching the rows.
@@ -240,20 +229,4 @@ const COUNTS: &str = "SELECT \
 async fn counts(conn: &DatabaseConnection, id: i64) -> Result<RelatedCounts, sea_orm::DbErr> {
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
     Ok(RelatedCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default())
-}
-
-/// A history line about a hidden field would reveal its values.
-fn history_visible(rules: &FieldRules, field_label: &str) -> bool {
-    let key = match field_label {
-        "First Name" => "first_name",
-        "Email" | super::identities::SECONDARY_EMAIL => "email",
-        "Phone" => "phone",
-        "Mobile" => "mobile",
-        "Account Name" => "account",
-        "Contact Owner" => "owner",
-        "Title" => "title",
-        "Description" => "description",
-        _ => return true,
-    };
-    rules.shows(key)
 }

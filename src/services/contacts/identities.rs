@@ -14,15 +14,15 @@ use sea_orm::{
     QuerySelect, QueryTrait, RelationTrait, Statement,
 };
 
-use super::write::{history_statement, HistoryLine};
 use crate::db::Db;
 use crate::domain::phone::Phone;
 use crate::domain::{Action, FieldRules, Module, Permissions};
 use crate::entities::contact;
 use crate::entities::contact_identity::{self, IdentityKind};
+use crate::services::events::{self, Actor, Change, Event, Field};
 use crate::services::{is_unique_violation, ServiceError, ServiceResult};
 
-/// The history field of secondary addresses (hidden with the Email field).
+/// How a History names secondary addresses (hidden with the Email field).
 pub const SECONDARY_EMAIL: &str = "Secondary Email";
 
 /// One identity, as the contact's page shows it.
@@ -285,27 +285,27 @@ pub fn unique_violation_as_field(e: sea_orm::DbErr, field: &'static str) -> Serv
 }
 
 /// Brings contact `contact_id`'s addresses to `primary` and `secondary`, and returns the
-/// history of the secondary ones (the caller records the Email field's own change).
+/// changes of the secondary ones, one per address added or removed (the caller records the
+/// Email field's own change).
 ///
 /// # Errors
 /// As [`check_free`]; database errors.
 pub async fn set_emails<C: ConnectionTrait>(
     conn: &C,
     contact_id: i64,
-    actor_id: Option<i64>,
     primary: Option<&str>,
     secondary: &[String],
     now: DateTime<Utc>,
-) -> ServiceResult<Vec<HistoryLine>> {
+) -> ServiceResult<Vec<Change>> {
     let secondary: Vec<String> = secondary.iter().filter(|s| Some(s.as_str()) != primary).cloned().collect();
     check_free(conn, primary, &secondary, Some(contact_id)).await?;
     let current: Vec<Identity> =
         of_contact(conn, contact_id).await?.into_iter().filter(|i| i.kind == IdentityKind::Email).collect();
-    let mut history = Vec::new();
+    let mut changes = Vec::new();
     let wanted = |value: &str| primary == Some(value) || secondary.iter().any(|s| s == value);
     let gone: Vec<i64> = current.iter().filter(|i| !wanted(&i.value)).map(|i| i.id).collect();
     for old in current.iter().filter(|i| !wanted(&i.value) && !i.is_primary) {
-        history.push(line(contact_id, actor_id, Some(old.value.clone()), None));
+        changes.push(secondary_change(Some(old.value.clone()), None));
     }
     if !gone.is_empty() {
         contact_identity::Entity::delete_many().filter(contact_identity::Column::Id.is_in(gone)).exec(conn).await?;
@@ -330,12 +330,12 @@ pub async fn set_emails<C: ConnectionTrait>(
                         .exec(conn)
                         .await?;
                 } else if existing.is_primary {
-                    history.push(line(contact_id, actor_id, None, Some(value.clone())));
+                    changes.push(secondary_change(None, Some(value.clone())));
                 }
             }
             None => {
                 if !is_primary {
-                    history.push(line(contact_id, actor_id, None, Some(value.clone())));
+                    changes.push(secondary_change(None, Some(value.clone())));
                 }
                 fresh.push(contact_identity::ActiveModel {
                     contact_id: Set(contact_id),
@@ -354,7 +354,7 @@ pub async fn set_emails<C: ConnectionTrait>(
             .await
             .map_err(|e| unique_violation_as_field(e, "secondary_emails"))?;
     }
-    Ok(history)
+    Ok(changes)
 }
 
 /// Brings the contact's number of `kind` (Phone or Mobile) to `number`.
@@ -387,19 +387,8 @@ pub async fn set_number<C: ConnectionTrait>(
     Ok(())
 }
 
-fn line(contact_id: i64, agent_id: Option<i64>, old: Option<String>, new: Option<String>) -> HistoryLine {
-    HistoryLine { contact_id, agent_id, field: SECONDARY_EMAIL.to_owned(), old, new }
-}
-
-/// Records `lines` of history, if any, with the other writes of a change.
-///
-/// # Errors
-/// Database errors.
-pub async fn record<C: ConnectionTrait>(conn: &C, lines: Vec<HistoryLine>) -> Result<(), sea_orm::DbErr> {
-    if !lines.is_empty() {
-        conn.execute(history_statement(conn.get_database_backend(), lines)).await?;
-    }
-    Ok(())
+fn secondary_change(old: Option<String>, new: Option<String>) -> Change {
+    Change::new(Field::SecondaryEmail, old, new)
 }
 
 /// Makes secondary address `identity_id` the primary one of contact `contact_id` on behalf of
@@ -432,17 +421,10 @@ pub async fn make_primary(
     let chosen = emails.iter().find(|i| i.id == identity_id && !i.is_primary).ok_or(ServiceError::NotFound)?;
     let chosen = chosen.value.clone();
     let others: Vec<String> = emails.iter().filter(|i| i.value != chosen).map(|i| i.value.clone()).collect();
-    let mut lines = set_emails(&txn, contact_id, Some(actor_id), Some(&chosen), &others, now).await?;
-    lines.insert(
-        0,
-        HistoryLine {
-            contact_id,
-            agent_id: Some(actor_id),
-            field: "Email".to_owned(),
-            old: c.email.clone(),
-            new: Some(chosen.clone()),
-        },
-    );
+    let secondary_changes = set_emails(&txn, contact_id, Some(&chosen), &others, now).await?;
+    let updated = Event::contact(Actor::Agent(actor_id), contact_id, events::Action::Updated, now)
+        .changed(Field::Email, c.email.clone(), Some(chosen.clone()))
+        .with(secondary_changes);
     login_changed(&txn, &c, now).await?;
     contact::Entity::update_many()
         .col_expr(contact::Column::Email, Expr::value(chosen.clone()))
@@ -452,7 +434,7 @@ pub async fn make_primary(
         .exec(&txn)
         .await
         .map_err(|e| unique_violation_as_field(e, "email"))?;
-    record(&txn, lines).await?;
+    events::record(&txn, &[updated]).await?;
     txn.commit().await?;
     Ok(chosen)
 }

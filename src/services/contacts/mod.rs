@@ -11,10 +11,10 @@ mod rules;
 pub(crate) mod search_terms;
 pub mod write;
 
-pub use detail::{detail, get, with_counts, ContactDetail, HistoryLine, RelatedCounts};
+pub use detail::{detail, get, with_counts, ContactDetail, RelatedCounts};
 pub use list::{list, ContactList, ListQuery, Sort, View};
 pub use rules::redact;
-pub use write::{create, edit_form, form_of, record, update, NewContactSource};
+pub use write::{create, edit_form, form_of, update, NewContactSource};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{FromQueryResult, JoinType, QuerySelect, RelationTrait};

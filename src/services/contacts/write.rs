@@ -1,17 +1,15 @@
 //! Adding and editing contacts: field permissions, validation, account and owner lookup,
-//! uniqueness of the email, search words and the history of changes, in one transaction.
+//! uniqueness of the email, search words and the event of the change, in one transaction.
 
-use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
-    Statement,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{detail::find_row, identities, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::Db;
 use crate::domain::{ContactForm, ContactInput, FieldRules, PersonName, PhoneParser};
 use crate::entities::contact_identity::IdentityKind;
-use crate::entities::{account, agent, contact, contact_history};
+use crate::entities::{account, agent, contact};
+use crate::services::events::{self, Action, Actor, Event, Field};
 use crate::services::{ServiceError, ServiceResult};
 
 /// How a contact came to exist.
@@ -32,16 +30,6 @@ impl NewContactSource {
             Self::WhatsApp => "whatsapp",
             Self::HelpCenter => "help_center",
             Self::Import => "import",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Agent => "an agent",
-            Self::Email => "an email",
-            Self::WhatsApp => "a WhatsApp message",
-            Self::HelpCenter => "a Help Center sign-up",
-            Self::Import => "an import",
         }
     }
 }
@@ -174,26 +162,14 @@ pub async fn create(
         txn.execute(insert).await.map_err(|e| identities::unique_violation_as_field(e, "secondary_emails"))?;
     }
     search_terms::index(&txn, &saved, &secondary, account.as_ref().map(|a| a.name.as_str())).await?;
-    let created = HistoryLine {
-        contact_id: saved.id,
-        agent_id: Some(actor_id),
-        field: "Contact".to_owned(),
-        old: None,
-        new: Some("Created".to_owned()),
-    };
-    let added = secondary.iter().map(|address| HistoryLine {
-        contact_id: saved.id,
-        agent_id: Some(actor_id),
-        field: identities::SECONDARY_EMAIL.to_owned(),
-        old: None,
-        new: Some(address.clone()),
-    });
-    record_all(&txn, std::iter::once(created).chain(added)).await?;
+    let names = Names { account: account.as_ref().map(|a| a.name.as_str()), owner: Some(&owner.name) };
+    let created = created_event(Actor::Agent(actor_id), &saved, &secondary, names, now);
+    events::record(&txn, &[created]).await?;
     txn.commit().await?;
     Ok(saved.id)
 }
 
-/// Edits a contact. Only fields that changed are written to the history.
+/// Edits a contact. The fields that changed are the changes of its event.
 ///
 /// # Errors
 /// `NotFound`; `Invalid` with messages per field (including read-only fields the post tried to
@@ -217,11 +193,11 @@ pub async fn update(
     else {
         return Err(ServiceError::NotFound);
     };
-    let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    let mut changes: Vec<events::Change> = Vec::new();
     let mut row: contact::ActiveModel = model.clone().into();
-    let mut change = |label: &'static str, old: &Option<String>, new: &Option<String>| {
+    let mut change = |field: Field, old: &Option<String>, new: &Option<String>| {
         if old != new {
-            changes.push((label, old.clone(), new.clone()));
+            changes.push(events::Change::new(field, old.clone(), new.clone()));
             true
         } else {
             false
@@ -229,25 +205,24 @@ pub async fn update(
     };
 
     let first_name = input.first_name.clone().unwrap_or(model.first_name.clone());
-    change("First Name", &model.first_name, &first_name);
+    change(Field::FirstName, &model.first_name, &first_name);
     let last_name = input.last_name.as_str().to_owned();
-    change("Last Name", &Some(model.last_name.clone()), &Some(last_name.clone()));
+    change(Field::LastName, &Some(model.last_name.clone()), &Some(last_name.clone()));
     row.name_sort = Set(PersonName { first: first_name.as_deref(), last: &last_name }.sort_key());
     row.first_name = Set(first_name);
     row.last_name = Set(last_name);
 
     let mut secondary = current_secondary.clone();
-    let mut identity_history = Vec::new();
+    let mut identity_changes = Vec::new();
     if let Some(email) = input.email.clone() {
         let email = email.map(|e| e.as_str().to_owned());
         let posted_secondary = input.secondary_emails.as_deref().map(addresses);
-        let primary_changed = change("Email", &model.email, &email);
+        let primary_changed = change(Field::Email, &model.email, &email);
         if primary_changed || posted_secondary.as_ref().is_some_and(|s| *s != current_secondary) {
             if let Some(posted) = posted_secondary {
                 secondary = posted;
             }
-            identity_history =
-                identities::set_emails(&txn, contact_id, Some(actor_id), email.as_deref(), &secondary, now).await?;
+            identity_changes = identities::set_emails(&txn, contact_id, email.as_deref(), &secondary, now).await?;
             secondary.retain(|s| Some(s) != email.as_ref());
         }
         if primary_changed {
@@ -262,24 +237,24 @@ pub async fn update(
             row.email = Set(email);
         }
     }
-    for (label, kind, posted, old, slot) in [
-        ("Phone", IdentityKind::Phone, &input.phone, &model.phone, &mut row.phone),
-        ("Mobile", IdentityKind::Mobile, &input.mobile, &model.mobile, &mut row.mobile),
+    for (field, kind, posted, old, slot) in [
+        (Field::Phone, IdentityKind::Phone, &input.phone, &model.phone, &mut row.phone),
+        (Field::Mobile, IdentityKind::Mobile, &input.mobile, &model.mobile, &mut row.mobile),
     ] {
         if let Some(number) = posted {
             let number = number.as_ref().map(|p| p.as_str().to_owned());
-            if change(label, old, &number) {
+            if change(field, old, &number) {
                 identities::set_number(&txn, contact_id, kind, number.as_deref(), now).await?;
             }
             *slot = Set(number);
         }
     }
-    for (label, posted, old, slot) in [
-        ("Title", &input.title, &model.title, &mut row.title),
-        ("Description", &input.description, &model.description, &mut row.description),
+    for (field, posted, old, slot) in [
+        (Field::Title, &input.title, &model.title, &mut row.title),
+        (Field::Description, &input.description, &model.description, &mut row.description),
     ] {
         if let Some(text) = posted {
-            change(label, old, text);
+            change(field, old, text);
             *slot = Set(text.clone());
         }
     }
@@ -291,7 +266,7 @@ pub async fn update(
                 None => None,
             };
             account_name = account.as_ref().map(|a| a.name.clone());
-            change("Account Name", &current.account_name, &account_name);
+            change(Field::Account, &current.account_name, &account_name);
             row.account_sort = Set(account.as_ref().map(|a| a.name_sort.clone()).unwrap_or_default());
             row.account_id = Set(account.map(|a| a.id));
         }
@@ -299,95 +274,53 @@ pub async fn update(
     if let Some(Some(owner_id)) = input.owner_id {
         if Some(owner_id) != model.owner_id {
             let owner = find_owner(&txn, owner_id).await?;
-            change("Contact Owner", &current.owner_name, &Some(owner.name.clone()));
+            change(Field::Owner, &current.owner_name, &Some(owner.name.clone()));
             row.owner_sort = Set(owner.name_sort);
             row.owner_id = Set(Some(owner.id));
         }
     }
-    if changes.is_empty() && identity_history.is_empty() {
+    if changes.is_empty() && identity_changes.is_empty() {
         return Ok(());
     }
     row.updated_at = Set(now);
     let saved = row.update(&txn).await.map_err(|e| identities::unique_violation_as_field(e, "email"))?;
     search_terms::reindex(&txn, &saved, &secondary, account_name.as_deref()).await?;
-    let lines = changes
-        .into_iter()
-        .map(|(field, old, new)| HistoryLine {
-            contact_id,
-            agent_id: Some(actor_id),
-            field: field.to_owned(),
-            old,
-            new,
-        })
-        .chain(identity_history);
-    record_all(&txn, lines).await?;
+    let updated =
+        Event::contact(Actor::Agent(actor_id), contact_id, Action::Updated, now).with(changes).with(identity_changes);
+    events::record(&txn, &[updated]).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Writes one line of a contact's history.
-///
-/// # Errors
-/// Database errors.
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
-    contact_id: i64,
-    agent_id: Option<i64>,
-    field: &str,
-    old: Option<String>,
-    new: Option<String>,
-) -> Result<(), sea_orm::DbErr> {
-    record_all(conn, [HistoryLine { contact_id, agent_id, field: field.to_owned(), old, new }]).await
+/// The names a new contact's event records its account and owner by.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Names<'a> {
+    pub account: Option<&'a str>,
+    pub owner: Option<&'a str>,
 }
 
-/// One line of a contact's history: who changed which field from what to what.
-#[derive(Clone, Debug)]
-pub struct HistoryLine {
-    pub contact_id: i64,
-    pub agent_id: Option<i64>,
-    pub field: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-}
-
-impl HistoryLine {
-    /// A line that Frontdesk writes itself, not an agent: `field` came to say `new`.
-    #[must_use]
-    pub fn by_system(contact_id: i64, field: impl Into<String>, new: String) -> Self {
-        Self { contact_id, agent_id: None, field: field.into(), old: None, new: Some(new) }
-    }
-}
-
-/// Writes several lines of history in one statement.
-///
-/// # Errors
-/// Database errors.
-pub async fn record_all<C: ConnectionTrait>(
-    conn: &C,
-    lines: impl IntoIterator<Item = HistoryLine>,
-) -> Result<(), sea_orm::DbErr> {
-    let mut lines = lines.into_iter().peekable();
-    if lines.peek().is_some() {
-        conn.execute(history_statement(conn.get_database_backend(), lines)).await?;
-    }
-    Ok(())
-}
-
-/// [`record_all`] as a statement, for a caller that runs it together with others
-/// ([`crate::db::execute_all`]). `lines` must not be empty.
+/// The event of contact `c` created by `actor`: its fields' first values (with its secondary
+/// addresses, `secondary`, and its account's and owner's names).
 #[must_use]
-pub fn history_statement(backend: DbBackend, lines: impl IntoIterator<Item = HistoryLine>) -> Statement {
-    let at = Utc::now();
-    let rows = lines.into_iter().map(|line| contact_history::ActiveModel {
-        contact_id: Set(line.contact_id),
-        agent_id: Set(line.agent_id),
-        field: Set(line.field),
-        old_value: Set(line.old),
-        new_value: Set(line.new),
-        at: Set(at),
-        ..Default::default()
-    });
-    contact_history::Entity::insert_many(rows).build(backend)
+pub fn created_event(
+    actor: Actor,
+    c: &contact::Model,
+    secondary: &[String],
+    names: Names<'_>,
+    at: DateTime<Utc>,
+) -> Event {
+    Event::contact(actor, c.id, Action::Created, at)
+        .set(Field::Source, Some(&c.source))
+        .set(Field::FirstName, c.first_name.as_deref())
+        .set(Field::LastName, Some(&c.last_name))
+        .set(Field::Email, c.email.as_deref())
+        .with(secondary.iter().map(|s| events::Change::new(Field::SecondaryEmail, None, Some(s.clone()))))
+        .set(Field::Phone, c.phone.as_deref())
+        .set(Field::Mobile, c.mobile.as_deref())
+        .set(Field::Account, names.account)
+        .set(Field::Owner, names.owner)
+        .set(Field::Title, c.title.as_deref())
+        .set(Field::Description, c.description.as_deref())
 }
 
 /// A contact that comes from a channel (Help Center sign-up, email, WhatsApp) rather than from
@@ -414,19 +347,19 @@ pub async fn create_from_channel<C: ConnectionTrait>(
     new: ChannelContact<'_>,
     password_hash: Option<String>,
 ) -> Result<contact::Model, sea_orm::DbErr> {
-    let source = new.source;
+    let owner = new.owner.map(|a| a.name.clone());
     let saved = insert_from_channel(conn, new, password_hash).await?;
     if let Some(insert) = identities::insert_statement(conn.get_database_backend(), &saved, &[], saved.created_at) {
         conn.execute(insert).await?;
     }
     search_terms::index(conn, &saved, &[], None).await?;
-    record_all(conn, [created_from(saved.id, source)]).await?;
+    events::record(conn, &[created_from(&saved, owner.as_deref())]).await?;
     Ok(saved)
 }
 
 /// The row of [`create_from_channel`] alone, for a caller that writes the rest together with
 /// writes of its own: the contact's identities ([`identities::insert_statement`]), its search
-/// words ([`search_terms::index_statement`]) and its line of history ([`created_from`]).
+/// words ([`search_terms::index_statement`]) and its event ([`created_from`]).
 ///
 /// # Errors
 /// Database errors (a unique violation among them).
@@ -458,8 +391,9 @@ pub async fn insert_from_channel<C: ConnectionTrait>(
     .await
 }
 
-/// The history line of a contact created from a channel.
+/// The event of contact `c` created from a channel, by Frontdesk, owned by the agent named
+/// `owner`.
 #[must_use]
-pub fn created_from(contact_id: i64, source: NewContactSource) -> HistoryLine {
-    HistoryLine::by_system(contact_id, "Contact", format!("Created from {}", source.label()))
+pub fn created_from(c: &contact::Model, owner: Option<&str>) -> Event {
+    created_event(Actor::System, c, &[], Names { account: None, owner }, c.created_at)
 }

@@ -10,10 +10,8 @@ use crate::channels::email::messages;
 use crate::db::Db;
 use crate::domain::{Email, PersonName};
 use crate::entities::contact;
-use crate::services::contacts::{help_center_label, write::record};
+use crate::services::events::{self, Action, Actor};
 use crate::services::{ServiceError, ServiceResult};
-
-const HISTORY_FIELD: &str = "Help Center";
 
 /// Sends (or sends again) an invitation to the contact's address; the contact's status becomes
 /// invited. Earlier invitation links stop working.
@@ -51,16 +49,16 @@ pub async fn invite(
     let text = messages::invitation(&name, company, &link, &format!("{INVITATION_TTL_DAYS} days"))
         .map_err(|e| ServiceError::Other(e.into()))?;
     send(&txn, mail, &email, name, text, now).await?;
+    // Sent again, the invitation changes nothing but is an event still.
+    let invited =
+        super::status_event(Actor::Agent(agent_id), c.id, Action::Invited, &c.help_center_status, "invited", now);
     if c.help_center_status != "invited" {
-        let old = help_center_label(&c.help_center_status).to_owned();
         let mut row: contact::ActiveModel = c.into();
         row.help_center_status = Set("invited".into());
         row.updated_at = Set(now);
         row.update(&txn).await?;
-        record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, Some(old), Some("Invited".into())).await?;
-    } else {
-        record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, None, Some("Invitation sent again".into())).await?;
     }
+    events::record(&txn, &[invited]).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -111,7 +109,14 @@ pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>)
     if !matches!(c.help_center_status.as_str(), "invited" | "active") {
         return Err(ServiceError::Conflict("This contact has no Help Center access to remove.".into()));
     }
-    let old = help_center_label(&c.help_center_status).to_owned();
+    let removed = super::status_event(
+        Actor::Agent(agent_id),
+        contact_id,
+        Action::Updated,
+        &c.help_center_status,
+        "deactivated",
+        now,
+    );
     let mut row: contact::ActiveModel = c.into();
     row.help_center_status = Set("deactivated".into());
     row.password_hash = Set(None);
@@ -119,7 +124,7 @@ pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>)
     row.update(&txn).await?;
     retire(&txn, contact_id, None, now).await?;
     end_all_for_contact(&txn, contact_id).await?;
-    record(&txn, contact_id, Some(agent_id), HISTORY_FIELD, Some(old), Some("Deactivated".into())).await?;
+    events::record(&txn, &[removed]).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -158,7 +163,8 @@ pub async fn accept(db: &Db, token: &str, password_hash: String, now: DateTime<U
     active.password_hash = Set(Some(password_hash));
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    record(&txn, id, None, HISTORY_FIELD, Some("Invited".into()), Some("Active".into())).await?;
+    let accepted = super::status_event(Actor::Contact(id), id, Action::Updated, "invited", "active", now);
+    events::record(&txn, &[accepted]).await?;
     txn.commit().await?;
     Ok(id)
 }

@@ -174,3 +174,20 @@ pub async fn purge_expired(db: &crate::db::Db, now: DateTime<Utc>) -> Result<u64
         .await?;
     Ok(signups.rows_affected + tokens.rows_affected)
 }
+
+/// The event of contact `contact_id`'s Help Center status going from `old` to `new` (as
+/// contacts store it), made by `actor`.
+pub(crate) fn status_event(
+    actor: crate::services::events::Actor,
+    contact_id: i64,
+    action: crate::services::events::Action,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> crate::services::events::Event {
+    crate::services::events::Event::contact(actor, contact_id, action, now).changed(
+        crate::services::events::Field::HelpCenter,
+        Some(old.to_owned()),
+        Some(new.to_owned()),
+    )
+}

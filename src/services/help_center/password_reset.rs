@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::domain::{Email, PersonName};
 use crate::entities::contact;
 use crate::services::contacts::identities;
+use crate::services::events::{self, Action, Actor};
 use crate::services::throttle::{self, Client};
 
 /// Sends a reset link when `email` belongs to a Help Center user (active, or invited and not
@@ -79,15 +80,8 @@ pub async fn reset(db: &Db, token: &str, password_hash: String, now: DateTime<Ut
     end_all_for_contact(&txn, id).await?;
     super::retire(&txn, id, None, now).await?;
     if was_invited {
-        crate::services::contacts::write::record(
-            &txn,
-            id,
-            None,
-            "Help Center",
-            Some("Invited".into()),
-            Some("Active".into()),
-        )
-        .await?;
+        let accepted = super::status_event(Actor::Contact(id), id, Action::Updated, "invited", "active", now);
+        events::record(&txn, &[accepted]).await?;
     }
     txn.commit().await?;
     Ok(id)

@@ -20,7 +20,8 @@ use crate::db::Db;
 use crate::domain::{Email, PersonName, SignupInput};
 use crate::entities::{contact, signup};
 use crate::services::contacts::identities;
-use crate::services::contacts::write::{create_from_channel, record, ChannelContact, NewContactSource};
+use crate::services::contacts::write::{create_from_channel, ChannelContact, NewContactSource};
+use crate::services::events::{self, Action, Actor};
 use crate::services::is_unique_violation;
 
 /// Records the sign-up and mails the verification link (or, for an existing Help Center user,
@@ -144,7 +145,7 @@ async fn attach(
         return Err(LinkError::Refused);
     }
     let id = c.id;
-    let old = crate::services::contacts::help_center_label(&c.help_center_status).to_owned();
+    let signed_up = super::status_event(Actor::Contact(id), id, Action::SignedUp, &c.help_center_status, "active", now);
     let was_active = c.help_center_status == "active";
     let mut row: contact::ActiveModel = c.into();
     row.help_center_status = Set("active".into());
@@ -154,7 +155,7 @@ async fn attach(
     retire(txn, id, None, now).await?;
     end_all_for_contact(txn, id).await?;
     if !was_active {
-        record(txn, id, None, "Help Center", Some(old), Some("Active (signed up)".into())).await?;
+        events::record(txn, &[signed_up]).await?;
     }
     Ok(Some(id))
 }

@@ -66,6 +66,16 @@ impl Author {
             Self::Agent(id) => Some(id),
         }
     }
+
+    /// Who made a change by writing this, in a ticket of contact `contact_id`.
+    pub(crate) fn actor(self, contact_id: i64) -> crate::services::events::Actor {
+        use crate::services::events::Actor;
+        match self {
+            Self::Contact => Actor::Contact(contact_id),
+            Self::Agent(id) => Actor::Agent(id),
+            Self::Participant => Actor::System,
+        }
+    }
 }
 
 /// The next ticket number, unique whatever the number of instances: on PostgreSQL from a
@@ -139,7 +149,9 @@ pub async fn create(db: &Db, new: NewTicket) -> ServiceResult<ticket::Model> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(new.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    let t = insert(&txn, &c, &new.subject, new.status, new.channel, new.priority, Utc::now()).await?;
+    let now = Utc::now();
+    let t = insert(&txn, &c, &new.subject, new.status, new.channel, new.priority, now).await?;
+    crate::services::events::record(&txn, &[opening::created(crate::services::events::Actor::System, &t, now)]).await?;
     txn.commit().await?;
     Ok(t)
 }

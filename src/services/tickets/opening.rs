@@ -15,7 +15,8 @@ use super::Author;
 use crate::channels::email::{enqueue_many, messages, OutgoingMail};
 use crate::db::Db;
 use crate::domain::{Channel, Email, FileUpload, PersonName, TicketInput, TicketStatus};
-use crate::entities::{attachment, contact, contact_history, message, ticket};
+use crate::entities::{attachment, contact, message, ticket};
+use crate::services::events::{self, Action, Event, Field};
 use crate::services::{ServiceError, ServiceResult};
 
 /// Most tickets written in one transaction.
@@ -65,8 +66,9 @@ pub(crate) async fn reserve_numbers<C: ConnectionTrait>(conn: &C, count: usize) 
     Ok((0..count).map(|i| last - (count - 1 - i) as i64).collect())
 }
 
-/// Opens every ticket of `batch` whose contact is live, each with its first message, a line in
-/// the contact's history and the acknowledgement queued to the contact, all in one transaction.
+/// Opens every ticket of `batch` whose contact is live, each with its first message, its event
+/// (which stands for the first message too) and the acknowledgement queued to the contact, all
+/// in one transaction.
 /// The results come in the order of `batch`: `NotFound` for an unknown or deleted contact.
 ///
 /// # Errors
@@ -114,7 +116,7 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
         .map(|t| (t.number, t))
         .collect();
     let mut messages_rows = Vec::with_capacity(live.len());
-    let mut history_rows = Vec::with_capacity(live.len());
+    let mut opened = Vec::with_capacity(live.len());
     let mut mails = Vec::with_capacity(live.len());
     for ((i, o, c), number) in live.iter().zip(&numbers) {
         let t = by_number.get(number).ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("ticket #{number}")))?;
@@ -128,15 +130,7 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
             created_at: Set(o.now),
             ..Default::default()
         });
-        history_rows.push(contact_history::ActiveModel {
-            contact_id: Set(c.id),
-            agent_id: Set(o.by.agent_id()),
-            field: Set(format!("Ticket #{number}")),
-            old_value: Set(None),
-            new_value: Set(Some(format!("Created ({})", o.channel.label()))),
-            at: Set(o.now),
-            ..Default::default()
-        });
+        opened.push(created(o.by.actor(c.id), t, o.now));
         if let Some(email) = c.email.as_deref().and_then(|e| Email::parse(e).ok()) {
             let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
             let link = format!("{}/help/tickets/{number}", o.base_url);
@@ -153,13 +147,22 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     }
     message::Entity::insert_many(messages_rows).exec(&txn).await?;
     attach_files(&txn, &live, &by_number, &numbers, live.first().map_or_else(Utc::now, |(_, o, _)| o.now)).await?;
-    contact_history::Entity::insert_many(history_rows).exec(&txn).await?;
+    events::record(&txn, &opened).await?;
     // Message-IDs name our domain; every opening of a batch comes from one instance.
     let domain = live.first().map(|(_, o, _)| o.domain.clone()).unwrap_or_default();
     let now = live.first().map_or_else(Utc::now, |(_, o, _)| o.now);
     enqueue_many(&txn, mails, &domain, now).await?;
     txn.commit().await?;
     Ok(results)
+}
+
+/// The event of ticket `t` opened by `actor`: its first subject, status, priority and channel.
+pub(crate) fn created(actor: events::Actor, t: &ticket::Model, at: DateTime<Utc>) -> Event {
+    Event::ticket(actor, t, Action::Created, at)
+        .set(Field::Subject, Some(&t.subject))
+        .set(Field::Status, Some(&t.status))
+        .set(Field::Priority, Some(&t.priority))
+        .set(Field::Channel, Some(&t.channel))
 }
 
 /// Stores the files of the openings that have some, on their ticket's first message (one

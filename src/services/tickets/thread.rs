@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::domain::{Channel, Email, PersonName, Priority, TicketStatus};
 use crate::entities::{agent, contact, mailbox, message, ticket};
 use crate::services::contacts::identities;
-use crate::services::contacts::write::record;
+use crate::services::events::{self, Action, Actor, Change, Event, Field, Subject};
 use crate::services::help_center::MailContext;
 use crate::services::{ServiceError, ServiceResult};
 
@@ -26,8 +26,8 @@ async fn add_message(
     internal: bool,
     message_id: Option<String>,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    message::ActiveModel {
+) -> Result<i64, sea_orm::DbErr> {
+    let saved = message::ActiveModel {
         ticket_id: Set(ticket_id),
         author_kind: Set(by.kind().to_owned()),
         author_agent_id: Set(by.agent_id()),
@@ -39,30 +39,43 @@ async fn add_message(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(saved.id)
 }
 
-fn field(t: &ticket::Model) -> String {
-    format!("Ticket #{}", t.number)
+/// The change of `t`'s status to `status`, if it is one.
+pub(crate) fn status_change(t: &ticket::Model, status: Option<TicketStatus>) -> Option<Change> {
+    status
+        .filter(|s| s.key() != t.status)
+        .map(|s| Change::new(Field::Status, Some(t.status.clone()), Some(s.key().to_owned())))
 }
 
-/// Sets the status (recording it in the contact's history) and touches the ticket.
+/// Sets the status and touches the ticket; the caller records the change
+/// ([`status_change`]) in its event.
 pub(crate) async fn save(
     txn: &DatabaseTransaction,
     t: ticket::Model,
     status: Option<TicketStatus>,
-    by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    let (contact_id, name, old) = (t.contact_id, field(&t), t.status.clone());
     let mut row: ticket::ActiveModel = t.into();
-    if let Some(status) = status.filter(|s| s.key() != old) {
+    if let Some(status) = status {
         row.status = Set(status.key().to_owned());
-        record(txn, contact_id, by, &format!("{name} status"), Some(old), Some(status.label().to_owned())).await?;
     }
     row.updated_at = Set(now);
     row.update(txn).await?;
     Ok(())
+}
+
+/// The event of a message by `author` in `t`'s thread.
+fn message_event(
+    actor: Actor,
+    id: i64,
+    t: &ticket::Model,
+    author: Author,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Event {
+    Event::message(actor, Subject::Message(id), t, action, now).set(Field::Author, Some(author.kind()))
 }
 
 /// The contact replies on its ticket; a closed ticket opens again.
@@ -73,10 +86,13 @@ pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, no
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, Some(contact_id)).await?;
-    add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
-    record(&txn, contact_id, None, &field(&t), None, Some("Customer replied".into())).await?;
+    let id = add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
+    let actor = Actor::Contact(contact_id);
     let reopen = (t.status == TicketStatus::Closed.key()).then_some(TicketStatus::Open);
-    save(&txn, t, reopen, None, now).await?;
+    let reopened = status_change(&t, reopen).map(|c| Event::ticket(actor, &t, Action::Updated, now).with([c]));
+    let message = message_event(actor, id, &t, Author::Contact, Action::Replied, now);
+    events::record(&txn, &Vec::from_iter([message].into_iter().chain(reopened))).await?;
+    save(&txn, t, reopen, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -89,7 +105,10 @@ pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, Some(contact_id)).await?;
-    save(&txn, t, Some(TicketStatus::Closed), None, now).await?;
+    let closed = status_change(&t, Some(TicketStatus::Closed));
+    let event = closed.map(|c| Event::ticket(Actor::Contact(contact_id), &t, Action::Updated, now).with([c]));
+    events::record(&txn, &Vec::from_iter(event)).await?;
+    save(&txn, t, Some(TicketStatus::Closed), now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -127,9 +146,10 @@ pub async fn agent_reply(
         }
         None => mail_reply(&txn, mail, agent_id, &t, &c, body, now).await?,
     };
-    add_message(&txn, t.id, Author::Agent(agent_id), body, false, message_id, now).await?;
-    record(&txn, t.contact_id, Some(agent_id), &field(&t), None, Some("Agent replied".into())).await?;
-    save(&txn, t, None, Some(agent_id), now).await?;
+    let author = Author::Agent(agent_id);
+    let id = add_message(&txn, t.id, author, body, false, message_id, now).await?;
+    events::record(&txn, &[message_event(Actor::Agent(agent_id), id, &t, author, Action::Replied, now)]).await?;
+    save(&txn, t, None, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -172,8 +192,10 @@ pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: Date
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
-    add_message(&txn, t.id, Author::Agent(agent_id), body, true, None, now).await?;
-    save(&txn, t, None, Some(agent_id), now).await?;
+    let author = Author::Agent(agent_id);
+    let id = add_message(&txn, t.id, author, body, true, None, now).await?;
+    events::record(&txn, &[message_event(Actor::Agent(agent_id), id, &t, author, Action::Noted, now)]).await?;
+    save(&txn, t, None, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -186,7 +208,7 @@ pub struct Properties {
     pub priority: Priority,
 }
 
-/// Changes status, assignee and priority; each change goes to the contact's history.
+/// Changes status, assignee and priority: one event with what changed.
 ///
 /// # Errors
 /// `NotFound` for an unknown ticket; `Invalid` for an assignee who is not an active agent.
@@ -200,7 +222,7 @@ pub async fn update_properties(
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
-    let name = field(&t);
+    let mut changes = Vec::new();
     if props.assignee_id != t.assignee_id {
         let new_name = match props.assignee_id {
             Some(id) => Some(
@@ -219,25 +241,20 @@ pub async fn update_properties(
         };
         let unassigned = || "Unassigned".to_owned();
         let (old, new) = (old_name.unwrap_or_else(unassigned), new_name.unwrap_or_else(unassigned));
-        record(&txn, t.contact_id, Some(agent_id), &format!("{name} assignee"), Some(old), Some(new)).await?;
+        changes.push(Change::new(Field::Assignee, Some(old), Some(new)));
     }
     if props.priority.key() != t.priority {
-        let old = Some(t.priority.clone());
-        record(
-            &txn,
-            t.contact_id,
-            Some(agent_id),
-            &format!("{name} priority"),
-            old,
-            Some(props.priority.label().into()),
-        )
-        .await?;
+        changes.push(Change::new(Field::Priority, Some(t.priority.clone()), Some(props.priority.key().to_owned())));
+    }
+    changes.extend(status_change(&t, Some(props.status)));
+    if !changes.is_empty() {
+        events::record(&txn, &[Event::ticket(Actor::Agent(agent_id), &t, Action::Updated, now).with(changes)]).await?;
     }
     let mut row: ticket::ActiveModel = t.clone().into();
     row.assignee_id = Set(props.assignee_id);
     row.priority = Set(props.priority.key().to_owned());
     let t = row.update(&txn).await?;
-    save(&txn, t, Some(props.status), Some(agent_id), now).await?;
+    save(&txn, t, Some(props.status), now).await?;
     txn.commit().await?;
     Ok(())
 }
