@@ -6,11 +6,12 @@ use serde::Deserialize;
 
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{AccountForm, Action, FieldErrors, FieldRules, Module};
-use crate::entities::{agent, ticket};
+use crate::entities::ticket;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::accounts::{self, AccountContact, AccountCounts, AccountDetail, AccountRow};
-use crate::services::{agents, more_than_listed, recycle_bin, ServiceError};
+use crate::services::agents::{self, AgentChoice};
+use crate::services::{more_than_listed, recycle_bin, ServiceError};
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -70,7 +71,7 @@ struct FormPage {
     form: AccountForm,
     errors: FieldErrors,
     rules: FieldRules,
-    owners: Vec<agent::Model>,
+    owners: Vec<AgentChoice>,
     account_id: Option<i64>,
 }
 

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use super::help_center_access;
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
-use crate::entities::agent;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
+use crate::services::agents::{self, AgentChoice};
 use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View};
-use crate::services::{agents, recycle_bin, ServiceError};
+use crate::services::{recycle_bin, ServiceError};
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -148,7 +148,7 @@ struct FormPage {
     form: ContactForm,
     errors: FieldErrors,
     rules: FieldRules,
-    owners: Vec<agent::Model>,
+    owners: Vec<AgentChoice>,
     contact_id: Option<i64>,
     duplicate_of: Option<i64>,
 }

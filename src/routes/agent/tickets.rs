@@ -11,15 +11,15 @@ use super::help_center_access::queued_notice;
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::ticket::{channel_label, parse_body};
 use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
-use crate::entities::agent;
 use crate::error::AppResult;
 use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
+use crate::services::agents::{self, AgentChoice};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, TicketRow, View};
 use crate::services::tickets::view::{self, TicketThread};
 use crate::services::tickets::{files, thread, Author};
-use crate::services::{agents, ServiceError};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -114,7 +114,7 @@ struct ShowPage {
     t: TicketThread,
     contact: Option<ContactRow>,
     rules: FieldRules,
-    agents: Vec<agent::Model>,
+    agents: Vec<AgentChoice>,
     statuses: &'static [TicketStatus],
     priorities: &'static [Priority],
     channel: String,
@@ -125,7 +125,7 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn is_assignee(&self, a: &agent::Model) -> bool {
+    fn is_assignee(&self, a: &AgentChoice) -> bool {
         self.t.ticket.assignee_id == Some(a.id)
     }
 }
