@@ -141,7 +141,7 @@ async fn show_page(
     let rules = FieldRules::contacts(&agent.permissions);
     let t = view::ticket(&state.db, &rules, number).await?;
     let contact = if agent.permissions.can(Module::Contacts, Action::View) {
-        contacts::get(&state.db.conn, &rules, t.ticket.contact_id).await.ok()
+        contacts::get(&state.db.conn, agent.actor(), t.ticket.contact_id).await.ok()
     } else {
         None
     };
@@ -310,8 +310,7 @@ pub async fn new(
     agent.require(Module::Tickets, Action::Create)?;
     // The page shows the contact: opening a ticket for someone means seeing who it is.
     agent.require(Module::Contacts, Action::View)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    let contact = contacts::get(&state.db.conn, &rules, query.contact_id).await?;
+    let contact = contacts::get(&state.db.conn, agent.actor(), query.contact_id).await?;
     let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
     page::ok(&NewPage {
         layout: Layout::new(&agent, "tickets", "New Ticket"),
@@ -351,8 +350,7 @@ pub async fn create(
         if channel.is_none() {
             errors.add("channel", "Choose Phone or Web.");
         }
-        let rules = FieldRules::contacts(&agent.permissions);
-        let contact = contacts::get(&state.db.conn, &rules, contact_id).await?;
+        let contact = contacts::get(&state.db.conn, agent.actor(), contact_id).await?;
         return page::invalid(&NewPage {
             layout: Layout::new(&agent, "tickets", "New Ticket"),
             contact,
