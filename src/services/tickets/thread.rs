@@ -1,6 +1,6 @@
 //! Adding to a ticket's thread and changing its properties. Every change is scoped by who
-//! makes it: a contact reaches only its own tickets (another's is `NotFound`); agents reach any
-//! live ticket, and their module permissions are checked by the caller.
+//! makes it: a contact reaches only its own tickets (another's is `NotFound`); an agent reaches
+//! any live ticket with the tickets edit permission, which is checked here.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
@@ -8,11 +8,11 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransacti
 use super::{find_live, thread_ids, Author};
 use crate::channels::email::{enqueue, messages, OutgoingMail};
 use crate::db::Db;
-use crate::domain::{Email, PersonName, Priority, TicketStatus};
+use crate::domain::{Action, Email, Module, PersonName, Priority, TicketStatus};
 use crate::entities::{agent, contact, mailbox, message, ticket};
 use crate::services::contacts::write::record;
 use crate::services::help_center::MailContext;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 async fn add_message(
     txn: &DatabaseTransaction,
@@ -90,19 +90,22 @@ pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<
     Ok(())
 }
 
-/// An agent's reply to the customer: stored in the thread (shown in the Help Center) and mailed
+/// `actor`'s reply to the customer: stored in the thread (shown in the Help Center) and mailed
 /// to the contact with the ticket's token in the subject and threading headers.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted ticket.
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown or deleted
+/// ticket.
 pub async fn agent_reply(
     db: &Db,
     mail: MailContext<'_>,
-    agent_id: i64,
+    actor: &Actor,
     number: i64,
     body: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
@@ -137,11 +140,14 @@ pub async fn agent_reply(
     Ok(())
 }
 
-/// An internal note: for agents only, never shown in the Help Center nor mailed.
+/// `actor`'s internal note: for agents only, never shown in the Help Center nor mailed.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted ticket.
-pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown or deleted
+/// ticket.
+pub async fn add_note(db: &Db, actor: &Actor, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
@@ -159,17 +165,21 @@ pub struct Properties {
     pub priority: Priority,
 }
 
-/// Changes status, assignee and priority; each change goes to the contact's history.
+/// Changes status, assignee and priority on behalf of `actor`; each change goes to the
+/// contact's history.
 ///
 /// # Errors
-/// `NotFound` for an unknown ticket; `Invalid` for an assignee who is not an active agent.
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown ticket;
+/// `Invalid` for an assignee who is not an active agent.
 pub async fn update_properties(
     db: &Db,
-    agent_id: i64,
+    actor: &Actor,
     number: i64,
     props: Properties,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
