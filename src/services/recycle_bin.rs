@@ -1,6 +1,10 @@
 //! The Recycle Bin: deleting a contact moves it with its tickets, activities and time entries
 //! into the bin in one transaction; deleting an account unlinks its contacts (remembered, so a
 //! restore links them again). Restore brings everything back; purge removes it for good.
+//!
+//! Each use-case takes the acting agent: deleting and restoring need the delete permission of
+//! the item's module, the list shows the entries of the modules the agent may view, and purging
+//! is for administrators.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -11,9 +15,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::contacts::HELP_CENTER_USER_STATUSES;
-use super::{ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::db::Db;
-use crate::domain::{Module, Permissions, PersonName};
+use crate::domain::{Action, Module, Permissions, PersonName};
 use crate::entities::{account, activity, agent, contact, recycle_bin, ticket, time_entry};
 
 /// What went into the bin with an item.
@@ -87,11 +91,7 @@ impl Entry {
     /// The module the item belongs to.
     #[must_use]
     pub fn module(&self) -> Module {
-        if self.kind == "account" {
-            Module::Accounts
-        } else {
-            Module::Contacts
-        }
+        module_of(&self.kind)
     }
 
     /// The name to show an agent whose profile is `permissions`.
@@ -104,14 +104,27 @@ impl Entry {
     }
 }
 
+/// The module an entry of `kind` belongs to.
+fn module_of(kind: &str) -> Module {
+    if kind == "account" {
+        Module::Accounts
+    } else {
+        Module::Contacts
+    }
+}
+
 /// How many entries the page lists, newest first.
 pub const PAGE_LIMIT: u64 = 200;
 
-/// The newest entries.
+/// The newest entries of the modules `actor` may view.
 ///
 /// # Errors
-/// Database errors.
-pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
+/// `Forbidden` when it may view neither contacts nor accounts (the message names Contacts);
+/// database errors.
+pub async fn list(conn: &DatabaseConnection, actor: &Actor) -> ServiceResult<Vec<Entry>> {
+    if !actor.can(Module::Accounts, Action::View) {
+        actor.may(Module::Contacts, Action::View)?;
+    }
     let rows = recycle_bin::Entity::find()
         .find_also_related_agent()
         .order_by_desc(recycle_bin::Column::DeletedAt)
@@ -119,7 +132,11 @@ pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
         .limit(PAGE_LIMIT)
         .all(conn)
         .await?;
-    Ok(rows.into_iter().map(|(e, a)| entry_of(e, a.map(|a| a.name))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(e, a)| entry_of(e, a.map(|a| a.name)))
+        .filter(|e| actor.can(e.module(), Action::View))
+        .collect())
 }
 
 fn entry_of(e: recycle_bin::Model, deleted_by: Option<String>) -> Entry {
@@ -193,12 +210,15 @@ macro_rules! trash {
     };
 }
 
-/// Deletes a contact: it and all its tickets, activities and time entries go to the bin
-/// together. A Help Center user cannot be deleted.
+/// Deletes a contact on behalf of `actor`: it and all its tickets, activities and time entries
+/// go to the bin together. A Help Center user cannot be deleted.
 ///
 /// # Errors
-/// `NotFound`; `Conflict` for a Help Center user, saying how to remove its access first.
-pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceResult<i64> {
+/// `Forbidden` without the contacts delete permission; `NotFound`; `Conflict` for a Help Center
+/// user, saying how to remove its access first.
+pub async fn delete_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceResult<i64> {
+    actor.may(Module::Contacts, Action::Delete)?;
+    let actor_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
@@ -226,11 +246,13 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
     Ok(contact_id)
 }
 
-/// Deletes an account: its contacts are kept and unlinked from it.
+/// Deletes an account on behalf of `actor`: its contacts are kept and unlinked from it.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceResult<()> {
+/// `Forbidden` without the accounts delete permission; `NotFound`.
+pub async fn delete_account(db: &Db, actor: &Actor, account_id: i64) -> ServiceResult<()> {
+    actor.may(Module::Accounts, Action::Delete)?;
+    let actor_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let a = account::Entity::find_by_id(account_id)
@@ -267,15 +289,6 @@ async fn save_details<C: ConnectionTrait>(conn: &C, entry: recycle_bin::Model, d
     Ok(())
 }
 
-/// The entry with `id`.
-///
-/// # Errors
-/// `NotFound`.
-pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<Entry> {
-    let e = recycle_bin::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)?;
-    Ok(entry_of(e, None))
-}
-
 /// Moves everything of an entry back out of the bin.
 macro_rules! untrash {
     ($conn:expr, $entity:ident, $entry:expr) => {
@@ -288,18 +301,20 @@ macro_rules! untrash {
     };
 }
 
-/// Restores an entry: everything that went into the bin with it comes back as it was, and an
-/// account's contacts that have no account meanwhile are linked to it again.
+/// Restores an entry on behalf of `actor`, which needs the delete permission of the item's
+/// module: everything that went into the bin with it comes back as it was, and an account's
+/// contacts that have no account meanwhile are linked to it again. Returns what was restored.
 ///
 /// A contact's email stays reserved while it is in the bin (the unique index covers deleted
 /// contacts too), so a restore never collides with a contact added meanwhile.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
+/// `NotFound`; `Forbidden` without the delete permission of the item's module.
+pub async fn restore(db: &Db, actor: &Actor, entry_id: i64) -> ServiceResult<Entry> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    actor.may(module_of(&entry.kind), Action::Delete)?;
     untrash!(&txn, contact, entry.id);
     untrash!(&txn, ticket, entry.id);
     untrash!(&txn, activity, entry.id);
@@ -322,14 +337,16 @@ pub async fn restore(db: &Db, entry_id: i64) -> ServiceResult<recycle_bin::Model
     }
     recycle_bin::Entity::delete_by_id(entry.id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(entry)
+    Ok(entry_of(entry, None))
 }
 
-/// Removes an entry and everything that went with it, for good.
+/// Removes an entry and everything that went with it, for good: Delete Permanently, for
+/// administrators.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn purge(db: &Db, entry_id: i64) -> ServiceResult<()> {
+/// `Forbidden` for anyone else; `NotFound`.
+pub async fn purge(db: &Db, actor: &Actor, entry_id: i64) -> ServiceResult<()> {
+    actor.must_be_admin()?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;

@@ -235,7 +235,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Delete)?;
-    recycle_bin::delete_account(&state.db, agent.id, *id).await?;
+    recycle_bin::delete_account(&state.db, agent.actor(), *id).await?;
     agent.flash("Account moved to the Recycle Bin. Its contacts were kept.");
     Ok(page::see_other("/agent/accounts"))
 }

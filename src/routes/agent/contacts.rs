@@ -371,7 +371,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Delete)?;
-    recycle_bin::delete_contact(&state.db, agent.id, *id).await?;
+    recycle_bin::delete_contact(&state.db, agent.actor(), *id).await?;
     agent.flash("Contact moved to the Recycle Bin with its tickets, activities and time entries.");
     Ok(page::see_other("/agent/contacts"))
 }
