@@ -1,5 +1,7 @@
-//! Use-cases. Each takes a connection, the acting agent where it matters, and validated input;
-//! it owns its transaction and the object-level checks (what this actor may touch).
+//! Use-cases. Each takes a connection, the acting agent where it matters (an [`Actor`], whose
+//! profile it checks itself: a route, an import, an API call or a channel cannot skip that),
+//! and validated input; it owns its transaction and the object-level checks (what this actor
+//! may touch). A value another writer took first is a field error ([`ServiceError::from_unique`]).
 
 pub mod accounts;
 pub mod activities;
