@@ -26,8 +26,9 @@ use frontdesk::channels::email::Mailer;
 use frontdesk::config::Settings;
 use frontdesk::db::Db;
 use frontdesk::domain::mailbox::{ImapSecurity, MailboxInput};
-use frontdesk::domain::Email;
+use frontdesk::domain::{Email, Permissions};
 use frontdesk::secrets::Sealer;
+use frontdesk::services::Actor;
 use sea_orm::{ConnectionTrait, Statement};
 
 // The IMAP run polls in this process: it allocates as `frontdesk` does (src/main.rs).
@@ -253,8 +254,10 @@ async fn main() -> anyhow::Result<()> {
         poll_seconds: 10,
         active: true,
     };
+    // The mailbox is set up as an administrator would (who, the mailbox does not record).
+    let admin = Actor::new(0, "Administrator", Permissions::administrator());
     let mailbox =
-        mailboxes::create(&db, &sealer, input, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        mailboxes::create(&db, &admin, &sealer, input, chrono::Utc::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mailer = Mailer::from_settings(&settings)?;
     let ctx = IngestContext::new(&settings, &mailer, "http://127.0.0.1:8080", "Bench".into());
     let poller = Poller { sealer, tls, holder: "bench".into() };
@@ -278,6 +281,6 @@ async fn main() -> anyhow::Result<()> {
         count(&db, "contacts").await - contacts,
         count(&db, "tickets").await - tickets
     );
-    mailboxes::delete(&db, mailbox.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    mailboxes::delete(&db, &admin, mailbox.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

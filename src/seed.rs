@@ -181,7 +181,7 @@ async fn ensure_agents(db: &Db, args: &SeedArgs) -> anyhow::Result<Vec<(i64, Str
                 password: "password123".into(),
                 profile_id: profile.id,
             };
-            agents::create(&db.conn, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            agents::insert(&db.conn, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     let all = agent::Entity::find().all(&db.conn).await?;

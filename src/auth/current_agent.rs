@@ -1,6 +1,7 @@
 //! `CurrentAgent`: the logged-in, active agent with its profile's permissions. A handler that
 //! names it can only be entered by such an agent; anyone else is sent to the login page, or to
-//! `/setup` while no agent exists.
+//! `/setup` while no agent exists. What the agent may touch is the services' to check: a
+//! handler hands them `actor()`; `require` only decides who may enter an area.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -11,7 +12,7 @@ use super::keys;
 use super::session_store::{LoadedAgent, LOADED_AGENT};
 use crate::domain::{Action, Module, Permissions};
 use crate::error::AppError;
-use crate::services::agents;
+use crate::services::{agents, Actor};
 use crate::startup::AppState;
 
 /// The agent making the request.
@@ -20,28 +21,37 @@ pub struct CurrentAgent {
     pub id: i64,
     pub name: String,
     pub email: String,
-    pub profile_name: String,
-    pub permissions: Permissions,
+    actor: Actor,
     pub csrf: String,
     pub session: Session,
 }
 
 impl CurrentAgent {
-    /// Refuses with a page that names the missing permission.
+    /// The agent as the services take it, with its profile.
+    #[must_use]
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// What the agent's profile allows, for what a page offers.
+    #[must_use]
+    pub fn permissions(&self) -> &Permissions {
+        self.actor.permissions()
+    }
+
+    /// Whether the profile allows `action` in `module`: what a page offers.
+    #[must_use]
+    pub fn can(&self, module: Module, action: Action) -> bool {
+        self.actor.can(module, action)
+    }
+
+    /// Refuses with a page that names the missing permission: who may enter an area. The
+    /// service refuses again on its own, with the same words.
     ///
     /// # Errors
     /// `Forbidden` when the profile lacks `action` in `module`.
     pub fn require(&self, module: Module, action: Action) -> Result<(), AppError> {
-        if self.permissions.can(module, action) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "Your profile ({}) does not have the {} permission for {}. Ask an administrator to change your profile.",
-                self.profile_name,
-                action.label(),
-                module.label()
-            )))
-        }
+        Ok(self.actor.may(module, action)?)
     }
 
     /// Refuses anyone but an administrator.
@@ -49,11 +59,7 @@ impl CurrentAgent {
     /// # Errors
     /// `Forbidden` for other profiles.
     pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.permissions.admin {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden("Only administrators can do this.".into()))
-        }
+        Ok(self.actor.must_be_admin()?)
     }
 
     /// Leaves a message for the next page.
@@ -119,8 +125,7 @@ impl FromRequest for CurrentAgent {
                 id: agent.id,
                 name: agent.name,
                 email: agent.email,
-                profile_name: agent.profile_name,
-                permissions,
+                actor: Actor::new(agent.id, agent.profile_name, permissions),
                 csrf,
                 session,
             })

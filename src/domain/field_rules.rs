@@ -2,7 +2,7 @@
 //! profile sees and may change, and screening a posted form against that.
 
 use super::permissions::{ACCOUNT_FIELDS, CONTACT_FIELDS};
-use super::{FieldAccess, FieldErrors, Permissions};
+use super::{FieldAccess, FieldErrors, Module, Permissions};
 
 /// A posted form whose fields can be screened by permission key.
 pub trait ScreenedForm {
@@ -21,6 +21,17 @@ pub struct FieldRules {
 }
 
 impl FieldRules {
+    /// The rules for the fields of `module`'s records: contacts and accounts have restrictable
+    /// fields; the other modules' fields are all read-write.
+    #[must_use]
+    pub fn of(permissions: &Permissions, module: Module) -> Self {
+        match module {
+            Module::Contacts => Self::contacts(permissions),
+            Module::Accounts => Self::accounts(permissions),
+            Module::Tickets | Module::Articles => Self { access: Vec::new() },
+        }
+    }
+
     /// The rules for contact fields.
     #[must_use]
     pub fn contacts(permissions: &Permissions) -> Self {

@@ -4,12 +4,11 @@
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::HttpResponse;
 
-use crate::entities::attachment;
-use crate::services::tickets::files::safe_content_type;
+use crate::services::tickets::files::{safe_content_type, Download};
 
 /// The response that downloads `file`.
 #[must_use]
-pub fn download(file: attachment::Model) -> HttpResponse {
+pub fn download(file: Download) -> HttpResponse {
     let ascii: String =
         file.filename.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect::<String>();
     let disposition = ContentDisposition {

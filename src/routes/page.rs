@@ -29,9 +29,9 @@ impl Layout {
             title: title.into(),
             nav,
             agent_name: agent.name.clone(),
-            is_admin: agent.permissions.admin,
-            can_view_contacts: agent.permissions.can(Module::Contacts, Action::View),
-            can_view_accounts: agent.permissions.can(Module::Accounts, Action::View),
+            is_admin: agent.actor().is_admin(),
+            can_view_contacts: agent.can(Module::Contacts, Action::View),
+            can_view_accounts: agent.can(Module::Accounts, Action::View),
             flash: agent.take_flash(),
             csrf: agent.csrf.clone(),
         }

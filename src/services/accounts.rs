@@ -1,5 +1,6 @@
-//! Accounts: list, add, detail (with its contacts and their tickets), edit. Deleting lives in
-//! the Recycle Bin service.
+//! Accounts: list, add, detail (with its contacts and their tickets), edit, each as the acting
+//! agent's profile allows (the module's permissions and the account fields' rules, the contact
+//! fields' rules for the account's contacts). Deleting lives in the Recycle Bin service.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Query};
@@ -8,13 +9,13 @@ use sea_orm::{
     JoinType, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
-use super::{ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::db::Db;
 use crate::domain::search::words;
-use crate::domain::{AccountForm, AccountInput, FieldRules, PhoneParser};
+use crate::domain::{AccountForm, AccountInput, Action, FieldRules, Module, PhoneParser};
 use crate::entities::{account, agent, contact, contact_search_term, ticket};
 use crate::services::events::history::{self, HistoryLine};
-use crate::services::events::{self, Action, Actor, Event, Field};
+use crate::services::events::{self, Event, Field};
 
 /// Accounts per page.
 pub const PAGE_SIZE: u64 = 50;
@@ -76,16 +77,18 @@ fn rows_of(select: sea_orm::Select<account::Entity>) -> sea_orm::Selector<sea_or
 }
 
 /// One page of accounts by name, after the name/id cursor `after`, optionally filtered to
-/// names starting with `prefix`.
+/// names starting with `prefix`, as `actor`'s profile lets it see them.
 ///
 /// # Errors
-/// Database errors.
+/// `Forbidden` without the accounts view permission; database errors.
 pub async fn list(
     conn: &DatabaseConnection,
-    rules: &FieldRules,
+    actor: &Actor,
     prefix: &str,
     after: Option<(String, i64)>,
 ) -> ServiceResult<(Vec<AccountRow>, Option<(String, i64)>)> {
+    actor.may(Module::Accounts, Action::View)?;
+    let rules = &actor.fields(Module::Accounts);
     let mut select = account::Entity::find().filter(account::Column::Trashed.eq(false));
     let prefix = prefix.trim().to_lowercase();
     if !prefix.is_empty() {
@@ -113,11 +116,16 @@ pub async fn list(
     Ok((rows, next))
 }
 
-/// One account as `rules` let the agent see it.
+/// The form of account `id` as `actor`'s profile lets it see it, for the Edit Account page.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<AccountRow> {
+/// `Forbidden` without the accounts edit permission; `NotFound`.
+pub async fn edit_form(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<AccountForm> {
+    actor.may(Module::Accounts, Action::Edit)?;
+    Ok(form_of(&redacted(conn, &actor.fields(Module::Accounts), id).await?))
+}
+
+async fn redacted(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<AccountRow> {
     let mut row = select_rows_by_id(conn, id).await?.ok_or(ServiceError::NotFound)?;
     redact(rules, &mut row);
     Ok(row)
@@ -146,15 +154,29 @@ impl AccountContact {
 /// How many contacts and tickets the account page lists.
 pub const RELATED_LIMIT: u64 = 100;
 
+/// One of the tickets of an account's contacts, for the account page.
+#[derive(Clone, Debug)]
+pub struct AccountTicket {
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+}
+
 /// The account page: the account, the first of its contacts and of their tickets, and how
 /// many there are of each (which may be more than the lists hold), and its History.
 #[derive(Debug)]
 pub struct AccountDetail {
     pub account: AccountRow,
     pub contacts: Vec<AccountContact>,
-    pub tickets: Vec<ticket::Model>,
+    pub tickets: Vec<AccountTicket>,
     pub counts: AccountCounts,
     pub history: Vec<HistoryLine>,
+    /// Whether the reader may see which contacts the account has (the contacts view permission
+    /// and their Account Name field); `contacts` is empty otherwise.
+    pub shows_contacts: bool,
+    /// Whether the reader may see their tickets (the tickets view permission and the contacts'
+    /// Account Name field); `tickets` is empty otherwise.
+    pub shows_tickets: bool,
 }
 
 /// How many live contacts an account has, and how many live tickets they have.
@@ -172,18 +194,15 @@ const COUNTS: &str = "SELECT \
      (SELECT COUNT(*) FROM tickets WHERE trashed = false \
        AND contact_id IN (SELECT id FROM contacts WHERE account_id = $1)) AS tickets";
 
-/// The account page's data in five queries: the account, its contacts (sorted by name), their
-/// tickets (newest first), the counts and its History.
+/// The account page's data as `actor`'s profile lets it see it, in five queries: the account,
+/// its contacts (sorted by name), their tickets (newest first), the counts and its History.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn detail(
-    conn: &DatabaseConnection,
-    rules: &FieldRules,
-    contact_rules: &FieldRules,
-    id: i64,
-) -> ServiceResult<AccountDetail> {
-    let account = get(conn, rules, id).await?;
+/// `Forbidden` without the accounts view permission; `NotFound`.
+pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<AccountDetail> {
+    actor.may(Module::Accounts, Action::View)?;
+    let contact_rules = &actor.fields(Module::Contacts);
+    let account = redacted(conn, &actor.fields(Module::Accounts), id).await?;
     let mut contacts: Vec<AccountContact> = contact::Entity::find()
         .select_only()
         .columns([contact::Column::Id, contact::Column::FirstName, contact::Column::LastName, contact::Column::Email])
@@ -213,8 +232,37 @@ pub async fn detail(
         .await?;
     let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
     let counts = AccountCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default();
-    let history = history::of_account(conn, rules, id).await?;
-    Ok(AccountDetail { account, contacts, tickets, counts, history })
+    // Which contacts belong to the account is their Account Name field.
+    let linked = contact_rules.shows("account");
+    let shows_contacts = linked && actor.can(Module::Contacts, Action::View);
+    let shows_tickets = linked && actor.can(Module::Tickets, Action::View);
+    if !shows_contacts {
+        contacts.clear();
+    }
+    let tickets = if shows_tickets {
+        tickets.into_iter().map(|t| AccountTicket { number: t.number, subject: t.subject, status: t.status }).collect()
+    } else {
+        Vec::new()
+    };
+    let history = history::of_account(conn, &actor.fields(Module::Accounts), id).await?;
+    Ok(AccountDetail { account, contacts, tickets, counts, shows_contacts, shows_tickets, history })
+}
+
+/// One account as `actor`'s profile lets it see it, and how many contacts it has (they are
+/// kept, unlinked): the delete confirmation, in two queries.
+///
+/// # Errors
+/// `Forbidden` without the accounts delete permission; `NotFound`.
+pub async fn with_counts(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(AccountRow, AccountCounts)> {
+    actor.may(Module::Accounts, Action::Delete)?;
+    let account = redacted(conn, &actor.fields(Module::Accounts), id).await?;
+    let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
+    let counts = AccountCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default();
+    Ok((account, counts))
 }
 
 /// The ids of the account's contacts (live or not, as their tickets follow them to the bin).
@@ -255,17 +303,15 @@ async fn active_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<ag
         .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
 }
 
-/// Adds an account owned by the actor unless the form names another owner.
+/// Adds an account owned by `actor` unless the form names another owner. A field its profile
+/// hides is ignored; a read-only one must be posted empty or not at all.
 ///
 /// # Errors
-/// `Invalid` with messages per field.
-pub async fn create(
-    db: &Db,
-    actor_id: i64,
-    rules: &FieldRules,
-    form: AccountForm,
-    phones: &PhoneParser,
-) -> ServiceResult<i64> {
+/// `Forbidden` without the accounts create permission; `Invalid` with messages per field.
+pub async fn create(db: &Db, actor: &Actor, form: AccountForm, phones: &PhoneParser) -> ServiceResult<i64> {
+    actor.may(Module::Accounts, Action::Create)?;
+    let rules = &actor.fields(Module::Accounts);
+    let actor_id = actor.id();
     let input = validate(rules, form, None, phones)?;
     let owner = active_owner(&db.conn, input.owner_id.flatten().unwrap_or(actor_id)).await?;
     let now = Utc::now();
@@ -286,7 +332,7 @@ pub async fn create(
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let a = row.insert(&txn).await?;
-    let created = Event::account(Actor::Agent(actor_id), a.id, Action::Created, now)
+    let created = Event::account(events::Actor::Agent(actor.id()), a.id, events::Action::Created, now)
         .set(Field::Name, Some(&a.name))
         .set(Field::Website, a.website.as_deref())
         .set(Field::Phone, a.phone.as_deref())
@@ -297,19 +343,16 @@ pub async fn create(
     Ok(a.id)
 }
 
-/// Edits an account on behalf of agent `actor_id`. A new name is carried to its contacts' sort
-/// keys and search words. The fields that changed are the changes of its event.
+/// Edits an account on behalf of `actor`. A field its profile hides is ignored; a read-only
+/// one must be posted unchanged or not at all. A new name is carried to its contacts' sort keys
+/// and search words. The fields that changed are the changes of its event.
 ///
 /// # Errors
-/// `NotFound`; `Invalid` with messages per field.
-pub async fn update(
-    db: &Db,
-    actor_id: i64,
-    rules: &FieldRules,
-    id: i64,
-    form: AccountForm,
-    phones: &PhoneParser,
-) -> ServiceResult<()> {
+/// `Forbidden` without the accounts edit permission; `NotFound`; `Invalid` with messages per
+/// field.
+pub async fn update(db: &Db, actor: &Actor, id: i64, form: AccountForm, phones: &PhoneParser) -> ServiceResult<()> {
+    actor.may(Module::Accounts, Action::Edit)?;
+    let rules = &actor.fields(Module::Accounts);
     let current = select_rows_by_id(&db.conn, id).await?.ok_or(ServiceError::NotFound)?;
     let input = validate(rules, form, Some(&form_of(&current)), phones)?;
     let owner = match input.owner_id {
@@ -321,7 +364,7 @@ pub async fn update(
     let model = account::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let renamed = model.name != input.name;
     let now = Utc::now();
-    let mut event = Event::account(Actor::Agent(actor_id), id, Action::Updated, now).changed(
+    let mut event = Event::account(events::Actor::Agent(actor.id()), id, events::Action::Updated, now).changed(
         Field::Name,
         Some(model.name.clone()),
         Some(input.name.clone()),

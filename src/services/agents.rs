@@ -1,4 +1,6 @@
-//! Agents: finding, adding, changing profile, deactivating.
+//! Agents: finding, adding, changing profile, deactivating. Managing agents is for
+//! administrators: each such use-case takes the acting agent and refuses anyone else. Setting
+//! up the first administrator and demo data go through [`insert`], which has no actor.
 
 use chrono::Utc;
 use sea_orm::{
@@ -6,10 +8,49 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
-use super::{is_unique_violation, ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::auth::{password, session_store};
 use crate::domain::Email;
 use crate::entities::{agent, profile};
+
+/// An agent that a record can be given to (an owner, an assignee), for pickers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentChoice {
+    pub id: i64,
+    pub name: String,
+    /// A deactivated agent is offered only while it still owns the record.
+    pub active: bool,
+}
+
+impl From<agent::Model> for AgentChoice {
+    fn from(a: agent::Model) -> Self {
+        Self { id: a.id, name: a.name, active: a.active }
+    }
+}
+
+/// An agent as Settings → Agents lists it, with its profile's name.
+#[derive(Clone, Debug)]
+pub struct AgentRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub profile_id: i64,
+    pub profile_name: Option<String>,
+    pub active: bool,
+}
+
+impl AgentRow {
+    fn of(a: agent::Model, p: Option<profile::Model>) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            email: a.email,
+            profile_id: a.profile_id,
+            profile_name: p.map(|p| p.name),
+            active: a.active,
+        }
+    }
+}
 
 /// The active agent with `id` and its profile, in one query.
 ///
@@ -39,12 +80,15 @@ pub async fn count(conn: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
 ///
 /// # Errors
 /// Database errors.
-pub async fn active(conn: &DatabaseConnection) -> ServiceResult<Vec<agent::Model>> {
+pub async fn active(conn: &DatabaseConnection) -> ServiceResult<Vec<AgentChoice>> {
     Ok(agent::Entity::find()
         .filter(agent::Column::Active.eq(true))
         .order_by_asc(agent::Column::NameSort)
         .all(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(AgentChoice::from)
+        .collect())
 }
 
 /// The agents an owner can be chosen from: the active ones, plus the current owner when it has
@@ -52,31 +96,40 @@ pub async fn active(conn: &DatabaseConnection) -> ServiceResult<Vec<agent::Model
 ///
 /// # Errors
 /// Database errors.
-pub async fn owner_choices(conn: &DatabaseConnection, current: Option<i64>) -> ServiceResult<Vec<agent::Model>> {
+pub async fn owner_choices(conn: &DatabaseConnection, current: Option<i64>) -> ServiceResult<Vec<AgentChoice>> {
     let mut choices = active(conn).await?;
     if let Some(id) = current.filter(|id| !choices.iter().any(|a| a.id == *id)) {
         if let Some(owner) = agent::Entity::find_by_id(id).one(conn).await? {
-            choices.push(owner);
+            choices.push(owner.into());
         }
     }
     Ok(choices)
 }
 
-/// Every agent with its profile, by name.
+/// Every agent with its profile's name, by name, for an administrator.
 ///
 /// # Errors
-/// Database errors.
-pub async fn all_with_profiles(
-    conn: &DatabaseConnection,
-) -> ServiceResult<Vec<(agent::Model, Option<profile::Model>)>> {
-    Ok(agent::Entity::find().find_also_related(profile::Entity).order_by_asc(agent::Column::NameSort).all(conn).await?)
+/// `Forbidden` for anyone else; database errors.
+pub async fn all_with_profiles(conn: &DatabaseConnection, actor: &Actor) -> ServiceResult<Vec<AgentRow>> {
+    actor.must_be_admin()?;
+    let rows = agent::Entity::find()
+        .find_also_related(profile::Entity)
+        .order_by_asc(agent::Column::NameSort)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(a, p)| AgentRow::of(a, p)).collect())
 }
 
-/// One agent.
+/// One agent, for an administrator.
 ///
 /// # Errors
-/// `NotFound`, database errors.
-pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<agent::Model> {
+/// `Forbidden` for anyone else; `NotFound`, database errors.
+pub async fn get(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<AgentRow> {
+    actor.must_be_admin()?;
+    Ok(AgentRow::of(find(conn, id).await?, None))
+}
+
+async fn find(conn: &DatabaseConnection, id: i64) -> ServiceResult<agent::Model> {
     agent::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)
 }
 
@@ -104,11 +157,20 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
-/// Adds an agent.
+/// Adds an agent, as an administrator.
+///
+/// # Errors
+/// `Forbidden` for anyone else; a field error for a duplicate email or an unknown profile.
+pub async fn create<C: ConnectionTrait>(conn: &C, actor: &Actor, new: NewAgent) -> ServiceResult<i64> {
+    actor.must_be_admin()?;
+    Ok(insert(conn, new).await?.id)
+}
+
+/// Adds an agent with no one acting: the first administrator at set-up, demo data.
 ///
 /// # Errors
 /// A field error for a duplicate email or an unknown profile.
-pub async fn create<C: ConnectionTrait>(conn: &C, new: NewAgent) -> ServiceResult<agent::Model> {
+pub(crate) async fn insert<C: ConnectionTrait>(conn: &C, new: NewAgent) -> ServiceResult<agent::Model> {
     if profile::Entity::find_by_id(new.profile_id).one(conn).await?.is_none() {
         return Err(ServiceError::field("profile", "Choose a profile."));
     }
@@ -126,27 +188,27 @@ pub async fn create<C: ConnectionTrait>(conn: &C, new: NewAgent) -> ServiceResul
         ..Default::default()
     };
     row.insert(conn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            ServiceError::field("email", "An agent with this email exists already.")
-        } else {
-            e.into()
-        }
+        ServiceError::from_unique(e, &[("agents.email", "email", "An agent with this email exists already.")])
     })
 }
 
-/// Changes an agent's profile and whether it is active. Deactivating ends its sessions. An
-/// administrator cannot deactivate or demote itself, so that there is always one left.
+/// Changes an agent's profile and whether it is active, as an administrator. Deactivating ends
+/// its sessions. An administrator cannot deactivate or demote itself, so that there is always
+/// one left.
 ///
 /// # Errors
-/// `Forbidden` for changes to oneself that would lock the console; `NotFound`.
+/// `Forbidden` for anyone else, and for changes to oneself that would lock the console;
+/// `NotFound`.
 pub async fn update(
     conn: &DatabaseConnection,
-    actor_id: i64,
+    actor: &Actor,
     id: i64,
     profile_id: i64,
     active: bool,
 ) -> ServiceResult<()> {
-    let existing = get(conn, id).await?;
+    actor.must_be_admin()?;
+    let actor_id = actor.id();
+    let existing = find(conn, id).await?;
     if id == actor_id && (!active || profile_id != existing.profile_id) {
         return Err(ServiceError::Forbidden(
             "You cannot deactivate yourself or change your own profile; ask another administrator.".into(),
@@ -166,12 +228,22 @@ pub async fn update(
     Ok(())
 }
 
-/// Sets an agent's password and ends every session it has, everywhere.
+/// Sets an agent's password, as an administrator, and ends every session it has, everywhere.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn set_password(conn: &DatabaseConnection, id: i64, new_password: String) -> ServiceResult<()> {
-    let existing = get(conn, id).await?;
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn set_password(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    new_password: String,
+) -> ServiceResult<()> {
+    actor.must_be_admin()?;
+    store_password(conn, id, new_password).await
+}
+
+async fn store_password(conn: &DatabaseConnection, id: i64, new_password: String) -> ServiceResult<()> {
+    let existing = find(conn, id).await?;
     let hash = password::hash(new_password).await?;
     let mut row: agent::ActiveModel = existing.into();
     row.password_hash = Set(hash);
@@ -191,9 +263,9 @@ pub async fn change_own_password(
     current: String,
     new_password: String,
 ) -> ServiceResult<()> {
-    let existing = get(conn, id).await?;
+    let existing = find(conn, id).await?;
     if !password::verify(current, Some(existing.password_hash)).await {
         return Err(ServiceError::field("current_password", "This is not your current password."));
     }
-    set_password(conn, id, new_password).await
+    store_password(conn, id, new_password).await
 }

@@ -5,6 +5,7 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::{Actor, ServiceResult};
 use crate::domain::BrandColor;
 use crate::entities::setting;
 
@@ -47,11 +48,12 @@ pub async fn load<C: ConnectionTrait>(conn: &C) -> Result<Branding, sea_orm::DbE
     Ok(branding)
 }
 
-/// Saves `branding`.
+/// Saves `branding`, as an administrator.
 ///
 /// # Errors
-/// Database errors.
-pub async fn save<C: ConnectionTrait>(conn: &C, branding: &Branding) -> Result<(), sea_orm::DbErr> {
+/// `Forbidden` for anyone else; database errors.
+pub async fn save<C: ConnectionTrait>(conn: &C, actor: &Actor, branding: &Branding) -> ServiceResult<()> {
+    actor.must_be_admin()?;
     let rows = [
         (COMPANY_NAME, branding.company_name.clone()),
         (BRAND_COLOR, branding.brand_color.as_str().to_owned()),

@@ -1,8 +1,11 @@
-//! Use-cases. Each takes a connection, the acting agent where it matters, and validated input;
-//! it owns its transaction and the object-level checks (what this actor may touch).
+//! Use-cases. Each takes a connection, the acting agent where it matters (an [`Actor`], whose
+//! profile it checks itself: a route, an import, an API call or a channel cannot skip that),
+//! and validated input; it owns its transaction and the object-level checks (what this actor
+//! may touch). A value another writer took first is a field error ([`ServiceError::from_unique`]).
 
 pub mod accounts;
 pub mod activities;
+pub mod actor;
 pub mod agents;
 pub mod articles;
 pub mod branding;
@@ -18,6 +21,8 @@ pub mod settings;
 pub mod setup;
 pub mod throttle;
 pub mod tickets;
+
+pub use actor::Actor;
 
 use crate::domain::FieldErrors;
 use crate::error::AppError;
@@ -55,6 +60,40 @@ impl ServiceError {
         errors.add(field, message);
         Self::Invalid(errors)
     }
+
+    /// A database error as the form's message when it is a unique-constraint violation of one
+    /// of `fields` (another writer took the value between the form's checks and the write):
+    /// each is `(constraint, field, message)`, the first whose constraint the database names
+    /// gives the field and its message. Any other error stays what it is, a violation of
+    /// another constraint too: it is not the form's to explain.
+    ///
+    /// A constraint is named the way the databases name it when they refuse a row: a column's
+    /// own `UNIQUE` as `table.column` (SQLite says `table.column`, PostgreSQL
+    /// `table_column_key`), a unique index by its name (PostgreSQL says it; SQLite names the
+    /// columns, so give those too).
+    #[must_use]
+    pub fn from_unique(err: sea_orm::DbErr, fields: &[(&str, &'static str, &str)]) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(refusal)) = err.sql_err() {
+            if let Some((_, field, message)) = fields.iter().find(|(key, _, _)| names_constraint(&refusal, key)) {
+                return Self::field(field, *message);
+            }
+        }
+        err.into()
+    }
+}
+
+/// Whether the database's `refusal` of a row names the unique constraint `key` (see
+/// [`ServiceError::from_unique`]).
+fn names_constraint(refusal: &str, key: &str) -> bool {
+    let named = |name: &str| {
+        refusal.match_indices(name).any(|(at, _)| {
+            let part = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            let before = refusal[..at].chars().next_back().is_none_or(|c| !part(c));
+            let after = refusal[at + name.len()..].chars().next().is_none_or(|c| !part(c));
+            before && after
+        })
+    };
+    named(key) || key.split_once('.').is_some_and(|(table, column)| named(&format!("{table}_{column}_key")))
 }
 
 impl From<ServiceError> for AppError {
@@ -85,4 +124,25 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
 #[must_use]
 pub fn more_than_listed(count: i64, listed: usize) -> bool {
     usize::try_from(count).is_ok_and(|count| count > listed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_constraint;
+
+    #[test]
+    fn a_constraint_is_known_by_the_name_either_database_gives_it() {
+        let sqlite = "UNIQUE constraint failed: agents.email";
+        let postgres = "duplicate key value violates unique constraint \"agents_email_key\"";
+        for refusal in [sqlite, postgres] {
+            assert!(names_constraint(refusal, "agents.email"), "{refusal}");
+            assert!(!names_constraint(refusal, "agents.name"), "{refusal}");
+            assert!(!names_constraint(refusal, "gents.email"), "{refusal}");
+        }
+        let partial = "UNIQUE constraint failed: contact_identities.kind, contact_identities.value";
+        assert!(names_constraint(partial, "contact_identities.value"));
+        let index = "duplicate key value violates unique constraint \"idx_contact_identities_unique\"";
+        assert!(names_constraint(index, "idx_contact_identities_unique"));
+        assert!(!names_constraint(index, "contact_identities.value"));
+    }
 }

@@ -1,4 +1,5 @@
-//! Profiles: the built-in three, and the ones administrators make.
+//! Profiles: the built-in three, and the ones administrators make. Reading and saving them is
+//! for administrators: each such use-case takes the acting agent and refuses anyone else.
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
@@ -6,9 +7,12 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::{is_unique_violation, ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::domain::Permissions;
 use crate::entities::profile;
+
+/// A profile as stored: its name, whether it is built in (and which), its permissions.
+pub use crate::entities::profile::Model as Profile;
 
 /// Built-in profile keys.
 pub const ADMINISTRATOR: &str = "administrator";
@@ -50,19 +54,25 @@ pub async fn built_in(conn: &DatabaseConnection, key: &str) -> ServiceResult<pro
     profile::Entity::find().filter(profile::Column::BuiltIn.eq(key)).one(conn).await?.ok_or(ServiceError::NotFound)
 }
 
-/// Every profile, built-in first.
+/// Every profile, built-in first, for an administrator.
 ///
 /// # Errors
-/// Database errors.
-pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<profile::Model>> {
+/// `Forbidden` for anyone else; database errors.
+pub async fn list(conn: &DatabaseConnection, actor: &Actor) -> ServiceResult<Vec<Profile>> {
+    actor.must_be_admin()?;
     Ok(profile::Entity::find().order_by_asc(profile::Column::Id).all(conn).await?)
 }
 
-/// One profile.
+/// One profile, for an administrator.
 ///
 /// # Errors
-/// `NotFound`, database errors.
-pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<profile::Model> {
+/// `Forbidden` for anyone else; `NotFound`, database errors.
+pub async fn get(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<Profile> {
+    actor.must_be_admin()?;
+    find(conn, id).await
+}
+
+async fn find(conn: &DatabaseConnection, id: i64) -> ServiceResult<Profile> {
     profile::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)
 }
 
@@ -72,17 +82,21 @@ pub fn permissions_of(row: &profile::Model) -> Permissions {
     serde_json::from_str(&row.permissions).unwrap_or_default()
 }
 
-/// Creates or updates a profile. The Administrator profile cannot be changed, and no other
-/// profile can be made an administrator one: "everything" stays with the built-in profile.
+/// Creates or updates a profile, as an administrator. The Administrator profile cannot be
+/// changed, and no other profile can be made an administrator one: "everything" stays with the
+/// built-in profile.
 ///
 /// # Errors
-/// `Forbidden` for the Administrator profile; a field error for a duplicate or empty name.
+/// `Forbidden` for anyone else and for the Administrator profile; a field error for a duplicate
+/// or empty name.
 pub async fn save(
     conn: &DatabaseConnection,
+    actor: &Actor,
     id: Option<i64>,
     name: &str,
     mut permissions: Permissions,
 ) -> ServiceResult<i64> {
+    actor.must_be_admin()?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::field("name", "Enter a name of at most 100 characters."));
@@ -91,7 +105,7 @@ pub async fn save(
     let json = serde_json::to_string(&permissions).map_err(anyhow::Error::from)?;
     let result = match id {
         Some(id) => {
-            let existing = get(conn, id).await?;
+            let existing = find(conn, id).await?;
             if existing.built_in.as_deref() == Some(ADMINISTRATOR) {
                 return Err(ServiceError::Forbidden("The Administrator profile cannot be edited.".into()));
             }
@@ -112,10 +126,6 @@ pub async fn save(
         .map(|m| m.id),
     };
     result.map_err(|e| {
-        if is_unique_violation(&e) {
-            ServiceError::field("name", "A profile with this name exists already.")
-        } else {
-            e.into()
-        }
+        ServiceError::from_unique(e, &[("profiles.name", "name", "A profile with this name exists already.")])
     })
 }

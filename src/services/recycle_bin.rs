@@ -2,6 +2,10 @@
 //! into the bin in one transaction; deleting an account unlinks its contacts (remembered, so a
 //! restore links them again). Restore brings everything back; purge removes it for good, its
 //! events too (what is left says only that it was purged). Each writes its events.
+//!
+//! Each use-case takes the acting agent: deleting and restoring need the delete permission of
+//! the item's module, the list shows the entries of the modules the agent may view, and purging
+//! is for administrators.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -12,11 +16,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::contacts::HELP_CENTER_USER_STATUSES;
-use super::{ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::db::Db;
-use crate::domain::{Module, Permissions, PersonName};
+use crate::domain::{Action, Module, Permissions, PersonName};
 use crate::entities::{account, activity, agent, contact, recycle_bin, ticket, time_entry};
-use crate::services::events::{self, Action, Actor, Event, Subject};
+use crate::services::events::{self, Event, Subject};
 
 /// What went into the bin with an item.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -89,11 +93,7 @@ impl Entry {
     /// The module the item belongs to.
     #[must_use]
     pub fn module(&self) -> Module {
-        if self.kind == "account" {
-            Module::Accounts
-        } else {
-            Module::Contacts
-        }
+        module_of(&self.kind)
     }
 
     /// The name to show an agent whose profile is `permissions`.
@@ -106,14 +106,27 @@ impl Entry {
     }
 }
 
+/// The module an entry of `kind` belongs to.
+fn module_of(kind: &str) -> Module {
+    if kind == "account" {
+        Module::Accounts
+    } else {
+        Module::Contacts
+    }
+}
+
 /// How many entries the page lists, newest first.
 pub const PAGE_LIMIT: u64 = 200;
 
-/// The newest entries.
+/// The newest entries of the modules `actor` may view.
 ///
 /// # Errors
-/// Database errors.
-pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
+/// `Forbidden` when it may view neither contacts nor accounts (the message names Contacts);
+/// database errors.
+pub async fn list(conn: &DatabaseConnection, actor: &Actor) -> ServiceResult<Vec<Entry>> {
+    if !actor.can(Module::Accounts, Action::View) {
+        actor.may(Module::Contacts, Action::View)?;
+    }
     let rows = recycle_bin::Entity::find()
         .find_also_related_agent()
         .order_by_desc(recycle_bin::Column::DeletedAt)
@@ -121,7 +134,11 @@ pub async fn list(conn: &DatabaseConnection) -> ServiceResult<Vec<Entry>> {
         .limit(PAGE_LIMIT)
         .all(conn)
         .await?;
-    Ok(rows.into_iter().map(|(e, a)| entry_of(e, a.map(|a| a.name))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(e, a)| entry_of(e, a.map(|a| a.name)))
+        .filter(|e| actor.can(e.module(), Action::View))
+        .collect())
 }
 
 fn entry_of(e: recycle_bin::Model, deleted_by: Option<String>) -> Entry {
@@ -196,12 +213,15 @@ macro_rules! trash {
     };
 }
 
-/// Deletes a contact: it and all its tickets, activities and time entries go to the bin
-/// together. A Help Center user cannot be deleted.
+/// Deletes a contact on behalf of `actor`: it and all its tickets, activities and time entries
+/// go to the bin together. A Help Center user cannot be deleted.
 ///
 /// # Errors
-/// `NotFound`; `Conflict` for a Help Center user, saying how to remove its access first.
-pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceResult<i64> {
+/// `Forbidden` without the contacts delete permission; `NotFound`; `Conflict` for a Help Center
+/// user, saying how to remove its access first.
+pub async fn delete_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceResult<i64> {
+    actor.may(Module::Contacts, Action::Delete)?;
+    let actor_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
@@ -226,17 +246,27 @@ pub async fn delete_contact(db: &Db, actor_id: i64, contact_id: i64) -> ServiceR
     };
     trash!(&txn, contact, contact::Column::Id.eq(c.id), entry.id);
     let backend = txn.get_database_backend();
-    txn.execute(events::contact_binned(backend, Actor::Agent(actor_id), c.id, Action::Deleted, entry.id, now)).await?;
+    txn.execute(events::contact_binned(
+        backend,
+        events::Actor::Agent(actor.id()),
+        c.id,
+        events::Action::Deleted,
+        entry.id,
+        now,
+    ))
+    .await?;
     save_details(&txn, entry, &details).await?;
     txn.commit().await?;
     Ok(contact_id)
 }
 
-/// Deletes an account: its contacts are kept and unlinked from it.
+/// Deletes an account on behalf of `actor`: its contacts are kept and unlinked from it.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceResult<()> {
+/// `Forbidden` without the accounts delete permission; `NotFound`.
+pub async fn delete_account(db: &Db, actor: &Actor, account_id: i64) -> ServiceResult<()> {
+    actor.may(Module::Accounts, Action::Delete)?;
+    let actor_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let a = account::Entity::find_by_id(account_id)
@@ -248,7 +278,8 @@ pub async fn delete_account(db: &Db, actor_id: i64, account_id: i64) -> ServiceR
     let entry = new_entry(&txn, "account", a.id, a.name.clone(), actor_id, now).await?;
     // While its contacts are linked to it: each loses its Account Name.
     let backend = txn.get_database_backend();
-    txn.execute(events::account_binned(backend, Actor::Agent(actor_id), &a, Action::Deleted, now)).await?;
+    txn.execute(events::account_binned(backend, events::Actor::Agent(actor.id()), &a, events::Action::Deleted, now))
+        .await?;
     let unlinked: Vec<i64> = contact::Entity::find()
         .select_only()
         .column(contact::Column::Id)
@@ -277,15 +308,6 @@ async fn save_details<C: ConnectionTrait>(conn: &C, entry: recycle_bin::Model, d
     Ok(())
 }
 
-/// The entry with `id`.
-///
-/// # Errors
-/// `NotFound`.
-pub async fn get(conn: &DatabaseConnection, id: i64) -> ServiceResult<Entry> {
-    let e = recycle_bin::Entity::find_by_id(id).one(conn).await?.ok_or(ServiceError::NotFound)?;
-    Ok(entry_of(e, None))
-}
-
 /// Moves everything of an entry back out of the bin.
 macro_rules! untrash {
     ($conn:expr, $entity:ident, $entry:expr) => {
@@ -298,22 +320,25 @@ macro_rules! untrash {
     };
 }
 
-/// Restores an entry: everything that went into the bin with it comes back as it was, and an
-/// account's contacts that have no account meanwhile are linked to it again.
+/// Restores an entry on behalf of `actor`, which needs the delete permission of the item's
+/// module: everything that went into the bin with it comes back as it was, and an account's
+/// contacts that have no account meanwhile are linked to it again. Returns what was restored.
 ///
 /// A contact's email stays reserved while it is in the bin (the unique index covers deleted
 /// contacts too), so a restore never collides with a contact added meanwhile.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn restore(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<recycle_bin::Model> {
+/// `NotFound`; `Forbidden` without the delete permission of the item's module.
+pub async fn restore(db: &Db, actor: &Actor, entry_id: i64) -> ServiceResult<Entry> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    let (actor, now, backend) = (Actor::Agent(actor_id), Utc::now(), txn.get_database_backend());
+    actor.may(module_of(&entry.kind), Action::Delete)?;
+    let (by, now, backend) = (events::Actor::Agent(actor.id()), Utc::now(), txn.get_database_backend());
     if entry.kind == "contact" {
         // While its tickets are in the bin.
-        txn.execute(events::contact_binned(backend, actor, entry.item_id, Action::Restored, entry.id, now)).await?;
+        txn.execute(events::contact_binned(backend, by, entry.item_id, events::Action::Restored, entry.id, now))
+            .await?;
     }
     untrash!(&txn, contact, entry.id);
     untrash!(&txn, ticket, entry.id);
@@ -334,22 +359,24 @@ pub async fn restore(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<rec
             }
             super::accounts::add_account_terms(&txn, &details.unlinked_contacts, a.id, &a.name).await?;
             // Now that its contacts are linked again: each has its Account Name back.
-            txn.execute(events::account_binned(backend, actor, &a, Action::Restored, now)).await?;
+            txn.execute(events::account_binned(backend, by, &a, events::Action::Restored, now)).await?;
         }
     }
     recycle_bin::Entity::delete_by_id(entry.id).exec(&txn).await?;
     txn.commit().await?;
-    Ok(entry)
+    Ok(entry_of(entry, None))
 }
 
-/// Removes an entry and everything that went with it, for good, on behalf of agent `actor_id`.
+/// Removes an entry and everything that went with it, for good: Delete Permanently, for
+/// administrators. Its events go too; what is left says only that it was purged.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn purge(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<()> {
+/// `Forbidden` for anyone else; `NotFound`.
+pub async fn purge(db: &Db, actor: &Actor, entry_id: i64) -> ServiceResult<()> {
+    actor.must_be_admin()?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    if !purge_entry(&txn, Actor::Agent(actor_id), entry_id, Utc::now()).await? {
+    if !purge_entry(&txn, events::Actor::Agent(actor.id()), entry_id, Utc::now()).await? {
         return Err(ServiceError::NotFound);
     }
     txn.commit().await?;
@@ -359,7 +386,7 @@ pub async fn purge(db: &Db, actor_id: i64, entry_id: i64) -> ServiceResult<()> {
 /// Purges entry `entry_id`; false when it is not there (any more).
 async fn purge_entry<C: ConnectionTrait>(
     conn: &C,
-    actor: Actor,
+    actor: events::Actor,
     entry_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
@@ -410,7 +437,7 @@ pub async fn purge_older_than(db: &Db, cutoff: DateTime<Utc>) -> Result<u64, sea
         // others in the bin forever: log it and go on.
         let _gate = db.write_gate().await;
         let txn = db.begin_write().await?;
-        match purge_entry(&txn, Actor::System, id, Utc::now()).await {
+        match purge_entry(&txn, events::Actor::System, id, Utc::now()).await {
             Ok(true) => {
                 txn.commit().await?;
                 purged += 1;

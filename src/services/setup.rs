@@ -34,7 +34,7 @@ pub async fn create_first_admin(
             e.into()
         });
     }
-    let admin = agents::create(&txn, NewAgent { name, email, password, profile_id: profile.id }).await?;
+    let admin = agents::insert(&txn, NewAgent { name, email, password, profile_id: profile.id }).await?;
     txn.commit().await?;
     Ok(admin)
 }

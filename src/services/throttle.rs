@@ -25,7 +25,7 @@ use sea_orm::{
 
 use crate::db::Db;
 use crate::entities::{agent, login_failure};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 pub use crate::entities::login_failure::Purpose;
 
@@ -170,12 +170,17 @@ impl AddressFailures {
     }
 }
 
-/// The agents whose console logins are refused from some address or slowed down, by name;
-/// two queries whatever the number of failures.
+/// The agents whose console logins are refused from some address or slowed down, by name, for
+/// an administrator; two queries whatever the number of failures.
 ///
 /// # Errors
-/// Database errors.
-pub async fn agent_locks(conn: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<AgentLock>, sea_orm::DbErr> {
+/// `Forbidden` for anyone else; database errors.
+pub async fn agent_locks(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<AgentLock>> {
+    actor.must_be_admin()?;
     let agent_emails = Query::select().column(agent::Column::Email).from(agent::Entity).to_owned();
     let counts: Vec<(String, String, i64)> = login_failure::Entity::find()
         .select_only()
@@ -211,12 +216,15 @@ pub async fn agent_locks(conn: &DatabaseConnection, now: DateTime<Utc>) -> Resul
 }
 
 /// Clears the failed logins of agent `agent_id`, from every address, at an administrator's
-/// (`admin_id`) request: its logins are neither refused nor slowed down any longer. Written to
-/// the log, since it undoes a protection.
+/// request: its logins are neither refused nor slowed down any longer. Written to the log,
+/// since it undoes a protection.
 ///
 /// # Errors
-/// `NotFound` for an unknown agent; database errors.
-pub async fn lift_agent_lock(db: &Db, admin_id: i64, agent_id: i64) -> ServiceResult<()> {
+/// `Forbidden` for anyone but an administrator; `NotFound` for an unknown agent; database
+/// errors.
+pub async fn lift_agent_lock(db: &Db, actor: &Actor, agent_id: i64) -> ServiceResult<()> {
+    actor.must_be_admin()?;
+    let admin_id = actor.id();
     let agent = agent::Entity::find_by_id(agent_id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?;
     let _gate = db.write_gate().await;
     let cleared = login_failure::Entity::delete_many()

@@ -366,7 +366,7 @@ async fn category_counts_and_listings_only_hold_what_the_viewer_may_read() {
 async fn the_console_list_pages_through_articles_newest_change_first() {
     let app = admin_app().await;
     let db = &app.state.db;
-    let author = app.column("agents", "id", 1).await.expect("admin").parse::<i64>().expect("id");
+    let author = &frontdesk::services::Actor::load(&db.conn, 1).await.expect("load").expect("the administrator");
     let total = articles::PAGE_SIZE + 2;
     for n in 0..total {
         let form = ArticleForm { title: format!("Article {n}"), ..ArticleForm::default() };

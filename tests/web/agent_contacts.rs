@@ -279,29 +279,26 @@ async fn a_cursor_to_a_contact_that_no_longer_exists_starts_from_the_first_page(
 
 #[tokio::test]
 async fn a_search_reads_a_bounded_number_of_matches_per_word() {
-    use frontdesk::domain::{FieldRules, Permissions};
     use frontdesk::services::contacts::{self, ListQuery};
+    use frontdesk::services::Actor;
     let app = admin_app().await;
     for (first, last) in [("Ann", "Lee"), ("Ann", "Long"), ("Anna", "Lim"), ("Bob", "Lee"), ("Ann", "Moss")] {
         app.add_contact(&[("first_name", first), ("last_name", last)]).await;
     }
-    let rules = FieldRules::contacts(&Permissions::administrator());
     let search = |q: &str| ListQuery { search: q.into(), search_cap: 2, ..ListQuery::default() };
     let names = |list: contacts::ContactList| list.rows.iter().map(|r| r.name()).collect::<Vec<_>>();
     let now = chrono::Utc::now();
     let conn = &app.state.db.conn;
+    let admin = &Actor::load(conn, 1).await.expect("load").expect("the administrator");
     // "ann" matches 4 contacts and "l" 4 (more than the cap of 2 each): too broad to list.
-    let broad = contacts::list(conn, 1, &rules, &search("ann l"), now).await.expect("list");
+    let broad = contacts::list(conn, admin, &search("ann l"), now).await.expect("list");
     assert!(broad.too_broad && broad.rows.is_empty());
     // One word alone: "ann" matches more contacts than the cap, "lee" does not.
-    assert!(contacts::list(conn, 1, &rules, &search("ann"), now).await.expect("list").too_broad);
-    assert_eq!(
-        names(contacts::list(conn, 1, &rules, &search("lee"), now).await.expect("list")),
-        ["Ann Lee", "Bob Lee"]
-    );
+    assert!(contacts::list(conn, admin, &search("ann"), now).await.expect("list").too_broad);
+    assert_eq!(names(contacts::list(conn, admin, &search("lee"), now).await.expect("list")), ["Ann Lee", "Bob Lee"]);
     // "lee" matches 2: it drives, and the broad "ann" is checked against those two only.
-    assert_eq!(names(contacts::list(conn, 1, &rules, &search("ann lee"), now).await.expect("list")), ["Ann Lee"]);
-    assert_eq!(names(contacts::list(conn, 1, &rules, &search("lim anna"), now).await.expect("list")), ["Anna Lim"]);
+    assert_eq!(names(contacts::list(conn, admin, &search("ann lee"), now).await.expect("list")), ["Ann Lee"]);
+    assert_eq!(names(contacts::list(conn, admin, &search("lim anna"), now).await.expect("list")), ["Anna Lim"]);
     let page = app.get("/agent/contacts?q=a").await;
     assert_eq!(page.status, 200);
 }

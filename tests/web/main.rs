@@ -32,6 +32,7 @@ mod login_throttle;
 mod mail;
 mod outbox;
 mod password_throttle;
+mod permissions;
 mod planted_files;
 mod quarantine;
 mod recycle_bin;

@@ -1,4 +1,5 @@
-//! Support mailboxes (Settings → Channels → Email): setting them up; `super::poll` polls each
+//! Support mailboxes (Settings → Channels → Email): setting them up, for administrators (each
+//! such use-case takes the acting agent and refuses anyone else); `super::poll` polls each
 //! one's IMAP folder. Passwords are stored sealed (see `crate::secrets`).
 
 use chrono::{DateTime, Utc};
@@ -10,38 +11,51 @@ use crate::domain::mailbox::{ImapSecurity, MailboxInput};
 use crate::domain::FieldErrors;
 use crate::entities::mailbox;
 use crate::secrets::{Sealer, Unreadable};
-use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
-/// Every mailbox, by address.
+/// A support mailbox as stored (its password sealed).
+pub use crate::entities::mailbox::Model as Mailbox;
+
+/// Every mailbox, by address, for an administrator.
 ///
 /// # Errors
-/// Database errors.
-pub async fn all(db: &Db) -> Result<Vec<mailbox::Model>, sea_orm::DbErr> {
-    mailbox::Entity::find().order_by_asc(mailbox::Column::Address).all(&db.conn).await
+/// `Forbidden` for anyone else; database errors.
+pub async fn all(db: &Db, actor: &Actor) -> ServiceResult<Vec<Mailbox>> {
+    actor.must_be_admin()?;
+    Ok(mailbox::Entity::find().order_by_asc(mailbox::Column::Address).all(&db.conn).await?)
 }
 
-/// Mailbox `id`.
+/// Mailbox `id`, for an administrator.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn get(db: &Db, id: i64) -> ServiceResult<mailbox::Model> {
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Mailbox> {
+    actor.must_be_admin()?;
+    find(db, id).await
+}
+
+async fn find(db: &Db, id: i64) -> ServiceResult<Mailbox> {
     mailbox::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)
 }
 
-fn taken() -> ServiceError {
-    ServiceError::field("address", "This address is set up already.")
+/// Another mailbox has the address (set up meanwhile by another request) as the form's message.
+fn taken(e: sea_orm::DbErr) -> ServiceError {
+    ServiceError::from_unique(e, &[("mailboxes.address", "address", "This address is set up already.")])
 }
 
-/// Adds a mailbox.
+/// Adds a mailbox, as an administrator.
 ///
 /// # Errors
-/// A field error when the address is set up already; database errors.
+/// `Forbidden` for anyone else; a field error when the address is set up already; database
+/// errors.
 pub async fn create(
     db: &Db,
+    actor: &Actor,
     sealer: &Sealer,
     input: MailboxInput,
     now: DateTime<Utc>,
-) -> ServiceResult<mailbox::Model> {
+) -> ServiceResult<Mailbox> {
+    actor.must_be_admin()?;
     let password = input.imap_password.as_deref().map(|p| sealer.seal(p)).unwrap_or_default();
     let row = mailbox::ActiveModel {
         address: Set(input.address.as_str().to_owned()),
@@ -58,21 +72,24 @@ pub async fn create(
         ..Default::default()
     };
     let _gate = db.write_gate().await;
-    row.insert(&db.conn).await.map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })
+    row.insert(&db.conn).await.map_err(taken)
 }
 
-/// Changes mailbox `id`; a blank password keeps the stored one.
+/// Changes mailbox `id`, as an administrator; a blank password keeps the stored one.
 ///
 /// # Errors
-/// `NotFound`; a field error when another mailbox has the address; database errors.
+/// `Forbidden` for anyone else; `NotFound`; a field error when another mailbox has the
+/// address; database errors.
 pub async fn update(
     db: &Db,
+    actor: &Actor,
     sealer: &Sealer,
     id: i64,
     input: MailboxInput,
     now: DateTime<Utc>,
-) -> ServiceResult<mailbox::Model> {
-    let current = get(db, id).await?;
+) -> ServiceResult<Mailbox> {
+    actor.must_be_admin()?;
+    let current = find(db, id).await?;
     if input.imap_password.is_none() && server_changed(&current, &input) {
         return Err(ServiceError::Invalid(password_again()));
     }
@@ -99,7 +116,7 @@ pub async fn update(
     row.last_error = Set(None);
     row.updated_at = Set(now);
     let _gate = db.write_gate().await;
-    row.update(&db.conn).await.map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })
+    row.update(&db.conn).await.map_err(taken)
 }
 
 /// Whether `input` points the mailbox at another server or account than `current`. The stored
@@ -121,11 +138,13 @@ pub fn password_again() -> FieldErrors {
     errors
 }
 
-/// Removes mailbox `id` (its tickets stay; replies then go out from the default address).
+/// Removes mailbox `id`, as an administrator (its tickets stay; replies then go out from the
+/// default address).
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn delete(db: &Db, id: i64) -> ServiceResult<()> {
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.must_be_admin()?;
     let _gate = db.write_gate().await;
     let done = mailbox::Entity::delete_many().filter(mailbox::Column::Id.eq(id)).exec(&db.conn).await?;
     if done.rows_affected == 0 {

@@ -6,12 +6,12 @@ use serde::Deserialize;
 
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{AccountForm, Action, FieldErrors, FieldRules, Module};
-use crate::entities::{agent, ticket};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
-use crate::services::accounts::{self, AccountContact, AccountCounts, AccountDetail, AccountRow};
+use crate::services::accounts::{self, AccountContact, AccountCounts, AccountDetail, AccountRow, AccountTicket};
+use crate::services::agents::{self, AgentChoice};
 use crate::services::events::history::HistoryLine;
-use crate::services::{agents, more_than_listed, recycle_bin, ServiceError};
+use crate::services::{more_than_listed, recycle_bin, ServiceError};
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -52,15 +52,15 @@ pub async fn index(
     query: web::Query<IndexQuery>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::View)?;
-    let rules = FieldRules::accounts(&agent.permissions);
+    let actor = agent.actor();
     let q = query.into_inner();
     let after = q.after_name.zip(q.after_id);
-    let (rows, next) = accounts::list(&state.db.conn, &rules, &q.q, after).await?;
+    let (rows, next) = accounts::list(&state.db.conn, actor, &q.q, after).await?;
     let next = next.map(|(name, id)| {
         let params = [("q", q.q.as_str()), ("after_name", &name), ("after_id", &id.to_string())];
         format!("/agent/accounts?{}", serde_urlencoded::to_string(params).unwrap_or_default())
     });
-    let can_create = agent.permissions.can(Module::Accounts, Action::Create);
+    let (rules, can_create) = (actor.fields(Module::Accounts), actor.can(Module::Accounts, Action::Create));
     page::ok(&IndexPage { layout: Layout::new(&agent, "customers", "Accounts"), rows, q: q.q, next, rules, can_create })
 }
 
@@ -71,7 +71,7 @@ struct FormPage {
     form: AccountForm,
     errors: FieldErrors,
     rules: FieldRules,
-    owners: Vec<agent::Model>,
+    owners: Vec<AgentChoice>,
     account_id: Option<i64>,
 }
 
@@ -88,7 +88,7 @@ impl FormPage {
             layout: Layout::new(agent, "customers", title),
             form,
             errors: FieldErrors::default(),
-            rules: FieldRules::accounts(&agent.permissions),
+            rules: agent.actor().fields(Module::Accounts),
             owners,
             account_id,
         })
@@ -125,8 +125,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<AccountForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Create)?;
-    let rules = FieldRules::accounts(&agent.permissions);
-    match accounts::create(&state.db, agent.id, &rules, form.clone(), &state.phones).await {
+    match accounts::create(&state.db, agent.actor(), form.clone(), &state.phones).await {
         Ok(id) => {
             agent.flash("Account added.");
             Ok(page::see_other(&format!("/agent/accounts/{id}")))
@@ -141,7 +140,7 @@ struct ShowPage {
     layout: Layout,
     account: AccountRow,
     contacts: Vec<AccountContact>,
-    tickets: Vec<ticket::Model>,
+    tickets: Vec<AccountTicket>,
     counts: AccountCounts,
     history: Vec<HistoryLine>,
     rules: FieldRules,
@@ -165,34 +164,30 @@ impl ShowPage {
 /// `GET /agent/accounts/{id}`
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::View)?;
-    let rules = FieldRules::accounts(&agent.permissions);
-    let contact_rules = FieldRules::contacts(&agent.permissions);
-    let AccountDetail { account, contacts, tickets, counts, history } =
-        accounts::detail(&state.db.conn, &rules, &contact_rules, *id).await?;
-    let p = &agent.permissions;
+    let actor = agent.actor();
+    let AccountDetail { account, contacts, tickets, counts, shows_contacts, shows_tickets, history } =
+        accounts::detail(&state.db.conn, actor, *id).await?;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", account.name.clone()),
-        can_edit: p.can(Module::Accounts, Action::Edit),
-        can_delete: p.can(Module::Accounts, Action::Delete),
-        can_add_contact: p.can(Module::Contacts, Action::Create),
-        // Which contacts belong to the account is their Account Name field.
-        can_view_contacts: p.can(Module::Contacts, Action::View) && p.contact_field("account").visible(),
-        can_view_tickets: p.can(Module::Tickets, Action::View) && p.contact_field("account").visible(),
+        can_edit: actor.can(Module::Accounts, Action::Edit),
+        can_delete: actor.can(Module::Accounts, Action::Delete),
+        can_add_contact: actor.can(Module::Contacts, Action::Create),
+        can_view_contacts: shows_contacts,
+        can_view_tickets: shows_tickets,
         account,
         contacts,
         tickets,
         counts,
         history,
-        rules,
+        rules: actor.fields(Module::Accounts),
     })
 }
 
 /// `GET /agent/accounts/{id}/edit`
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Edit)?;
-    let rules = FieldRules::accounts(&agent.permissions);
-    let row = accounts::get(&state.db.conn, &rules, *id).await?;
-    page::ok(&FormPage::new(&state, &agent, "Edit Account", accounts::form_of(&row), Some(row.id)).await?)
+    let form = accounts::edit_form(&state.db.conn, agent.actor(), *id).await?;
+    page::ok(&FormPage::new(&state, &agent, "Edit Account", form, Some(*id)).await?)
 }
 
 /// `POST /agent/accounts/{id}`
@@ -203,8 +198,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<AccountForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Edit)?;
-    let rules = FieldRules::accounts(&agent.permissions);
-    match accounts::update(&state.db, agent.id, &rules, *id, form.clone(), &state.phones).await {
+    match accounts::update(&state.db, agent.actor(), *id, form.clone(), &state.phones).await {
         Ok(()) => {
             agent.flash("Account saved.");
             Ok(page::see_other(&format!("/agent/accounts/{id}")))
@@ -228,9 +222,7 @@ pub async fn confirm_delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Delete)?;
-    let rules = FieldRules::accounts(&agent.permissions);
-    let AccountDetail { account, counts, .. } =
-        accounts::detail(&state.db.conn, &rules, &FieldRules::contacts(&agent.permissions), *id).await?;
+    let (account, counts) = accounts::with_counts(&state.db.conn, agent.actor(), *id).await?;
     page::ok(&DeletePage {
         layout: Layout::new(&agent, "customers", "Delete Account"),
         account,
@@ -246,7 +238,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Accounts, Action::Delete)?;
-    recycle_bin::delete_account(&state.db, agent.id, *id).await?;
+    recycle_bin::delete_account(&state.db, agent.actor(), *id).await?;
     agent.flash("Account moved to the Recycle Bin. Its contacts were kept.");
     Ok(page::see_other("/agent/accounts"))
 }

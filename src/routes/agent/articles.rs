@@ -1,6 +1,6 @@
 //! The Knowledge Base in the console: list, add, detail (with a preview of the Help Center
-//! rendering), edit, delete, and categories. Every route checks the agent's `Articles`
-//! permission for what it does.
+//! rendering), edit, delete, and categories. Every route gates on the agent's `Articles`
+//! permission for what it does, and the service it calls checks it again.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -71,8 +71,9 @@ pub async fn index(
     agent.require(Module::Articles, Action::View)?;
     let q = query.into_inner();
     let category = q.category.trim().parse::<i64>().ok();
-    let (rows, next) = articles::list(&state.db.conn, category, q.after_updated.zip(q.after_id)).await?;
-    let categories = articles::categories(&state.db.conn).await?;
+    let actor = agent.actor();
+    let (rows, next) = articles::list(&state.db.conn, actor, category, q.after_updated.zip(q.after_id)).await?;
+    let categories = articles::categories(&state.db.conn, actor).await?;
     let next = next.map(|(updated, id)| {
         let mut params = vec![("after_updated", updated.to_rfc3339()), ("after_id", id.to_string())];
         if let Some(c) = category {
@@ -86,7 +87,7 @@ pub async fn index(
         categories,
         category,
         next,
-        can_create: agent.permissions.can(Module::Articles, Action::Create),
+        can_create: actor.can(Module::Articles, Action::Create),
     })
 }
 
@@ -112,7 +113,7 @@ impl FormPage {
             layout: Layout::new(agent, "articles", title),
             form,
             errors: FieldErrors::default(),
-            categories: articles::categories(&state.db.conn).await?,
+            categories: articles::categories(&state.db.conn, agent.actor()).await?,
             article_id,
         })
     }
@@ -155,7 +156,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<ArticleForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Create)?;
-    match articles::create(&state.db, agent.id, &form).await {
+    match articles::create(&state.db, agent.actor(), &form).await {
         Ok(id) => {
             agent.flash("Article added.");
             Ok(page::see_other(&format!("/agent/articles/{id}")))
@@ -176,11 +177,11 @@ struct ShowPage {
 /// `GET /agent/articles/{id}`
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::View)?;
-    let article = articles::detail(&state.db, *id).await?;
+    let article = articles::detail(&state.db, agent.actor(), *id).await?;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "articles", article.row.title.clone()),
-        can_edit: agent.permissions.can(Module::Articles, Action::Edit),
-        can_delete: agent.permissions.can(Module::Articles, Action::Delete),
+        can_edit: agent.can(Module::Articles, Action::Edit),
+        can_delete: agent.can(Module::Articles, Action::Delete),
         article,
     })
 }
@@ -188,9 +189,8 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
 /// `GET /agent/articles/{id}/edit`
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Edit)?;
-    let article = articles::detail(&state.db, *id).await?;
-    let form = articles::form_of(&article);
-    page::ok(&FormPage::new(&state, &agent, "Edit article", form, Some(article.row.id)).await?)
+    let form = articles::edit_form(&state.db, agent.actor(), *id).await?;
+    page::ok(&FormPage::new(&state, &agent, "Edit article", form, Some(*id)).await?)
 }
 
 /// `POST /agent/articles/{id}`
@@ -201,7 +201,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<ArticleForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Edit)?;
-    match articles::update(&state.db, *id, &form).await {
+    match articles::update(&state.db, agent.actor(), *id, &form).await {
         Ok(()) => {
             agent.flash("Article saved.");
             Ok(page::see_other(&format!("/agent/articles/{id}")))
@@ -224,7 +224,7 @@ pub async fn confirm_delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Delete)?;
-    let article = articles::detail(&state.db, *id).await?;
+    let article = articles::for_deletion(&state.db, agent.actor(), *id).await?;
     page::ok(&DeletePage { layout: Layout::new(&agent, "articles", "Delete article"), article })
 }
 
@@ -236,7 +236,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Delete)?;
-    articles::delete(&state.db, *id).await?;
+    articles::delete(&state.db, agent.actor(), *id).await?;
     agent.flash("Article deleted.");
     Ok(page::see_other("/agent/articles"))
 }
@@ -258,10 +258,10 @@ struct CategoriesPage {
 
 impl CategoriesPage {
     async fn new(state: &AppState, agent: &CurrentAgent) -> AppResult<Self> {
-        let p = &agent.permissions;
+        let p = agent.actor();
         Ok(Self {
             layout: Layout::new(agent, "articles", "Categories"),
-            categories: articles::categories(&state.db.conn).await?,
+            categories: articles::categories(&state.db.conn, p).await?,
             form: CategoryForm::default(),
             errors: FieldErrors::default(),
             renaming: None,
@@ -309,7 +309,7 @@ pub async fn create_category(
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Create)?;
-    match articles::create_category(&state.db, &form).await {
+    match articles::create_category(&state.db, agent.actor(), &form).await {
         Ok(_) => {
             agent.flash("Category added.");
             Ok(page::see_other("/agent/articles/categories"))
@@ -329,7 +329,7 @@ pub async fn update_category(
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Edit)?;
-    match articles::update_category(&state.db, *id, &form).await {
+    match articles::update_category(&state.db, agent.actor(), *id, &form).await {
         Ok(()) => {
             agent.flash("Category saved.");
             Ok(page::see_other("/agent/articles/categories"))
@@ -356,7 +356,7 @@ pub async fn confirm_delete_category(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Delete)?;
-    let category = articles::category(&state.db.conn, *id).await?;
+    let category = articles::category(&state.db.conn, agent.actor(), *id).await?;
     page::ok(&DeleteCategoryPage { layout: Layout::new(&agent, "articles", "Delete category"), category })
 }
 
@@ -368,7 +368,7 @@ pub async fn delete_category(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Articles, Action::Delete)?;
-    articles::delete_category(&state.db, *id).await?;
+    articles::delete_category(&state.db, agent.actor(), *id).await?;
     agent.flash("Category deleted. Its articles were kept, uncategorised.");
     Ok(page::see_other("/agent/articles/categories"))
 }

@@ -11,10 +11,9 @@ use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::email::imap;
 use crate::channels::email::ingest::quarantine::{self, Held};
 use crate::channels::email::ingest::Outcome;
-use crate::channels::email::mailboxes;
+use crate::channels::email::mailboxes::{self, Mailbox};
 use crate::domain::mailbox::{ImapSecurity, MailboxForm, MailboxInput};
 use crate::domain::FieldErrors;
-use crate::entities::mailbox;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::ServiceError;
@@ -44,14 +43,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "agent/settings/channels_email.html")]
 struct IndexPage {
     layout: Layout,
-    mailboxes: Vec<mailbox::Model>,
+    mailboxes: Vec<Mailbox>,
     quarantined: u64,
 }
 
 /// `GET /agent/settings/channels/email`
 pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let mailboxes = mailboxes::all(&state.db).await?;
+    let mailboxes = mailboxes::all(&state.db, agent.actor()).await?;
     let quarantined = quarantine::count(&state.db).await?;
     page::ok(&IndexPage { layout: Layout::new(&agent, "settings", "Email channel"), mailboxes, quarantined })
 }
@@ -94,7 +93,7 @@ pub async fn new(agent: CurrentAgent) -> AppResult<HttpResponse> {
 /// `GET /agent/settings/channels/email/{id}`
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let m = mailboxes::get(&state.db, *id).await?;
+    let m = mailboxes::get(&state.db, agent.actor(), *id).await?;
     let form = MailboxForm {
         address: m.address,
         imap_host: m.imap_host,
@@ -121,7 +120,7 @@ async fn test(state: &AppState, agent: &CurrentAgent, id: Option<i64>, post: Mai
     let password = match (input.imap_password.clone(), id) {
         (Some(p), _) => Ok(p),
         (None, Some(id)) => {
-            let stored = mailboxes::get(&state.db, id).await?;
+            let stored = mailboxes::get(&state.db, agent.actor(), id).await?;
             if mailboxes::server_changed(&stored, &input) {
                 return page::invalid(&form_page(agent, Some(id), post.form, mailboxes::password_again()));
             }
@@ -175,7 +174,7 @@ pub async fn update(
     CsrfForm(post): CsrfForm<MailboxPost>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    mailboxes::get(&state.db, *id).await?;
+    mailboxes::get(&state.db, agent.actor(), *id).await?;
     if post.action == "test" {
         return test(&state, &agent, Some(*id), post).await;
     }
@@ -196,8 +195,8 @@ async fn save(
         }
     };
     let saved = match id {
-        None => mailboxes::create(&state.db, &state.sealer, input, Utc::now()).await,
-        Some(id) => mailboxes::update(&state.db, &state.sealer, id, input, Utc::now()).await,
+        None => mailboxes::create(&state.db, agent.actor(), &state.sealer, input, Utc::now()).await,
+        Some(id) => mailboxes::update(&state.db, agent.actor(), &state.sealer, id, input, Utc::now()).await,
     };
     match saved {
         Ok(m) => {
@@ -220,8 +219,8 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let m = mailboxes::get(&state.db, *id).await?;
-    mailboxes::delete(&state.db, m.id).await?;
+    let m = mailboxes::get(&state.db, agent.actor(), *id).await?;
+    mailboxes::delete(&state.db, agent.actor(), m.id).await?;
     agent.flash(&format!("{} removed. Its tickets stay; replies now go out from the default address.", m.address));
     Ok(page::see_other(LIST))
 }
@@ -253,7 +252,7 @@ pub async fn quarantine_index(
     query: web::Query<QuarantineQuery>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let (held, next) = quarantine::page(&state.db, query.older, QUARANTINE_PAGE).await?;
+    let (held, next) = quarantine::page(&state.db, agent.actor(), query.older, QUARANTINE_PAGE).await?;
     let older = next.map(|id| format!("{QUARANTINE}?older={id}"));
     let paged = query.older.is_some();
     let retention_days = state.settings.quarantine_retention_days;
@@ -268,7 +267,7 @@ pub async fn quarantine_raw(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let raw = quarantine::raw(&state.db, *id).await?;
+    let raw = quarantine::raw(&state.db, agent.actor(), *id).await?;
     Ok(HttpResponse::Ok()
         .content_type("message/rfc822")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"quarantined-{}.eml\"", *id)))
@@ -285,7 +284,7 @@ pub async fn quarantine_retry(
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let ctx = state.ingest_context().await?;
-    let outcome = quarantine::retry(&state.db, &ctx, *id, Utc::now()).await?;
+    let outcome = quarantine::retry(&state.db, agent.actor(), &ctx, *id, Utc::now()).await?;
     agent.flash(&match outcome {
         Outcome::Quarantined { reason, .. } => format!("Still cannot be ingested: {reason}"),
         done => format!("Ingested: {}.", done.describe()),
@@ -301,7 +300,7 @@ pub async fn quarantine_discard(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    quarantine::discard(&state.db, *id).await?;
+    quarantine::discard(&state.db, agent.actor(), *id).await?;
     agent.flash("The message was discarded.");
     Ok(page::see_other(QUARANTINE))
 }

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use super::help_center_access;
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
-use crate::entities::agent;
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
+use crate::services::agents::{self, AgentChoice};
 use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View};
-use crate::services::{agents, recycle_bin, ServiceError};
+use crate::services::{recycle_bin, ServiceError};
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -114,7 +114,7 @@ pub async fn index(
     query: web::Query<IndexQuery>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::View)?;
-    let rules = FieldRules::contacts(&agent.permissions);
+    let actor = agent.actor();
     let q = query.into_inner();
     let list_query = ListQuery {
         view: View::from_key(&q.view),
@@ -129,15 +129,15 @@ pub async fn index(
         before: q.before,
         search_cap: 0,
     };
-    let list = contacts::list(&state.db.conn, agent.id, &rules, &list_query, chrono::Utc::now()).await?;
+    let list = contacts::list(&state.db.conn, actor, &list_query, chrono::Utc::now()).await?;
     page::ok(&IndexPage {
         layout: Layout::new(&agent, "customers", "Contacts"),
         list,
         view: list_query.view,
         q: list_query.search,
-        rules,
-        can_create: agent.permissions.can(Module::Contacts, Action::Create),
-        can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
+        rules: actor.fields(Module::Contacts),
+        can_create: actor.can(Module::Contacts, Action::Create),
+        can_edit: actor.can(Module::Contacts, Action::Edit),
     })
 }
 
@@ -148,7 +148,7 @@ struct FormPage {
     form: ContactForm,
     errors: FieldErrors,
     rules: FieldRules,
-    owners: Vec<agent::Model>,
+    owners: Vec<AgentChoice>,
     contact_id: Option<i64>,
     duplicate_of: Option<i64>,
 }
@@ -166,7 +166,7 @@ impl FormPage {
             layout: Layout::new(agent, "customers", title),
             form,
             errors: FieldErrors::default(),
-            rules: FieldRules::contacts(&agent.permissions),
+            rules: agent.actor().fields(Module::Contacts),
             owners,
             contact_id,
             duplicate_of: None,
@@ -224,8 +224,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm<ContactForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Create)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    match contacts::create(&state.db, agent.id, &rules, form.clone(), &state.phones).await {
+    match contacts::create(&state.db, agent.actor(), form.clone(), &state.phones).await {
         Ok(id) => {
             agent.flash("Contact added.");
             Ok(page::see_other(&format!("/agent/contacts/{id}")))
@@ -255,24 +254,23 @@ impl ShowPage {
 /// `GET /agent/contacts/{id}`
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::View)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    let detail = contacts::detail(&state.db.conn, &rules, *id).await?;
+    let actor = agent.actor();
+    let detail = contacts::detail(&state.db.conn, actor, *id).await?;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", detail.contact.name()),
         detail,
-        rules,
-        can_edit: agent.permissions.can(Module::Contacts, Action::Edit),
-        can_delete: agent.permissions.can(Module::Contacts, Action::Delete),
-        can_view_tickets: agent.permissions.can(Module::Tickets, Action::View),
-        can_create_tickets: agent.permissions.can(Module::Tickets, Action::Create),
+        rules: actor.fields(Module::Contacts),
+        can_edit: actor.can(Module::Contacts, Action::Edit),
+        can_delete: actor.can(Module::Contacts, Action::Delete),
+        can_view_tickets: actor.can(Module::Tickets, Action::View),
+        can_create_tickets: actor.can(Module::Tickets, Action::Create),
     })
 }
 
 /// `GET /agent/contacts/{id}/edit`
 pub async fn edit(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    let form = contacts::edit_form(&state.db.conn, &rules, *id).await?;
+    let form = contacts::edit_form(&state.db.conn, agent.actor(), *id).await?;
     page::ok(&FormPage::new(&state, &agent, "Edit Contact", form, Some(*id)).await?)
 }
 
@@ -284,16 +282,16 @@ pub async fn update(
     CsrfForm(form): CsrfForm<ContactForm>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    match contacts::update(&state.db, agent.id, &rules, *id, form.clone(), &state.phones).await {
+    let actor = agent.actor();
+    match contacts::update(&state.db, actor, *id, form.clone(), &state.phones).await {
         Ok(()) => {
             agent.flash("Contact saved.");
             Ok(page::see_other(&format!("/agent/contacts/{id}")))
         }
         Err(e) => {
             // Read-only fields show what is stored, not what a crafted post sent.
-            let current = contacts::edit_form(&state.db.conn, &rules, *id).await?;
-            let shown = merge_for_display(&rules, form, &current);
+            let current = contacts::edit_form(&state.db.conn, actor, *id).await?;
+            let shown = merge_for_display(&actor.fields(Module::Contacts), form, &current);
             FormPage::new(&state, &agent, "Edit Contact", shown, Some(*id)).await?.refused(e)
         }
     }
@@ -310,8 +308,7 @@ pub async fn make_primary(
     agent.require(Module::Contacts, Action::View)?;
     let (id, identity) = path.into_inner();
     let now = chrono::Utc::now();
-    let address =
-        contacts::identities::make_primary(&state.db, agent.id, &agent.permissions, id, identity, now).await?;
+    let address = contacts::identities::make_primary(&state.db, agent.actor(), id, identity, now).await?;
     agent.flash(&format!("{address} is now the primary email."));
     Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }
@@ -362,8 +359,7 @@ pub async fn confirm_delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Delete)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    let (contact, counts) = contacts::with_counts(&state.db.conn, &rules, *id).await?;
+    let (contact, counts) = contacts::with_counts(&state.db.conn, agent.actor(), *id).await?;
     page::ok(&DeletePage { layout: Layout::new(&agent, "customers", "Delete Contact"), contact, counts })
 }
 
@@ -375,7 +371,7 @@ pub async fn delete(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Delete)?;
-    recycle_bin::delete_contact(&state.db, agent.id, *id).await?;
+    recycle_bin::delete_contact(&state.db, agent.actor(), *id).await?;
     agent.flash("Contact moved to the Recycle Bin with its tickets, activities and time entries.");
     Ok(page::see_other("/agent/contacts"))
 }

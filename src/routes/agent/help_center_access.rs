@@ -20,8 +20,8 @@ pub async fn invite(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
-    access::invite(&state.db, mail_context(&state, &company_name(&state).await?), agent.id, *id, chrono::Utc::now())
-        .await?;
+    let company = company_name(&state).await?;
+    access::invite(&state.db, mail_context(&state, &company), agent.actor(), *id, chrono::Utc::now()).await?;
     agent.flash(&queued_notice(&state, "The invitation has been sent."));
     Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }
@@ -37,7 +37,7 @@ pub async fn invite_selected(
     let report = access::invite_many(
         &state.db,
         mail_context(&state, &company_name(&state).await?),
-        agent.id,
+        agent.actor(),
         &ids,
         chrono::Utc::now(),
     )
@@ -62,7 +62,7 @@ pub async fn remove(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::Edit)?;
-    access::remove(&state.db, agent.id, *id, chrono::Utc::now()).await?;
+    access::remove(&state.db, agent.actor(), *id, chrono::Utc::now()).await?;
     agent.flash("Help Center access removed. The contact has been logged out.");
     Ok(page::see_other(&format!("/agent/contacts/{id}")))
 }

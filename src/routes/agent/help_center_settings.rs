@@ -78,7 +78,7 @@ pub async fn save(
     agent.require_admin()?;
     match form.parse() {
         Ok(b) => {
-            branding::save(&state.db.conn, &b).await?;
+            branding::save(&state.db.conn, agent.actor(), &b).await?;
             state.branding.invalidate();
             agent.flash("Help Center settings saved.");
             Ok(page::see_other("/agent/settings/help-center"))

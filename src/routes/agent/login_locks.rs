@@ -23,7 +23,7 @@ pub async fn lift(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    throttle::lift_agent_lock(&state.db, agent.id, *id).await?;
+    throttle::lift_agent_lock(&state.db, agent.actor(), *id).await?;
     agent.flash("Login lock lifted.");
     Ok(page::see_other("/agent/settings/agents"))
 }

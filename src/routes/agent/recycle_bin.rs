@@ -4,10 +4,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::auth::{CsrfForm, CurrentAgent};
-use crate::domain::{Action, Module, Permissions};
+use crate::domain::{Action, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::recycle_bin::{self, Entry};
+use crate::services::Actor;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -23,28 +24,26 @@ struct IndexPage {
     layout: Layout,
     entries: Vec<Entry>,
     retention_days: u32,
-    permissions: Permissions,
+    actor: Actor,
 }
 
 impl IndexPage {
     fn can_restore(&self, entry: &Entry) -> bool {
-        self.permissions.can(entry.module(), Action::Delete)
+        self.actor.can(entry.module(), Action::Delete)
     }
 }
 
 /// `GET /agent/recycle-bin`: the entries of the modules the agent may view.
 pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
-    let p = &agent.permissions;
-    if !p.can(Module::Contacts, Action::View) && !p.can(Module::Accounts, Action::View) {
+    if !agent.can(Module::Accounts, Action::View) {
         agent.require(Module::Contacts, Action::View)?;
     }
-    let mut entries = recycle_bin::list(&state.db.conn).await?;
-    entries.retain(|e| p.can(e.module(), Action::View));
+    let entries = recycle_bin::list(&state.db.conn, agent.actor()).await?;
     page::ok(&IndexPage {
         layout: Layout::new(&agent, "recycle-bin", "Recycle Bin"),
         entries,
         retention_days: state.settings.recycle_bin_retention_days,
-        permissions: agent.permissions.clone(),
+        actor: agent.actor().clone(),
     })
 }
 
@@ -55,10 +54,8 @@ pub async fn restore(
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
-    let entry = recycle_bin::get(&state.db.conn, *id).await?;
-    agent.require(entry.module(), Action::Delete)?;
-    recycle_bin::restore(&state.db, agent.id, entry.id).await?;
-    agent.flash(&format!("{} restored.", entry.label_for(&agent.permissions)));
+    let entry = recycle_bin::restore(&state.db, agent.actor(), *id).await?;
+    agent.flash(&format!("{} restored.", entry.label_for(agent.permissions())));
     let back = if entry.kind == "account" { "/agent/accounts" } else { "/agent/contacts" };
     Ok(page::see_other(&format!("{back}/{}", entry.item_id)))
 }
@@ -71,7 +68,7 @@ pub async fn purge(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    recycle_bin::purge(&state.db, agent.id, *id).await?;
+    recycle_bin::purge(&state.db, agent.actor(), *id).await?;
     agent.flash("Deleted permanently.");
     Ok(page::see_other("/agent/recycle-bin"))
 }

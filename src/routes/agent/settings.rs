@@ -7,13 +7,13 @@ use serde::Deserialize;
 use crate::auth::{password, CsrfForm, CurrentAgent};
 use crate::domain::permissions::{ACCOUNT_FIELDS, CONTACT_FIELDS};
 use crate::domain::{Action, Email, FieldAccess, FieldErrors, Module, Permissions};
-use crate::entities::{agent, profile};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::routes::throttle;
-use crate::services::agents::{self, NewAgent};
+use crate::services::agents::{self, AgentRow, NewAgent};
+use crate::services::profiles::{self, Profile};
 use crate::services::throttle::{agent_locks, AgentLock};
-use crate::services::{profiles, ServiceError};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -43,7 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "agent/settings/agents.html")]
 struct AgentsPage {
     layout: Layout,
-    agents: Vec<(agent::Model, Option<profile::Model>)>,
+    agents: Vec<AgentRow>,
     /// Agents whose logins are refused from some address or slowed down.
     locks: Vec<AgentLock>,
 }
@@ -51,8 +51,8 @@ struct AgentsPage {
 /// `GET /agent/settings/agents`
 pub async fn agents_index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let agents = agents::all_with_profiles(&state.db.conn).await?;
-    let locks = agent_locks(&state.db.conn, chrono::Utc::now()).await?;
+    let agents = agents::all_with_profiles(&state.db.conn, agent.actor()).await?;
+    let locks = agent_locks(&state.db.conn, agent.actor(), chrono::Utc::now()).await?;
     page::ok(&AgentsPage { layout: Layout::new(&agent, "settings", "Agents"), agents, locks })
 }
 
@@ -73,7 +73,7 @@ struct AgentFormPage {
     layout: Layout,
     form: AgentForm,
     errors: FieldErrors,
-    profiles: Vec<profile::Model>,
+    profiles: Vec<Profile>,
     agent_id: Option<i64>,
 }
 
@@ -95,7 +95,7 @@ async fn agent_form_page(
         layout: Layout::new(agent, "settings", title),
         form,
         errors,
-        profiles: profiles::list(&state.db.conn).await?,
+        profiles: profiles::list(&state.db.conn, agent.actor()).await?,
         agent_id,
     })
 }
@@ -126,7 +126,8 @@ pub async fn agent_create(
     }
     let result = match (name, email, profile_id, errors.is_empty()) {
         (Some(name), Some(email), Some(profile_id), true) => {
-            agents::create(&state.db.conn, NewAgent { name, email, password: form.password.clone(), profile_id }).await
+            let new = NewAgent { name, email, password: form.password.clone(), profile_id };
+            agents::create(&state.db.conn, agent.actor(), new).await
         }
         _ => Err(ServiceError::Invalid(errors)),
     };
@@ -150,7 +151,7 @@ pub async fn agent_edit(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let a = agents::get(&state.db.conn, *id).await?;
+    let a = agents::get(&state.db.conn, agent.actor(), *id).await?;
     let form = AgentForm {
         name: a.name,
         email: a.email,
@@ -181,9 +182,9 @@ pub async fn agent_update(
             return page::invalid(&agent_form_page(&state, &agent, form, errors, Some(*id)).await?);
         }
     }
-    let mut result = agents::update(&state.db.conn, agent.id, *id, profile_id, form.active.is_some()).await;
+    let mut result = agents::update(&state.db.conn, agent.actor(), *id, profile_id, form.active.is_some()).await;
     if result.is_ok() && !form.password.is_empty() {
-        result = agents::set_password(&state.db.conn, *id, form.password.clone()).await;
+        result = agents::set_password(&state.db.conn, agent.actor(), *id, form.password.clone()).await;
     }
     match result {
         Ok(()) => {
@@ -204,13 +205,13 @@ pub async fn agent_update(
 #[template(path = "agent/settings/profiles.html")]
 struct ProfilesPage {
     layout: Layout,
-    profiles: Vec<profile::Model>,
+    profiles: Vec<Profile>,
 }
 
 /// `GET /agent/settings/profiles`
 pub async fn profiles_index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let profiles = profiles::list(&state.db.conn).await?;
+    let profiles = profiles::list(&state.db.conn, agent.actor()).await?;
     page::ok(&ProfilesPage { layout: Layout::new(&agent, "settings", "Profiles"), profiles })
 }
 
@@ -311,7 +312,7 @@ pub async fn profile_edit(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let p = profiles::get(&state.db.conn, *id).await?;
+    let p = profiles::get(&state.db.conn, agent.actor(), *id).await?;
     if p.built_in.as_deref() == Some(profiles::ADMINISTRATOR) {
         return Err(ServiceError::Forbidden("The Administrator profile cannot be edited.".into()).into());
     }
@@ -332,7 +333,7 @@ async fn save_profile(
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let (name, permissions) = read_profile_form(&pairs);
-    match profiles::save(&state.db.conn, id, &name, permissions.clone()).await {
+    match profiles::save(&state.db.conn, agent.actor(), id, &name, permissions.clone()).await {
         Ok(_) => {
             agent.flash("Profile saved.");
             Ok(page::see_other("/agent/settings/profiles"))

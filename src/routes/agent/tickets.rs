@@ -11,15 +11,15 @@ use super::help_center_access::queued_notice;
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::domain::ticket::{channel_label, parse_body};
 use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
-use crate::entities::agent;
 use crate::error::AppResult;
 use crate::routes::help_center::page::{company_name, mail_context, opening};
 use crate::routes::page::{self, Layout};
+use crate::services::agents::{self, AgentChoice};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, TicketRow, View};
 use crate::services::tickets::view::{self, TicketThread};
 use crate::services::tickets::{files, thread, Author};
-use crate::services::{agents, ServiceError};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -97,11 +97,10 @@ pub async fn index(
     query: web::Query<IndexQuery>,
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Tickets, Action::View)?;
-    let rules = FieldRules::contacts(&agent.permissions);
     let q = query.into_inner();
     let view = View::from_key(&q.view);
     let after = q.after_at.zip(q.after_id);
-    let (rows, next) = list::list(&state.db, &rules, agent.id, view, &q.q, q.contact, after).await?;
+    let (rows, next) = list::list(&state.db, agent.actor(), view, &q.q, q.contact, after).await?;
     let next = next.map(|cursor| list_url(view, &q.q, q.contact, Some(cursor)));
     let layout = Layout::new(&agent, "tickets", view.label());
     page::ok(&IndexPage { layout, rows, view, views: View::ALL, q: q.q, contact: q.contact, next })
@@ -114,7 +113,7 @@ struct ShowPage {
     t: TicketThread,
     contact: Option<ContactRow>,
     rules: FieldRules,
-    agents: Vec<agent::Model>,
+    agents: Vec<AgentChoice>,
     statuses: &'static [TicketStatus],
     priorities: &'static [Priority],
     channel: String,
@@ -125,7 +124,7 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn is_assignee(&self, a: &agent::Model) -> bool {
+    fn is_assignee(&self, a: &AgentChoice) -> bool {
         self.t.ticket.assignee_id == Some(a.id)
     }
 }
@@ -138,22 +137,22 @@ async fn show_page(
     note: String,
     errors: FieldErrors,
 ) -> AppResult<ShowPage> {
-    let rules = FieldRules::contacts(&agent.permissions);
-    let t = view::ticket(&state.db, &rules, number).await?;
-    let contact = if agent.permissions.can(Module::Contacts, Action::View) {
-        contacts::get(&state.db.conn, &rules, t.ticket.contact_id).await.ok()
+    let actor = agent.actor();
+    let t = view::ticket(&state.db, actor, number).await?;
+    let contact = if actor.can(Module::Contacts, Action::View) {
+        contacts::get(&state.db.conn, actor, t.ticket.contact_id).await.ok()
     } else {
         None
     };
     let agents = agents::owner_choices(&state.db.conn, t.ticket.assignee_id).await?;
     let layout = Layout::new(agent, "tickets", format!("#{} {}", t.ticket.number, t.ticket.subject));
     let channel = channel_label(&t.ticket.channel);
-    let can_edit = agent.permissions.can(Module::Tickets, Action::Edit);
+    let can_edit = actor.can(Module::Tickets, Action::Edit);
     Ok(ShowPage {
         layout,
         t,
         contact,
-        rules,
+        rules: actor.fields(Module::Contacts),
         agents,
         statuses: TicketStatus::ALL,
         priorities: Priority::ALL,
@@ -173,7 +172,7 @@ pub async fn file(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Tickets, Action::View)?;
     let (number, id) = path.into_inner();
-    Ok(crate::routes::attachment::download(files::file(&state.db, number, id, None).await?))
+    Ok(crate::routes::attachment::download(files::for_agent(&state.db, agent.actor(), number, id).await?))
 }
 
 /// `GET /agent/tickets/{number}`
@@ -207,15 +206,8 @@ pub async fn reply(
             return page::invalid(&show_page(&state, &agent, *number, form.body, String::new(), errors).await?);
         }
     };
-    thread::agent_reply(
-        &state.db,
-        mail_context(&state, &company_name(&state).await?),
-        agent.id,
-        *number,
-        &body,
-        Utc::now(),
-    )
-    .await?;
+    let company = company_name(&state).await?;
+    thread::agent_reply(&state.db, mail_context(&state, &company), agent.actor(), *number, &body, Utc::now()).await?;
     agent.flash(&queued_notice(&state, "Your reply has been sent."));
     Ok(page::see_other(&format!("/agent/tickets/{number}")))
 }
@@ -236,7 +228,7 @@ pub async fn note(
             return page::invalid(&show_page(&state, &agent, *number, String::new(), form.body, errors).await?);
         }
     };
-    thread::add_note(&state.db, agent.id, *number, &body, Utc::now()).await?;
+    thread::add_note(&state.db, agent.actor(), *number, &body, Utc::now()).await?;
     agent.flash("Internal note added.");
     Ok(page::see_other(&format!("/agent/tickets/{number}")))
 }
@@ -270,7 +262,7 @@ pub async fn properties(
         return page::invalid(&show_page(&state, &agent, *number, String::new(), String::new(), errors).await?);
     };
     let props = thread::Properties { status, assignee_id, priority };
-    match thread::update_properties(&state.db, agent.id, *number, props, Utc::now()).await {
+    match thread::update_properties(&state.db, agent.actor(), *number, props, Utc::now()).await {
         Ok(()) => {
             agent.flash("Ticket updated.");
             Ok(page::see_other(&format!("/agent/tickets/{number}")))
@@ -310,8 +302,7 @@ pub async fn new(
     agent.require(Module::Tickets, Action::Create)?;
     // The page shows the contact: opening a ticket for someone means seeing who it is.
     agent.require(Module::Contacts, Action::View)?;
-    let rules = FieldRules::contacts(&agent.permissions);
-    let contact = contacts::get(&state.db.conn, &rules, query.contact_id).await?;
+    let contact = contacts::get(&state.db.conn, agent.actor(), query.contact_id).await?;
     let form = TicketForm { priority: Priority::Medium.key().into(), ..TicketForm::default() };
     page::ok(&NewPage {
         layout: Layout::new(&agent, "tickets", "New Ticket"),
@@ -351,8 +342,7 @@ pub async fn create(
         if channel.is_none() {
             errors.add("channel", "Choose Phone or Web.");
         }
-        let rules = FieldRules::contacts(&agent.permissions);
-        let contact = contacts::get(&state.db.conn, &rules, contact_id).await?;
+        let contact = contacts::get(&state.db.conn, agent.actor(), contact_id).await?;
         return page::invalid(&NewPage {
             layout: Layout::new(&agent, "tickets", "New Ticket"),
             contact,
@@ -364,7 +354,7 @@ pub async fn create(
         });
     };
     let opening = opening(&state, contact_id, input.clone(), channel, Author::Agent(agent.id)).await?;
-    let t = state.tickets.open(opening).await?;
+    let t = state.tickets.open_as(agent.actor(), opening).await?;
     agent.flash(&format!("Ticket #{} created.", t.number));
     Ok(page::see_other(&format!("/agent/tickets/{}", t.number)))
 }

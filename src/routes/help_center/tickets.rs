@@ -140,7 +140,7 @@ pub async fn file(
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     let (number, id) = path.into_inner();
-    let file = crate::services::tickets::files::file(&state.db, number, id, Some(contact.id)).await?;
+    let file = crate::services::tickets::files::for_contact(&state.db, contact.id, number, id).await?;
     Ok(crate::routes::attachment::download(file))
 }
 

@@ -1,5 +1,5 @@
-//! Knowledge-base categories: list, add, rename, delete. Deleting a category keeps its
-//! articles, uncategorised.
+//! Knowledge-base categories: list, add, rename, delete, each with the acting agent's articles
+//! permission for it. Deleting a category keeps its articles, uncategorised.
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -10,8 +10,9 @@ use sea_orm::{
 
 use crate::db::Db;
 use crate::domain::article::{slugify, CategoryForm};
+use crate::domain::{Action, Module};
 use crate::entities::{article, article_category};
-use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// A category with the number of its articles (any status).
 #[derive(Clone, Debug, sea_orm::FromQueryResult)]
@@ -38,11 +39,17 @@ fn rows() -> sea_orm::Select<article_category::Entity> {
         .group_by(C::Position)
 }
 
-/// Every category in display order, with its article counts. One query.
+/// Every category in display order, with its article counts, for an agent who may view
+/// articles (the list, the categories page) or write them (the article form's picker). One
+/// query.
 ///
 /// # Errors
-/// Database errors.
-pub async fn categories(conn: &DatabaseConnection) -> ServiceResult<Vec<CategoryRow>> {
+/// `Forbidden` for any other profile (the message names the view permission); database
+/// errors.
+pub async fn categories(conn: &DatabaseConnection, actor: &Actor) -> ServiceResult<Vec<CategoryRow>> {
+    if !actor.can(Module::Articles, Action::Create) && !actor.can(Module::Articles, Action::Edit) {
+        actor.may(Module::Articles, Action::View)?;
+    }
     Ok(rows()
         .order_by_asc(article_category::Column::Position)
         .order_by_asc(article_category::Column::Name)
@@ -52,11 +59,12 @@ pub async fn categories(conn: &DatabaseConnection) -> ServiceResult<Vec<Category
         .await?)
 }
 
-/// One category.
+/// One category, for the delete confirmation.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn category(conn: &DatabaseConnection, id: i64) -> ServiceResult<CategoryRow> {
+/// `Forbidden` without the articles delete permission; `NotFound`.
+pub async fn category(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<CategoryRow> {
+    actor.may(Module::Articles, Action::Delete)?;
     rows()
         .filter(article_category::Column::Id.eq(id))
         .into_model::<CategoryRow>()
@@ -65,15 +73,19 @@ pub async fn category(conn: &DatabaseConnection, id: i64) -> ServiceResult<Categ
         .ok_or(ServiceError::NotFound)
 }
 
-fn duplicate_name() -> ServiceError {
-    ServiceError::field("name", "A category with this name exists already.")
+/// A name another category has (its slug, made from the name, is unique) as the form's
+/// message; any other error as it is.
+fn name_taken(e: sea_orm::DbErr) -> ServiceError {
+    ServiceError::from_unique(e, &[("article_categories.slug", "name", "A category with this name exists already.")])
 }
 
 /// Adds a category after the others. Returns its id.
 ///
 /// # Errors
-/// `Invalid` with messages per field (a name too like another's).
-pub async fn create_category(db: &Db, form: &CategoryForm) -> ServiceResult<i64> {
+/// `Forbidden` without the articles create permission; `Invalid` with messages per field (a
+/// name too like another's).
+pub async fn create_category(db: &Db, actor: &Actor, form: &CategoryForm) -> ServiceResult<i64> {
+    actor.may(Module::Articles, Action::Create)?;
     let input = form.parse().map_err(ServiceError::Invalid)?;
     let _gate = db.write_gate().await;
     let last: Option<Option<i32>> = article_category::Entity::find()
@@ -90,18 +102,16 @@ pub async fn create_category(db: &Db, form: &CategoryForm) -> ServiceResult<i64>
         created_at: Set(Utc::now()),
         ..Default::default()
     };
-    match row.insert(&db.conn).await {
-        Ok(model) => Ok(model.id),
-        Err(e) if is_unique_violation(&e) => Err(duplicate_name()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(row.insert(&db.conn).await.map_err(name_taken)?.id)
 }
 
 /// Renames a category (and changes its description).
 ///
 /// # Errors
-/// `NotFound`; `Invalid` with messages per field.
-pub async fn update_category(db: &Db, id: i64, form: &CategoryForm) -> ServiceResult<()> {
+/// `Forbidden` without the articles edit permission; `NotFound`; `Invalid` with messages per
+/// field.
+pub async fn update_category(db: &Db, actor: &Actor, id: i64, form: &CategoryForm) -> ServiceResult<()> {
+    actor.may(Module::Articles, Action::Edit)?;
     let input = form.parse().map_err(ServiceError::Invalid)?;
     let _gate = db.write_gate().await;
     let model = article_category::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?;
@@ -109,18 +119,16 @@ pub async fn update_category(db: &Db, id: i64, form: &CategoryForm) -> ServiceRe
     row.slug = Set(slugify(&input.name));
     row.name = Set(input.name);
     row.description = Set(input.description);
-    match row.update(&db.conn).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(duplicate_name()),
-        Err(e) => Err(e.into()),
-    }
+    row.update(&db.conn).await.map_err(name_taken)?;
+    Ok(())
 }
 
 /// Deletes a category; its articles stay, uncategorised.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn delete_category(db: &Db, id: i64) -> ServiceResult<()> {
+/// `Forbidden` without the articles delete permission; `NotFound`.
+pub async fn delete_category(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.may(Module::Articles, Action::Delete)?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     // The foreign key says ON DELETE SET NULL too; saying it here keeps it true on a database

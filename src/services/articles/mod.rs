@@ -2,8 +2,8 @@
 //! the Help Center.
 //!
 //! The console's side (listing every article, adding, editing, deleting, and categories) is
-//! here and in the `write` and `categories` modules; the route checks the agent's `Articles`
-//! permissions before calling. The Help Center's side ([`home`], [`in_category`], [`search`],
+//! here and in the `write` and `categories` modules; each use-case takes the acting agent and
+//! checks its `Articles` permission for what it does. The Help Center's side ([`home`], [`in_category`], [`search`],
 //! [`published_by_slug`], [`vote`]) takes `registered`: whether a Help Center user is logged
 //! in. Only published articles are ever shown there, and an article for registered users only
 //! does not exist for anyone else: not found, not listed, not counted, not searched.
@@ -29,9 +29,10 @@ pub use html::fill_missing_html;
 pub use search::{search, SearchHit};
 pub use write::{create, delete, update};
 
-use super::{ServiceError, ServiceResult};
+use super::{Actor, ServiceError, ServiceResult};
 use crate::db::Db;
 use crate::domain::article::{ArticleForm, ArticleStatus, Visibility};
+use crate::domain::{Action, Module};
 use crate::entities::{agent, article, article_category};
 
 /// Articles per page of the console list.
@@ -112,12 +113,14 @@ fn rows_of(select: sea_orm::Select<article::Entity>) -> sea_orm::Select<article:
 /// `after`; only those in `category` when given. One query.
 ///
 /// # Errors
-/// Database errors.
+/// `Forbidden` without the articles view permission; database errors.
 pub async fn list(
     conn: &DatabaseConnection,
+    actor: &Actor,
     category: Option<i64>,
     after: Option<(DateTime<Utc>, i64)>,
 ) -> ServiceResult<(Vec<ArticleRow>, Option<(DateTime<Utc>, i64)>)> {
+    actor.may(Module::Articles, Action::View)?;
     let mut select = rows_of(article::Entity::find());
     if let Some(category) = category {
         select = select.filter(article::Column::CategoryId.eq(category));
@@ -151,8 +154,31 @@ struct Content {
 /// One article for the console, whatever its status, with its stored HTML for the preview.
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn detail(db: &Db, id: i64) -> ServiceResult<ArticleDetail> {
+/// `Forbidden` without the articles view permission; `NotFound`.
+pub async fn detail(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ArticleDetail> {
+    actor.may(Module::Articles, Action::View)?;
+    find(db, id).await
+}
+
+/// The form of article `id` as it stands, for the edit page.
+///
+/// # Errors
+/// `Forbidden` without the articles edit permission; `NotFound`.
+pub async fn edit_form(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ArticleForm> {
+    actor.may(Module::Articles, Action::Edit)?;
+    Ok(form_of(&find(db, id).await?))
+}
+
+/// Article `id`, for the delete confirmation.
+///
+/// # Errors
+/// `Forbidden` without the articles delete permission; `NotFound`.
+pub async fn for_deletion(db: &Db, actor: &Actor, id: i64) -> ServiceResult<ArticleDetail> {
+    actor.may(Module::Articles, Action::Delete)?;
+    find(db, id).await
+}
+
+async fn find(db: &Db, id: i64) -> ServiceResult<ArticleDetail> {
     let found = rows_of(article::Entity::find_by_id(id))
         .columns([article::Column::Body, article::Column::Html])
         .into_model::<ArticleRowWithContent>()

@@ -1,5 +1,5 @@
-//! Adding, editing and deleting articles. The route has checked the agent's permission; the
-//! author is the agent who adds the article. The article's HTML is made here, before the
+//! Adding, editing and deleting articles, each with the acting agent's articles permission for
+//! it; the author is the agent who adds the article. The article's HTML is made here, before the
 //! write gate is taken, and stored with it.
 
 use chrono::Utc;
@@ -9,9 +9,10 @@ use sea_orm::{
 
 use crate::db::Db;
 use crate::domain::article::{slugify, ArticleForm, ArticleInput, ArticleStatus};
+use crate::domain::{Action, Module};
 use crate::entities::{article, article_category};
 use crate::services::articles::html::render;
-use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+use crate::services::{is_unique_violation, Actor, ServiceError, ServiceResult};
 
 /// How often an insert is tried again when another instance took the same slug at the same
 /// moment (PostgreSQL only: on SQLite the write gate makes slug choice and insert one step).
@@ -48,12 +49,14 @@ async fn free_slug<C: ConnectionTrait>(conn: &C, base: &str) -> Result<String, s
     Ok(format!("{base}-{n}"))
 }
 
-/// Adds an article written by `author_id`; its slug comes from the title, made unique with a
+/// Adds an article written by `actor`; its slug comes from the title, made unique with a
 /// numeric suffix. Returns its id.
 ///
 /// # Errors
-/// `Invalid` with messages per field.
-pub async fn create(db: &Db, author_id: i64, form: &ArticleForm) -> ServiceResult<i64> {
+/// `Forbidden` without the articles create permission; `Invalid` with messages per field.
+pub async fn create(db: &Db, actor: &Actor, form: &ArticleForm) -> ServiceResult<i64> {
+    actor.may(Module::Articles, Action::Create)?;
+    let author_id = actor.id();
     let input = validate(form)?;
     check_category(&db.conn, input.category_id).await?;
     let html = render(input.body.clone()).await?;
@@ -94,8 +97,10 @@ pub async fn create(db: &Db, author_id: i64, form: &ArticleForm) -> ServiceResul
 /// first publication sets the date the Help Center lists it by.
 ///
 /// # Errors
-/// `NotFound`; `Invalid` with messages per field.
-pub async fn update(db: &Db, id: i64, form: &ArticleForm) -> ServiceResult<()> {
+/// `Forbidden` without the articles edit permission; `NotFound`; `Invalid` with messages per
+/// field.
+pub async fn update(db: &Db, actor: &Actor, id: i64, form: &ArticleForm) -> ServiceResult<()> {
+    actor.may(Module::Articles, Action::Edit)?;
     let input = validate(form)?;
     check_category(&db.conn, input.category_id).await?;
     let html = render(input.body.clone()).await?;
@@ -123,8 +128,9 @@ pub async fn update(db: &Db, id: i64, form: &ArticleForm) -> ServiceResult<()> {
 /// Deletes an article for good (its full-text entry goes with it).
 ///
 /// # Errors
-/// `NotFound`.
-pub async fn delete(db: &Db, id: i64) -> ServiceResult<()> {
+/// `Forbidden` without the articles delete permission; `NotFound`.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.may(Module::Articles, Action::Delete)?;
     let _gate = db.write_gate().await;
     let done = article::Entity::delete_by_id(id).exec(&db.conn).await?;
     if done.rows_affected == 0 {

@@ -10,10 +10,10 @@ use sea_orm::{
 
 use super::identities::{secondary, Identity};
 use super::{redact, with_row_columns, ContactRow};
-use crate::domain::FieldRules;
+use crate::domain::{Action, FieldRules, Module};
 use crate::entities::contact;
 use crate::services::events::history::{self, EventRow, HistoryLine};
-use crate::services::{more_than_listed, ServiceError, ServiceResult};
+use crate::services::{more_than_listed, Actor, ServiceError, ServiceResult};
 
 /// Everything the detail page shows.
 #[derive(Debug)]
@@ -97,36 +97,47 @@ pub async fn find_row(conn: &DatabaseConnection, id: i64) -> Result<Option<Conta
         .await
 }
 
-/// One contact as `rules` let the agent see it (for the edit form).
+/// One contact as `actor`'s profile lets it see it (for the edit form, a ticket's contact card).
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn get(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactRow> {
+/// `Forbidden` without the contacts view permission; `NotFound`; database errors.
+pub async fn get(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<ContactRow> {
+    actor.may(Module::Contacts, Action::View)?;
+    redacted(conn, &actor.fields(Module::Contacts), id).await
+}
+
+/// One live contact with what `rules` hide cleared, for a use-case that has checked its own
+/// permission.
+pub(super) async fn redacted(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactRow> {
     let mut row = find_row(conn, id).await?.ok_or(ServiceError::NotFound)?;
     redact(rules, &mut row);
     Ok(row)
 }
 
-/// One contact as `rules` let the agent see it, and how many tickets, activities and time
-/// entries go with it (for the delete confirmation), in two queries.
+/// One contact as `actor`'s profile lets it see it, and how many tickets, activities and time
+/// entries would go to the Recycle Bin with it: the delete confirmation, in two queries.
 ///
 /// # Errors
-/// `NotFound`; database errors.
+/// `Forbidden` without the contacts delete permission; `NotFound`; database errors.
 pub async fn with_counts(
     conn: &DatabaseConnection,
-    rules: &FieldRules,
+    actor: &Actor,
     id: i64,
 ) -> ServiceResult<(ContactRow, RelatedCounts)> {
-    let contact = get(conn, rules, id).await?;
+    actor.may(Module::Contacts, Action::Delete)?;
+    let contact = redacted(conn, &actor.fields(Module::Contacts), id).await?;
     Ok((contact, counts(conn, id).await?))
 }
 
-/// The detail page's data, in four queries: the contact, its addresses, its four related lists
-/// at once (its History from its events), and how many there are of each.
+/// The detail page's data as `actor`'s profile lets it see it, in four queries: the contact,
+/// its addresses, its four related lists at once (its History from its events), and how many
+/// there are of each.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn detail(conn: &DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactDetail> {
+/// `Forbidden` without the contacts view permission; `NotFound`; database errors.
+pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<ContactDetail> {
+    actor.may(Module::Contacts, Action::View)?;
+    let rules = &actor.fields(Module::Contacts);
     let mut contact = find_row(conn, id).await?.ok_or(ServiceError::NotFound)?;
     let has_email = contact.email.is_some();
     redact(rules, &mut contact);

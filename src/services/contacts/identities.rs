@@ -16,11 +16,11 @@ use sea_orm::{
 
 use crate::db::Db;
 use crate::domain::phone::Phone;
-use crate::domain::{Action, FieldRules, Module, Permissions};
+use crate::domain::{Action, Module};
 use crate::entities::contact;
 use crate::entities::contact_identity::{self, IdentityKind};
-use crate::services::events::{self, Actor, Change, Event, Field};
-use crate::services::{is_unique_violation, ServiceError, ServiceResult};
+use crate::services::events::{self, Change, Event, Field};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// How a History names secondary addresses (hidden with the Email field).
 pub const SECONDARY_EMAIL: &str = "Secondary Email";
@@ -274,14 +274,19 @@ async fn taken_by<C: ConnectionTrait>(conn: &C, contact_id: i64, field: &'static
     })
 }
 
-/// A unique-index refusal of an address (a race with another writer) as the form's message.
+/// An address another writer gave a contact between [`check_free`] and the write, refused by
+/// the contacts' or the identities' unique index, as the form's message on `field`.
 #[must_use]
-pub fn unique_violation_as_field(e: sea_orm::DbErr, field: &'static str) -> ServiceError {
-    if is_unique_violation(&e) {
-        ServiceError::field(field, "A contact with this email exists already.")
-    } else {
-        e.into()
-    }
+pub fn address_taken(e: sea_orm::DbErr, field: &'static str) -> ServiceError {
+    const TAKEN: &str = "A contact with this email exists already.";
+    ServiceError::from_unique(
+        e,
+        &[
+            ("contacts.email", field, TAKEN),
+            ("idx_contact_identities_unique", field, TAKEN),
+            ("contact_identities.value", field, TAKEN),
+        ],
+    )
 }
 
 /// Brings contact `contact_id`'s addresses to `primary` and `secondary`, and returns the
@@ -352,7 +357,7 @@ pub async fn set_emails<C: ConnectionTrait>(
         contact_identity::Entity::insert_many(fresh)
             .exec(conn)
             .await
-            .map_err(|e| unique_violation_as_field(e, "secondary_emails"))?;
+            .map_err(|e| address_taken(e, "secondary_emails"))?;
     }
     Ok(changes)
 }
@@ -392,7 +397,7 @@ fn secondary_change(old: Option<String>, new: Option<String>) -> Change {
 }
 
 /// Makes secondary address `identity_id` the primary one of contact `contact_id` on behalf of
-/// an agent with `permissions`: it becomes the contact's Email and its Help Center login,
+/// `actor`: it becomes the contact's Email and its Help Center login,
 /// and the old primary stays as a secondary address.
 ///
 /// # Errors
@@ -400,15 +405,15 @@ fn secondary_change(old: Option<String>, new: Option<String>) -> Change {
 /// not live or an address not one of its secondary ones; database errors.
 pub async fn make_primary(
     db: &Db,
-    actor_id: i64,
-    permissions: &Permissions,
+    actor: &Actor,
     contact_id: i64,
     identity_id: i64,
     now: DateTime<Utc>,
 ) -> ServiceResult<String> {
-    if !permissions.can(Module::Contacts, Action::Edit) || !FieldRules::contacts(permissions).edits("email") {
+    if !actor.can(Module::Contacts, Action::Edit) || !actor.fields(Module::Contacts).edits("email") {
         return Err(ServiceError::Forbidden("Your profile may not change a contact's Email.".into()));
     }
+    let actor_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
@@ -422,7 +427,7 @@ pub async fn make_primary(
     let chosen = chosen.value.clone();
     let others: Vec<String> = emails.iter().filter(|i| i.value != chosen).map(|i| i.value.clone()).collect();
     let secondary_changes = set_emails(&txn, contact_id, Some(&chosen), &others, now).await?;
-    let updated = Event::contact(Actor::Agent(actor_id), contact_id, events::Action::Updated, now)
+    let updated = Event::contact(events::Actor::Agent(actor_id), contact_id, events::Action::Updated, now)
         .changed(Field::Email, c.email.clone(), Some(chosen.clone()))
         .with(secondary_changes);
     login_changed(&txn, &c, now).await?;
@@ -433,7 +438,7 @@ pub async fn make_primary(
         .filter(contact::Column::Id.eq(contact_id))
         .exec(&txn)
         .await
-        .map_err(|e| unique_violation_as_field(e, "email"))?;
+        .map_err(|e| address_taken(e, "email"))?;
     events::record(&txn, &[updated]).await?;
     txn.commit().await?;
     Ok(chosen)

@@ -13,9 +13,9 @@ use super::fragments;
 use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::inline_limit;
 use crate::domain::search::{prefix_end, query_terms};
-use crate::domain::FieldRules;
+use crate::domain::{Action, FieldRules, Module};
 use crate::entities::{contact, contact_search_term};
-use crate::services::ServiceResult;
+use crate::services::{Actor, ServiceResult};
 
 /// Rows per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -185,11 +185,23 @@ fn beyond(sort: Sort, cursor: i64, forward: bool) -> SimpleExpr {
     )
 }
 
-/// One page of the list for an agent (`agent_id` for My Contacts).
+/// One page of the list for `actor` (the owner of My Contacts), searched and sorted only by the
+/// fields its profile shows, those it hides cleared.
 ///
 /// # Errors
-/// Database errors. A bad cursor is treated as no cursor.
+/// `Forbidden` without the contacts view permission; database errors. A bad cursor is treated
+/// as no cursor.
 pub async fn list(
+    conn: &DatabaseConnection,
+    actor: &Actor,
+    query: &ListQuery,
+    now: DateTime<Utc>,
+) -> ServiceResult<ContactList> {
+    actor.may(Module::Contacts, Action::View)?;
+    one_page(conn, actor.id(), &actor.fields(Module::Contacts), query, now).await
+}
+
+async fn one_page(
     conn: &DatabaseConnection,
     agent_id: i64,
     rules: &FieldRules,
@@ -237,7 +249,7 @@ pub async fn list(
             // A cursor whose row is gone for good (deleted permanently) matches nothing: start over.
             if !cursor_exists(conn, id).await? {
                 let fresh = ListQuery { after: None, before: None, ..query.clone() };
-                return Box::pin(list(conn, agent_id, rules, &fresh, now)).await;
+                return Box::pin(one_page(conn, agent_id, rules, &fresh, now)).await;
             }
         }
     }

@@ -1,16 +1,17 @@
-//! Adding and editing contacts: field permissions, validation, account and owner lookup,
-//! uniqueness of the email, search words and the event of the change, in one transaction.
+//! Adding and editing contacts: the actor's permissions (module and fields), validation, account
+//! and owner lookup, uniqueness of the email, search words and the event of the change, in one
+//! transaction.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{detail::find_row, identities, search_terms, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::Db;
-use crate::domain::{ContactForm, ContactInput, FieldRules, PersonName, PhoneParser};
+use crate::domain::{Action, ContactForm, ContactInput, FieldRules, Module, PersonName, PhoneParser};
 use crate::entities::contact_identity::IdentityKind;
 use crate::entities::{account, agent, contact};
-use crate::services::events::{self, Action, Actor, Event, Field};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::events::{self, Event, Field};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// How a contact came to exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,12 +90,14 @@ async fn find_owner<C: ConnectionTrait>(conn: &C, id: i64) -> ServiceResult<agen
         .ok_or_else(|| ServiceError::field("owner", "Choose an active agent."))
 }
 
-/// The form of contact `id` as `rules` let the agent see it, for the Edit Contact page.
+/// The form of contact `id` as `actor`'s profile lets it see it, for the Edit Contact page.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn edit_form(conn: &sea_orm::DatabaseConnection, rules: &FieldRules, id: i64) -> ServiceResult<ContactForm> {
-    let row = super::get(conn, rules, id).await?;
+/// `Forbidden` without the contacts edit permission; `NotFound`; database errors.
+pub async fn edit_form(conn: &sea_orm::DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<ContactForm> {
+    actor.may(Module::Contacts, Action::Edit)?;
+    let rules = &actor.fields(Module::Contacts);
+    let row = super::detail::redacted(conn, rules, id).await?;
     let mut form = form_of(&row, &identities::secondary_emails(conn, id).await?);
     if !rules.shows("email") {
         form.secondary_emails = None;
@@ -107,17 +110,16 @@ fn addresses(emails: &[crate::domain::Email]) -> Vec<String> {
     emails.iter().map(|e| e.as_str().to_owned()).collect()
 }
 
-/// Adds a contact on behalf of agent `actor_id` (the Contact Owner unless the form names another).
+/// Adds a contact on behalf of `actor` (the Contact Owner unless the form names another). A
+/// field its profile hides is ignored; a read-only one must be posted empty or not at all.
 ///
 /// # Errors
-/// `Invalid` with messages per field; `DuplicateEmail` naming the contact that has the address.
-pub async fn create(
-    db: &Db,
-    actor_id: i64,
-    rules: &FieldRules,
-    form: ContactForm,
-    phones: &PhoneParser,
-) -> ServiceResult<i64> {
+/// `Forbidden` without the contacts create permission; `Invalid` with messages per field;
+/// `DuplicateEmail` naming the contact that has the address.
+pub async fn create(db: &Db, actor: &Actor, form: ContactForm, phones: &PhoneParser) -> ServiceResult<i64> {
+    actor.may(Module::Contacts, Action::Create)?;
+    let rules = &actor.fields(Module::Contacts);
+    let actor_id = actor.id();
     let input = validate(rules, form, None, phones)?;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
@@ -157,31 +159,34 @@ pub async fn create(
         recycle_entry_id: Set(None),
         ..Default::default()
     };
-    let saved = row.insert(&txn).await.map_err(|e| identities::unique_violation_as_field(e, "email"))?;
+    let saved = row.insert(&txn).await.map_err(|e| identities::address_taken(e, "email"))?;
     if let Some(insert) = identities::insert_statement(txn.get_database_backend(), &saved, &secondary, now) {
-        txn.execute(insert).await.map_err(|e| identities::unique_violation_as_field(e, "secondary_emails"))?;
+        txn.execute(insert).await.map_err(|e| identities::address_taken(e, "secondary_emails"))?;
     }
     search_terms::index(&txn, &saved, &secondary, account.as_ref().map(|a| a.name.as_str())).await?;
     let names = Names { account: account.as_ref().map(|a| a.name.as_str()), owner: Some(&owner.name) };
-    let created = created_event(Actor::Agent(actor_id), &saved, &secondary, names, now);
+    let created = created_event(events::Actor::Agent(actor_id), &saved, &secondary, names, now);
     events::record(&txn, &[created]).await?;
     txn.commit().await?;
     Ok(saved.id)
 }
 
-/// Edits a contact. The fields that changed are the changes of its event.
+/// Edits a contact on behalf of `actor`. A field its profile hides is ignored; a read-only one
+/// must be posted unchanged or not at all. The fields that changed are the changes of its event.
 ///
 /// # Errors
-/// `NotFound`; `Invalid` with messages per field (including read-only fields the post tried to
-/// change); `DuplicateEmail`.
+/// `Forbidden` without the contacts edit permission; `NotFound`; `Invalid` with messages per
+/// field (including read-only fields the post tried to change); `DuplicateEmail`.
 pub async fn update(
     db: &Db,
-    actor_id: i64,
-    rules: &FieldRules,
+    actor: &Actor,
     contact_id: i64,
     form: ContactForm,
     phones: &PhoneParser,
 ) -> ServiceResult<()> {
+    actor.may(Module::Contacts, Action::Edit)?;
+    let rules = &actor.fields(Module::Contacts);
+    let actor_id = actor.id();
     let current = find_row(&db.conn, contact_id).await?.ok_or(ServiceError::NotFound)?;
     let current_secondary = identities::secondary_emails(&db.conn, contact_id).await?;
     let input = validate(rules, form, Some(&form_of(&current, &current_secondary)), phones)?;
@@ -283,10 +288,11 @@ pub async fn update(
         return Ok(());
     }
     row.updated_at = Set(now);
-    let saved = row.update(&txn).await.map_err(|e| identities::unique_violation_as_field(e, "email"))?;
+    let saved = row.update(&txn).await.map_err(|e| identities::address_taken(e, "email"))?;
     search_terms::reindex(&txn, &saved, &secondary, account_name.as_deref()).await?;
-    let updated =
-        Event::contact(Actor::Agent(actor_id), contact_id, Action::Updated, now).with(changes).with(identity_changes);
+    let updated = Event::contact(events::Actor::Agent(actor_id), contact_id, events::Action::Updated, now)
+        .with(changes)
+        .with(identity_changes);
     events::record(&txn, &[updated]).await?;
     txn.commit().await?;
     Ok(())
@@ -303,13 +309,13 @@ pub struct Names<'a> {
 /// addresses, `secondary`, and its account's and owner's names).
 #[must_use]
 pub fn created_event(
-    actor: Actor,
+    actor: events::Actor,
     c: &contact::Model,
     secondary: &[String],
     names: Names<'_>,
     at: DateTime<Utc>,
 ) -> Event {
-    Event::contact(actor, c.id, Action::Created, at)
+    Event::contact(actor, c.id, events::Action::Created, at)
         .set(Field::Source, Some(&c.source))
         .set(Field::FirstName, c.first_name.as_deref())
         .set(Field::LastName, Some(&c.last_name))
@@ -395,5 +401,5 @@ pub async fn insert_from_channel<C: ConnectionTrait>(
 /// `owner`.
 #[must_use]
 pub fn created_from(c: &contact::Model, owner: Option<&str>) -> Event {
-    created_event(Actor::System, c, &[], Names { account: None, owner }, c.created_at)
+    created_event(events::Actor::System, c, &[], Names { account: None, owner }, c.created_at)
 }

@@ -1,5 +1,5 @@
-//! Agents giving and taking Help Center access: invite (or invite again), remove; and the
-//! contact accepting an invitation by choosing a password.
+//! Agents giving and taking Help Center access: invite (or invite again), remove, both with the
+//! contacts edit permission; and the contact accepting an invitation by choosing a password.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
@@ -8,24 +8,26 @@ use super::{issue, retire, send, spend, LinkError, MailContext, Purpose, INVITAT
 use crate::auth::session_store::end_all_for_contact;
 use crate::channels::email::messages;
 use crate::db::Db;
-use crate::domain::{Email, PersonName};
+use crate::domain::{Action, Email, Module, PersonName};
 use crate::entities::contact;
-use crate::services::events::{self, Action, Actor};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::events;
+use crate::services::{Actor, ServiceError, ServiceResult};
 
-/// Sends (or sends again) an invitation to the contact's address; the contact's status becomes
-/// invited. Earlier invitation links stop working.
+/// Sends (or sends again) an invitation to the contact's address on behalf of `actor`; the
+/// contact's status becomes invited. Earlier invitation links stop working.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted contact; `Conflict` when the contact has no email or
-/// is an active Help Center user already.
+/// `Forbidden` without the contacts edit permission; `NotFound` for an unknown or deleted
+/// contact; `Conflict` when the contact has no email or is an active Help Center user already.
 pub async fn invite(
     db: &Db,
     mail: MailContext<'_>,
-    agent_id: i64,
+    actor: &Actor,
     contact_id: i64,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    actor.may(Module::Contacts, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
@@ -50,8 +52,14 @@ pub async fn invite(
         .map_err(|e| ServiceError::Other(e.into()))?;
     send(&txn, mail, &email, name, text, now).await?;
     // Sent again, the invitation changes nothing but is an event still.
-    let invited =
-        super::status_event(Actor::Agent(agent_id), c.id, Action::Invited, &c.help_center_status, "invited", now);
+    let invited = super::status_event(
+        events::Actor::Agent(agent_id),
+        c.id,
+        events::Action::Invited,
+        &c.help_center_status,
+        "invited",
+        now,
+    );
     if c.help_center_status != "invited" {
         let mut row: contact::ActiveModel = c.into();
         row.help_center_status = Set("invited".into());
@@ -71,20 +79,22 @@ pub struct BulkReport {
     pub skipped: usize,
 }
 
-/// Invites each contact in `ids` (at most 100), skipping those that cannot be invited.
+/// Invites each contact in `ids` (at most 100) on behalf of `actor`, skipping those that
+/// cannot be invited.
 ///
 /// # Errors
-/// Database errors.
+/// `Forbidden` without the contacts edit permission; database errors.
 pub async fn invite_many(
     db: &Db,
     mail: MailContext<'_>,
-    agent_id: i64,
+    actor: &Actor,
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> ServiceResult<BulkReport> {
+    actor.may(Module::Contacts, Action::Edit)?;
     let mut report = BulkReport::default();
     for id in ids.iter().take(100) {
-        match invite(db, mail, agent_id, *id, now).await {
+        match invite(db, mail, actor, *id, now).await {
             Ok(()) => report.invited += 1,
             Err(ServiceError::Conflict(_) | ServiceError::NotFound) => report.skipped += 1,
             Err(e) => return Err(e),
@@ -93,12 +103,15 @@ pub async fn invite_many(
     Ok(report)
 }
 
-/// Removes the contact's Help Center access: its password and links stop working, its
-/// sessions end, and it can be deleted afterwards.
+/// Removes the contact's Help Center access on behalf of `actor`: its password and links stop
+/// working, its sessions end, and it can be deleted afterwards.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted contact; `Conflict` when it has no access to remove.
-pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
+/// `Forbidden` without the contacts edit permission; `NotFound` for an unknown or deleted
+/// contact; `Conflict` when it has no access to remove.
+pub async fn remove(db: &Db, actor: &Actor, contact_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
+    actor.may(Module::Contacts, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let c = contact::Entity::find_by_id(contact_id)
@@ -110,9 +123,9 @@ pub async fn remove(db: &Db, agent_id: i64, contact_id: i64, now: DateTime<Utc>)
         return Err(ServiceError::Conflict("This contact has no Help Center access to remove.".into()));
     }
     let removed = super::status_event(
-        Actor::Agent(agent_id),
+        events::Actor::Agent(agent_id),
         contact_id,
-        Action::Updated,
+        events::Action::Updated,
         &c.help_center_status,
         "deactivated",
         now,
@@ -163,7 +176,8 @@ pub async fn accept(db: &Db, token: &str, password_hash: String, now: DateTime<U
     active.password_hash = Set(Some(password_hash));
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    let accepted = super::status_event(Actor::Contact(id), id, Action::Updated, "invited", "active", now);
+    let accepted =
+        super::status_event(events::Actor::Contact(id), id, events::Action::Updated, "invited", "active", now);
     events::record(&txn, &[accepted]).await?;
     txn.commit().await?;
     Ok(id)

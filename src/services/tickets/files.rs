@@ -4,15 +4,47 @@ use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 
 use super::find_live;
 use crate::db::Db;
+use crate::domain::{Action, Module};
 use crate::entities::{attachment, message};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
-/// File `id` of ticket `number`. For a contact (`owner`) only a file of its own ticket that
-/// came with a public message; for an agent (`None`) any file of a live ticket.
+/// A stored file, to download.
+#[derive(Clone, Debug)]
+pub struct Download {
+    /// The name the sender gave it.
+    pub filename: String,
+    /// The type the sender claimed; serve it through [`safe_content_type`].
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl From<attachment::Model> for Download {
+    fn from(file: attachment::Model) -> Self {
+        Self { filename: file.filename, content_type: file.content_type, data: file.data }
+    }
+}
+
+/// File `id` of live ticket `number`, for `actor`.
+///
+/// # Errors
+/// `Forbidden` without the tickets view permission; `NotFound`.
+pub async fn for_agent(db: &Db, actor: &Actor, number: i64, id: i64) -> ServiceResult<Download> {
+    actor.may(Module::Tickets, Action::View)?;
+    Ok(file(db, number, id, None).await?.into())
+}
+
+/// File `id` of ticket `number`, for contact `contact_id`: only a file of its own ticket that
+/// came with a public message.
 ///
 /// # Errors
 /// `NotFound` otherwise.
-pub async fn file(db: &Db, number: i64, id: i64, owner: Option<i64>) -> ServiceResult<attachment::Model> {
+pub async fn for_contact(db: &Db, contact_id: i64, number: i64, id: i64) -> ServiceResult<Download> {
+    Ok(file(db, number, id, Some(contact_id)).await?.into())
+}
+
+/// File `id` of ticket `number`. For a contact (`owner`) only a file of its own ticket that
+/// came with a public message; for an agent (`None`) any file of a live ticket.
+async fn file(db: &Db, number: i64, id: i64, owner: Option<i64>) -> ServiceResult<attachment::Model> {
     let t = find_live(&db.conn, number, owner).await?;
     let mut select =
         attachment::Entity::find().filter(attachment::Column::Id.eq(id)).filter(attachment::Column::TicketId.eq(t.id));

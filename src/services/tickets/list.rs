@@ -10,9 +10,10 @@ use sea_orm::{
 };
 
 use crate::db::{inline_limit, next_page, Db};
-use crate::domain::{FieldRules, PersonName, TicketStatus};
+use crate::domain::{Action, Module, PersonName, TicketStatus};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{agent, contact, ticket};
+use crate::services::{Actor, ServiceResult};
 
 /// Rows per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -110,19 +111,22 @@ pub(crate) fn after_cursor((at, id): Cursor) -> Condition {
 /// prefixes, or any exact address of a contact when the profile shows Email: a profile that
 /// hides it cannot learn whose an address is by searching) and by `contact` (its
 /// tickets only, read in list order on `idx_tickets_contact_activity`); and the cursor of the
-/// next page.
+/// next page. `actor` is the agent of My Tickets; its profile decides what of the contacts it
+/// reads and searches.
 ///
 /// # Errors
-/// Database errors.
+/// `Forbidden` without the tickets view permission; database errors.
 pub async fn list(
     db: &Db,
-    rules: &FieldRules,
-    agent_id: i64,
+    actor: &Actor,
     view: View,
     q: &str,
     contact: Option<i64>,
     after: Option<Cursor>,
-) -> Result<(Vec<TicketRow>, Option<Cursor>), sea_orm::DbErr> {
+) -> ServiceResult<(Vec<TicketRow>, Option<Cursor>)> {
+    actor.may(Module::Tickets, Action::View)?;
+    let rules = &actor.fields(Module::Contacts);
+    let agent_id = actor.id();
     let mut select = ticket::Entity::find()
         .select_only()
         .columns([

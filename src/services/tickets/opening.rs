@@ -14,10 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::Author;
 use crate::channels::email::{enqueue_many, messages, OutgoingMail};
 use crate::db::Db;
-use crate::domain::{Channel, Email, FileUpload, PersonName, TicketInput, TicketStatus};
+use crate::domain::{Action, Channel, Email, FileUpload, Module, PersonName, TicketInput, TicketStatus};
 use crate::entities::{attachment, contact, message, ticket};
-use crate::services::events::{self, Action, Event, Field};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::events::{self, Event, Field};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// Most tickets written in one transaction.
 const BATCH: usize = 64;
@@ -158,7 +158,7 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
 
 /// The event of ticket `t` opened by `actor`: its first subject, status, priority and channel.
 pub(crate) fn created(actor: events::Actor, t: &ticket::Model, at: DateTime<Utc>) -> Event {
-    Event::ticket(actor, t, Action::Created, at)
+    Event::ticket(actor, t, events::Action::Created, at)
         .set(Field::Subject, Some(&t.subject))
         .set(Field::Status, Some(&t.status))
         .set(Field::Priority, Some(&t.priority))
@@ -298,5 +298,17 @@ impl TicketWriter {
             .await
             .map_err(|_| ServiceError::Other(anyhow::anyhow!("the ticket writer has stopped")))?;
         answer.await.map_err(|_| ServiceError::Other(anyhow::anyhow!("the ticket writer has stopped")))?
+    }
+
+    /// Opens a ticket on a contact's behalf by `actor`, who is its author whatever `opening.by`
+    /// says: it needs the tickets create permission, and the contacts view one (opening a
+    /// ticket for someone means seeing who it is).
+    ///
+    /// # Errors
+    /// `Forbidden` without either permission; as [`Self::open`].
+    pub async fn open_as(&self, actor: &Actor, opening: Opening) -> ServiceResult<ticket::Model> {
+        actor.may(Module::Tickets, Action::Create)?;
+        actor.may(Module::Contacts, Action::View)?;
+        self.open(Opening { by: Author::Agent(actor.id()), ..opening }).await
     }
 }

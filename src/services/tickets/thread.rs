@@ -1,6 +1,6 @@
 //! Adding to a ticket's thread and changing its properties. Every change is scoped by who
-//! makes it: a contact reaches only its own tickets (another's is `NotFound`); agents reach any
-//! live ticket, and their module permissions are checked by the caller.
+//! makes it: a contact reaches only its own tickets (another's is `NotFound`); an agent reaches
+//! any live ticket with the tickets edit permission, which is checked here.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -11,12 +11,12 @@ use super::{find_live, thread_ids, Author};
 use crate::channels::email::{enqueue, messages, OutgoingMail};
 use crate::channels::whatsapp::outgoing::{self as whatsapp, OutgoingText};
 use crate::db::Db;
-use crate::domain::{Channel, Email, PersonName, Priority, TicketStatus};
+use crate::domain::{Action, Channel, Email, Module, PersonName, Priority, TicketStatus};
 use crate::entities::{agent, contact, mailbox, message, ticket};
 use crate::services::contacts::identities;
-use crate::services::events::{self, Action, Actor, Change, Event, Field, Subject};
+use crate::services::events::{self, Change, Event, Field, Subject};
 use crate::services::help_center::MailContext;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 async fn add_message(
     txn: &DatabaseTransaction,
@@ -68,11 +68,11 @@ pub(crate) async fn save(
 
 /// The event of a message by `author` in `t`'s thread.
 fn message_event(
-    actor: Actor,
+    actor: events::Actor,
     id: i64,
     t: &ticket::Model,
     author: Author,
-    action: Action,
+    action: events::Action,
     now: DateTime<Utc>,
 ) -> Event {
     Event::message(actor, Subject::Message(id), t, action, now).set(Field::Author, Some(author.kind()))
@@ -87,10 +87,10 @@ pub async fn contact_reply(db: &Db, contact_id: i64, number: i64, body: &str, no
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, Some(contact_id)).await?;
     let id = add_message(&txn, t.id, Author::Contact, body, false, None, now).await?;
-    let actor = Actor::Contact(contact_id);
+    let actor = events::Actor::Contact(contact_id);
     let reopen = (t.status == TicketStatus::Closed.key()).then_some(TicketStatus::Open);
-    let reopened = status_change(&t, reopen).map(|c| Event::ticket(actor, &t, Action::Updated, now).with([c]));
-    let message = message_event(actor, id, &t, Author::Contact, Action::Replied, now);
+    let reopened = status_change(&t, reopen).map(|c| Event::ticket(actor, &t, events::Action::Updated, now).with([c]));
+    let message = message_event(actor, id, &t, Author::Contact, events::Action::Replied, now);
     events::record(&txn, &Vec::from_iter([message].into_iter().chain(reopened))).await?;
     save(&txn, t, reopen, now).await?;
     txn.commit().await?;
@@ -106,29 +106,33 @@ pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, Some(contact_id)).await?;
     let closed = status_change(&t, Some(TicketStatus::Closed));
-    let event = closed.map(|c| Event::ticket(Actor::Contact(contact_id), &t, Action::Updated, now).with([c]));
+    let event =
+        closed.map(|c| Event::ticket(events::Actor::Contact(contact_id), &t, events::Action::Updated, now).with([c]));
     events::record(&txn, &Vec::from_iter(event)).await?;
     save(&txn, t, Some(TicketStatus::Closed), now).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// An agent's reply to the customer: stored in the thread (shown in the Help Center) and sent
+/// `actor`'s reply to the customer: stored in the thread (shown in the Help Center) and sent
 /// back through the channel the ticket came from: by WhatsApp to the contact's WhatsApp number
 /// for a ticket that came by WhatsApp, by mail otherwise (with the ticket's token in the subject
 /// and threading headers). A WhatsApp ticket whose contact has no WhatsApp number left is
 /// answered by mail, when the contact has an address.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted ticket.
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown or deleted
+/// ticket.
 pub async fn agent_reply(
     db: &Db,
     mail: MailContext<'_>,
-    agent_id: i64,
+    actor: &Actor,
     number: i64,
     body: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
@@ -148,7 +152,11 @@ pub async fn agent_reply(
     };
     let author = Author::Agent(agent_id);
     let id = add_message(&txn, t.id, author, body, false, message_id, now).await?;
-    events::record(&txn, &[message_event(Actor::Agent(agent_id), id, &t, author, Action::Replied, now)]).await?;
+    events::record(
+        &txn,
+        &[message_event(events::Actor::Agent(agent_id), id, &t, author, events::Action::Replied, now)],
+    )
+    .await?;
     save(&txn, t, None, now).await?;
     txn.commit().await?;
     Ok(())
@@ -184,17 +192,21 @@ async fn mail_reply(
     Ok(Some(enqueue(txn, out, mail.domain, now).await?))
 }
 
-/// An internal note: for agents only, never shown in the Help Center nor mailed.
+/// `actor`'s internal note: for agents only, never shown in the Help Center nor mailed.
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted ticket.
-pub async fn add_note(db: &Db, agent_id: i64, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown or deleted
+/// ticket.
+pub async fn add_note(db: &Db, actor: &Actor, number: i64, body: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
     let author = Author::Agent(agent_id);
     let id = add_message(&txn, t.id, author, body, true, None, now).await?;
-    events::record(&txn, &[message_event(Actor::Agent(agent_id), id, &t, author, Action::Noted, now)]).await?;
+    events::record(&txn, &[message_event(events::Actor::Agent(agent_id), id, &t, author, events::Action::Noted, now)])
+        .await?;
     save(&txn, t, None, now).await?;
     txn.commit().await?;
     Ok(())
@@ -208,17 +220,20 @@ pub struct Properties {
     pub priority: Priority,
 }
 
-/// Changes status, assignee and priority: one event with what changed.
+/// Changes status, assignee and priority on behalf of `actor`: one event with what changed.
 ///
 /// # Errors
-/// `NotFound` for an unknown ticket; `Invalid` for an assignee who is not an active agent.
+/// `Forbidden` without the tickets edit permission; `NotFound` for an unknown ticket;
+/// `Invalid` for an assignee who is not an active agent.
 pub async fn update_properties(
     db: &Db,
-    agent_id: i64,
+    actor: &Actor,
     number: i64,
     props: Properties,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let agent_id = actor.id();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
@@ -248,7 +263,11 @@ pub async fn update_properties(
     }
     changes.extend(status_change(&t, Some(props.status)));
     if !changes.is_empty() {
-        events::record(&txn, &[Event::ticket(Actor::Agent(agent_id), &t, Action::Updated, now).with(changes)]).await?;
+        events::record(
+            &txn,
+            &[Event::ticket(events::Actor::Agent(agent_id), &t, events::Action::Updated, now).with(changes)],
+        )
+        .await?;
     }
     let mut row: ticket::ActiveModel = t.clone().into();
     row.assignee_id = Set(props.assignee_id);

@@ -18,10 +18,10 @@ use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, 
 use super::Author;
 use crate::db::Db;
 use crate::domain::hidden::hide_addresses;
-use crate::domain::{mail_html, FieldRules, PersonName};
+use crate::domain::{mail_html, Action, FieldRules, Module, PersonName};
 use crate::entities::{agent, attachment, contact, message, ticket};
 use crate::services::contacts::identities;
-use crate::services::ServiceResult;
+use crate::services::{Actor, ServiceResult};
 
 /// Who reads a thread: it decides which messages and what of their senders are shown.
 #[derive(Clone, Copy, Debug)]
@@ -140,13 +140,14 @@ impl TicketThread {
     }
 }
 
-/// Ticket `number` with every message, internal notes included, for an agent whose profile
-/// has `rules` (four queries, five when the profile hides Email).
+/// Ticket `number` with every message, internal notes included, for `actor`, who reads the
+/// contact's fields as its profile shows them (four queries, five when the profile hides Email).
 ///
 /// # Errors
-/// `NotFound` for an unknown or deleted ticket.
-pub async fn ticket(db: &Db, rules: &FieldRules, number: i64) -> ServiceResult<TicketThread> {
-    load(db, number, Reader::Agent(rules)).await
+/// `Forbidden` without the tickets view permission; `NotFound` for an unknown or deleted ticket.
+pub async fn ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<TicketThread> {
+    actor.may(Module::Tickets, Action::View)?;
+    load(db, number, Reader::Agent(&actor.fields(Module::Contacts))).await
 }
 
 /// Ticket `number` with its thread as `reader` may see it: for a contact only its own ticket

@@ -1,5 +1,6 @@
 //! The quarantine: mail that could not be ingested, kept with the reason, until an
-//! administrator retries it (after restoring a contact, say) or discards it. Mail too large to
+//! administrator retries it (after restoring a contact, say) or discards it; reading and
+//! handling it takes the acting agent and refuses anyone but an administrator. Mail too large to
 //! keep is held as its headers only, so the list still says who sent what; that cannot be
 //! retried, only discarded once the sender has been asked to send it again. What nobody deals
 //! with is deleted after the retention period (`FRONTDESK_QUARANTINE_RETENTION_DAYS`).
@@ -13,7 +14,7 @@ use sea_orm::{
 use super::{accept, IngestContext, Outcome, Source};
 use crate::db::{next_page, Db};
 use crate::entities::quarantine;
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// How many mails one purge statement deletes at most. Each may be as large as the largest mail
 /// accepted, so a long-neglected quarantine is emptied in steps that each hold SQLite's write
@@ -83,12 +84,19 @@ fn glance_unguarded(raw: &[u8]) -> (Option<String>, Option<String>) {
     (sender, subject)
 }
 
-/// A page of the quarantine, newest first: at most `size` messages older than `older_than`
-/// (a message id; the first page without it), and the cursor of the next page if there is one.
+/// A page of the quarantine, newest first, for an administrator: at most `size` messages
+/// older than `older_than` (a message id; the first page without it), and the cursor of the
+/// next page if there is one.
 ///
 /// # Errors
-/// Database errors.
-pub async fn page(db: &Db, older_than: Option<i64>, size: u64) -> Result<(Vec<Held>, Option<i64>), sea_orm::DbErr> {
+/// `Forbidden` for anyone else; database errors.
+pub async fn page(
+    db: &Db,
+    actor: &Actor,
+    older_than: Option<i64>,
+    size: u64,
+) -> ServiceResult<(Vec<Held>, Option<i64>)> {
+    actor.must_be_admin()?;
     let mut query = quarantine::Entity::find().select_only().columns([
         quarantine::Column::Id,
         quarantine::Column::Reason,
@@ -118,20 +126,23 @@ pub async fn count(db: &Db) -> Result<u64, sea_orm::DbErr> {
     quarantine::Entity::find().count(&db.conn).await
 }
 
-/// The raw message, for downloading.
+/// The raw message, for an administrator to download.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn raw(db: &Db, id: i64) -> ServiceResult<Vec<u8>> {
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn raw(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Vec<u8>> {
+    actor.must_be_admin()?;
     Ok(quarantine::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?.raw)
 }
 
-/// Ingests a quarantined mail again. When it goes through it leaves the quarantine; when it
-/// does not, the reason is brought up to date.
+/// Ingests a quarantined mail again, at an administrator's request. When it goes through it
+/// leaves the quarantine; when it does not, the reason is brought up to date.
 ///
 /// # Errors
-/// `NotFound`; `Conflict` when only the mail's headers were kept; database errors.
-pub async fn retry(db: &Db, ctx: &IngestContext, id: i64, now: DateTime<Utc>) -> ServiceResult<Outcome> {
+/// `Forbidden` for anyone else; `NotFound`; `Conflict` when only the mail's headers were kept;
+/// database errors.
+pub async fn retry(db: &Db, actor: &Actor, ctx: &IngestContext, id: i64, now: DateTime<Utc>) -> ServiceResult<Outcome> {
+    actor.must_be_admin()?;
     let held = quarantine::Entity::find_by_id(id).one(&db.conn).await?.ok_or(ServiceError::NotFound)?;
     if !held.whole {
         return Err(ServiceError::Conflict(
@@ -160,11 +171,12 @@ pub async fn retry(db: &Db, ctx: &IngestContext, id: i64, now: DateTime<Utc>) ->
     }
 }
 
-/// Deletes a quarantined mail for good.
+/// Deletes a quarantined mail for good, at an administrator's request.
 ///
 /// # Errors
-/// `NotFound`; database errors.
-pub async fn discard(db: &Db, id: i64) -> ServiceResult<()> {
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn discard(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
+    actor.must_be_admin()?;
     let _gate = db.write_gate().await;
     let done = quarantine::Entity::delete_many().filter(quarantine::Column::Id.eq(id)).exec(&db.conn).await?;
     if done.rows_affected == 0 {
