@@ -21,7 +21,7 @@ PG_PARAMS="${PG_PARAMS-?sslmode=disable}"
 PORT="${PORT:-18080}"; BASE="http://127.0.0.1:$PORT"
 DATA="bench-data"; mkdir -p "$DATA"
 # One database per size, so that SKIP_SEED=1 reuses the 100,000 and the 1,000,000 alike.
-DB_NAME="bench_$CONTACTS"
+DB_NAME="${DB_NAME:-bench_$CONTACTS}"
 # PAGES="broad search|fragment" measures only the pages whose label matches (a grep -E pattern).
 PAGES="${PAGES:-}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
