@@ -20,10 +20,16 @@ PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 PG_PARAMS="${PG_PARAMS-?sslmode=disable}"
 PORT="${PORT:-18080}"; BASE="http://127.0.0.1:$PORT"
 DATA="bench-data"; mkdir -p "$DATA"
+# One database per size, so that SKIP_SEED=1 reuses the 100,000 and the 1,000,000 alike.
+DB_NAME="${DB_NAME:-bench_$CONTACTS}"
+# PAGES="broad search|fragment" measures only the pages whose label matches (a grep -E pattern).
+PAGES="${PAGES:-}"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
 # BIN=path measures another build of the server (say, one kept from before a change).
-BIN="${BIN:-target/release/frontdesk}"
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="${CARGO_TARGET_DIR:-target}/release/frontdesk"
+fi
 # Whatever happens, stop the servers this script started.
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
@@ -60,6 +66,7 @@ run_backend() {
   )
   for p in "${pages[@]}"; do
     local label="${p%%|*}" target="${p#*|}"
+    if [ -n "$PAGES" ] && ! grep -qE "$PAGES" <<<"$label"; then continue; fi
     local status
     status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: frontdesk_session=$cookie" "$target")
     [ "$status" = 200 ] || { echo "$label answered $status" >&2; exit 1; }
@@ -70,6 +77,7 @@ run_backend() {
   done
 
   # The Help Center, as the end-user $hc_email (seeded with password123).
+  [ -z "$PAGES" ] || return 0
   local hjar="$DATA/help-cookies.txt"; rm -f "$hjar"
   csrf=$(curl -fsS -c "$hjar" -b "$hjar" "$BASE/help/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
   curl -fsS -o /dev/null -c "$hjar" -b "$hjar" --data-urlencode "csrf_token=$csrf" \
@@ -106,10 +114,10 @@ run_backend() {
 for backend in ${BACKENDS:-sqlite postgres}; do
   case "$backend" in
     sqlite)
-      [ -n "${SKIP_SEED:-}" ] || rm -f "$DATA/bench.db" "$DATA/bench.db-wal" "$DATA/bench.db-shm"
-      run_backend sqlite "sqlite://$DATA/bench.db" ;;
+      [ -n "${SKIP_SEED:-}" ] || rm -f "$DATA/$DB_NAME.db" "$DATA/$DB_NAME.db-wal" "$DATA/$DB_NAME.db-shm"
+      run_backend sqlite "sqlite://$DATA/$DB_NAME.db" ;;
     postgres)
-      [ -n "${SKIP_SEED:-}" ] || psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS frontdesk_bench WITH (FORCE)" -c "CREATE DATABASE frontdesk_bench"
-      run_backend postgres "${PG_ADMIN_URL%/*}/frontdesk_bench$PG_PARAMS" ;;
+      [ -n "${SKIP_SEED:-}" ] || psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS frontdesk_$DB_NAME WITH (FORCE)" -c "CREATE DATABASE frontdesk_$DB_NAME"
+      run_backend postgres "${PG_ADMIN_URL%/*}/frontdesk_$DB_NAME$PG_PARAMS" ;;
   esac
 done

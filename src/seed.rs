@@ -109,6 +109,7 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     crate::services::tickets::sync_counter(&db.conn).await?;
     seed_articles(&db, args.articles, owners[0].0, &mut rng).await?;
     db.analyze().await?;
+    crate::services::contacts::fragments::optimize(&db).await?;
     println!(
         "seeded {} accounts, {} contacts, {} tickets in {:.1}s",
         args.accounts,

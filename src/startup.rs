@@ -304,6 +304,9 @@ pub async fn housekeeping_round(state: &AppState, now: chrono::DateTime<chrono::
     if let Err(e) = state.db.optimize().await {
         tracing::warn!(error = %e, "refreshing planner statistics failed");
     }
+    if let Err(e) = crate::services::contacts::fragments::merge_step(&state.db).await {
+        tracing::warn!(error = %e, "merging the contact fragment index failed");
+    }
     if let Err(e) = crate::services::throttle::purge_old_failures(conn, now).await {
         tracing::warn!(error = %e, "purging old login failures failed");
     }

@@ -3,10 +3,10 @@
 //! found from the last/first row's sort key, so page 4,000 costs what page 1 costs: one query.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{BinOper, Expr, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Asterisk, BinOper, Expr, Func, JoinType, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 use super::fragments;
@@ -214,35 +214,53 @@ async fn one_page(
     let backwards = query.before.is_some() && query.after.is_none();
     let cursor = query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor);
 
-    let mut select = with_row_columns(contact::Entity::find()).filter(contact::Column::Trashed.eq(false));
-
-    select = match query.view {
-        View::All => select,
-        View::Mine => select.filter(contact::Column::OwnerId.eq(agent_id)),
-        View::HelpCenter => select.filter(contact::Column::HelpCenterStatus.is_in(HELP_CENTER_USER_STATUSES)),
-        View::Recent => select.filter(contact::Column::CreatedAt.gte(now - Duration::days(30))),
+    let mut conditions = Condition::all().add(contact::Column::Trashed.eq(false));
+    conditions = match query.view {
+        View::All => conditions,
+        View::Mine => conditions.add(contact::Column::OwnerId.eq(agent_id)),
+        View::HelpCenter => conditions.add(contact::Column::HelpCenterStatus.is_in(HELP_CENTER_USER_STATUSES)),
+        View::Recent => conditions.add(contact::Column::CreatedAt.gte(now - Duration::days(30))),
     };
-
-    let terms = query_terms(&query.search);
-    if !terms.is_empty() {
-        let cap = if query.search_cap == 0 { SEARCH_CAP } else { query.search_cap };
-        match matching_ids(conn, &terms, rules, cap).await? {
-            Matches::TooBroad => return Ok(ContactList::empty(sort, descending, true)),
-            Matches::Ids(ids) if ids.is_empty() => return Ok(ContactList::empty(sort, descending, false)),
-            Matches::Ids(ids) => select = select.filter(contact::Column::Id.is_in(ids)),
-        }
-    }
-
     if let Some(id) = cursor {
         // Forward in the list's order, or backward for "Previous".
-        select = select.filter(beyond(sort, id, descending == backwards));
+        conditions = conditions.add(beyond(sort, id, descending == backwards));
     }
     let order = if descending != backwards { Order::Desc } else { Order::Asc };
-    let page = select
-        .order_by(sort.column(), order.clone())
-        .order_by(contact::Column::Id, order)
-        .limit(PAGE_SIZE + 1)
-        .build(conn.get_database_backend());
+
+    let terms = query_terms(&query.search);
+    let backend = conn.get_database_backend();
+    let page = if terms.is_empty() {
+        with_row_columns(contact::Entity::find())
+            .filter(conditions)
+            .order_by(sort.column(), order.clone())
+            .order_by(contact::Column::Id, order)
+            .limit(PAGE_SIZE + 1)
+            .build(backend)
+    } else {
+        let cap = if query.search_cap == 0 { SEARCH_CAP } else { query.search_cap };
+        let ids = match matching_ids(conn, &terms, rules, cap).await? {
+            Matches::TooBroad => return Ok(ContactList::empty(sort, descending, true)),
+            Matches::Ids(ids) if ids.is_empty() => return Ok(ContactList::empty(sort, descending, false)),
+            Matches::Ids(ids) => ids,
+        };
+        // The page is chosen among the matches alone, then joined with the account's and the
+        // owner's names: 26 rows looked up, not one per match.
+        let mut chosen = among(backend, &ids);
+        chosen
+            .cond_where(conditions)
+            .order_by((contact::Entity, sort.column()), order.clone())
+            .order_by((contact::Entity, contact::Column::Id), order.clone())
+            .limit(PAGE_SIZE + 1);
+        let chosen = inline_limit(backend.build(&chosen));
+        let rows = with_row_columns(contact::Entity::find())
+            .order_by(sort.column(), order.clone())
+            .order_by(contact::Column::Id, order)
+            .build(backend);
+        // The subquery's text goes in place of the table: sea-query would bind its LIMIT, and
+        // PostgreSQL then plans the statement afresh each time (see `inline_limit`).
+        let table = r#"FROM "contacts""#;
+        Statement { sql: rows.sql.replacen(table, &format!(r#"FROM ({}) AS "contacts""#, chosen.sql), 1), ..chosen }
+    };
     let mut rows: Vec<ContactRow> = ContactRow::find_by_statement(inline_limit(page)).all(conn).await?;
     if rows.is_empty() {
         if let Some(id) = cursor {
@@ -276,6 +294,31 @@ impl ContactList {
     fn empty(sort: Sort, descending: bool, too_broad: bool) -> Self {
         Self { rows: Vec::new(), sort, descending, next: None, previous: None, too_broad }
     }
+}
+
+/// The contacts `ids` (the matches of a search) as a query to filter and sort: driven by the ids,
+/// each contact looked up by its key. Left to itself, SQLite's planner walks the sort's index
+/// over every contact instead, checking each against the list (53 ms at 100,000 contacts for
+/// 167 matches), since an index in the list's order spares it a sort.
+fn among(backend: DbBackend, ids: &[i64]) -> SelectStatement {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let mut select = Query::select();
+    select.column((contact::Entity, Asterisk));
+    if backend == DbBackend::Postgres {
+        select.from(contact::Entity).and_where(Expr::cust_with_values(
+            r#""contacts"."id" = ANY(CAST($1 AS bigint[]))"#,
+            [format!("{{{list}}}")],
+        ));
+    } else {
+        // CROSS JOIN keeps the list as the outer loop: SQLite's way of fixing a join order.
+        let m = Alias::new("m");
+        select.from_function(Func::cust(Alias::new("json_each")).arg(format!("[{list}]")), m.clone()).join(
+            JoinType::CrossJoin,
+            contact::Entity,
+            Expr::col((contact::Entity, contact::Column::Id)).equals((m, Alias::new("value"))),
+        );
+    }
+    select
 }
 
 /// The contacts a search matches.
