@@ -24,7 +24,7 @@ use crate::services::events::{self, Action, Actor, Event, Field, Subject};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::{self, reserve_numbers};
 use crate::services::tickets::thread::{save, status_change};
-use crate::services::tickets::Author;
+use crate::services::tickets::{files, Author};
 
 /// The identity a message came from.
 #[derive(Clone, Copy, Debug)]
@@ -327,16 +327,7 @@ async fn insert_message(
         return execute_all(txn, std::iter::once(message).chain(along).collect()).await;
     }
     let message_id = message::Entity::insert(entry).exec(txn).await?.last_insert_id;
-    let files = incoming.files.iter().map(|f| attachment::ActiveModel {
-        ticket_id: Set(ticket_id),
-        message_id: Set(message_id),
-        filename: Set(f.filename.clone()),
-        content_type: Set(f.content_type.clone()),
-        size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
-        data: Set(f.data.clone()),
-        created_at: Set(now),
-        ..Default::default()
-    });
+    let files = incoming.files.iter().map(|f| files::row(ticket_id, message_id, f, now));
     let files = attachment::Entity::insert_many(files).build(backend);
     execute_all(txn, std::iter::once(files).chain(along).collect()).await
 }

@@ -1,12 +1,29 @@
-//! The files of a ticket's thread, handed out only to whoever may see the ticket.
+//! The files of a ticket's thread, stored with their message and handed out only to whoever
+//! may see the ticket.
 
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 
 use super::find_live;
 use crate::db::Db;
-use crate::domain::{Action, Module};
+use crate::domain::{Action, FileUpload, Module};
 use crate::entities::{attachment, message};
 use crate::services::{Actor, ServiceError, ServiceResult};
+
+/// The row that stores `file`, attached to message `message_id` of ticket `ticket_id`.
+#[must_use]
+pub fn row(ticket_id: i64, message_id: i64, file: &FileUpload, now: DateTime<Utc>) -> attachment::ActiveModel {
+    attachment::ActiveModel {
+        ticket_id: Set(ticket_id),
+        message_id: Set(message_id),
+        filename: Set(file.filename.clone()),
+        content_type: Set(file.content_type.clone()),
+        size_bytes: Set(i64::try_from(file.data.len()).unwrap_or(i64::MAX)),
+        data: Set(file.data.clone()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
 
 /// A stored file, to download.
 #[derive(Clone, Debug)]

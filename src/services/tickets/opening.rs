@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Author;
+use super::{files, Author};
 use crate::channels::email::{enqueue_many, messages, OutgoingMail};
 use crate::db::Db;
 use crate::domain::{Action, Channel, Email, FileUpload, Module, PersonName, TicketInput, TicketStatus};
@@ -196,18 +196,7 @@ async fn attach_files<C: ConnectionTrait>(
     let rows: Vec<attachment::ActiveModel> = with_files
         .iter()
         .filter_map(|(ticket_id, o)| Some((*ticket_id, *firsts.get(ticket_id)?, *o)))
-        .flat_map(|(ticket_id, message_id, o)| {
-            o.files.iter().map(move |f| attachment::ActiveModel {
-                ticket_id: Set(ticket_id),
-                message_id: Set(message_id),
-                filename: Set(f.filename.clone()),
-                content_type: Set(f.content_type.clone()),
-                size_bytes: Set(i64::try_from(f.data.len()).unwrap_or(i64::MAX)),
-                data: Set(f.data.clone()),
-                created_at: Set(now),
-                ..Default::default()
-            })
-        })
+        .flat_map(|(ticket_id, message_id, o)| o.files.iter().map(move |f| files::row(ticket_id, message_id, f, now)))
         .collect();
     // One statement per file: a batch's files together may be large.
     for row in rows {
