@@ -126,6 +126,14 @@ pub struct Settings {
     /// root (the mail server's pipe user), as names or uids separated by commas [default: none].
     #[arg(long, global = true, env = "FRONTDESK_MAIL_PIPE_USERS", value_delimiter = ',')]
     pub mail_pipe_users: Vec<String>,
+    /// Where the WhatsApp Cloud API (Meta's Graph API) is reached; tests and proxies point it
+    /// elsewhere.
+    #[arg(long, global = true, env = "FRONTDESK_WHATSAPP_API_URL", default_value = "https://graph.facebook.com")]
+    pub whatsapp_api_url: String,
+    /// Days after which a WhatsApp message to a closed ticket opens a new ticket instead of
+    /// reopening it.
+    #[arg(long, global = true, env = "FRONTDESK_WHATSAPP_REOPEN_DAYS", default_value_t = 7)]
+    pub whatsapp_reopen_days: u32,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -158,6 +166,8 @@ impl Settings {
             email_contact_owner: None,
             mail_socket: None,
             mail_pipe_users: Vec::new(),
+            whatsapp_api_url: "https://graph.facebook.com".into(),
+            whatsapp_reopen_days: 7,
             log: "info".into(),
         }
     }

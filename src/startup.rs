@@ -39,6 +39,8 @@ pub struct AppState {
     pub tickets: crate::services::tickets::TicketWriter,
     /// Seals and opens stored secrets (IMAP passwords).
     pub sealer: crate::secrets::Sealer,
+    /// Calls the WhatsApp Cloud API (`FRONTDESK_WHATSAPP_API_URL`).
+    pub whatsapp: crate::channels::whatsapp::api::Api,
     /// Polls the support mailboxes.
     pub poller: crate::channels::email::poll::Poller,
     /// Loaded sessions (PostgreSQL only; see [`session_cache`]).
@@ -111,8 +113,11 @@ impl Application {
             tls: crate::channels::email::imap::tls_config(settings.imap_ca_file.as_deref())?,
             holder: crate::auth::random_token(12),
         };
+        let whatsapp = crate::channels::whatsapp::api::Api::new(&settings.whatsapp_api_url)
+            .context("cannot set up the WhatsApp API client")?;
         let state = web::Data::new(AppState {
             db,
+            whatsapp,
             settings,
             phones,
             mailer,
@@ -228,14 +233,22 @@ impl Application {
 async fn outbox_worker(state: web::Data<AppState>) {
     if !state.mailer.configured() {
         tracing::warn!("no SMTP server configured (FRONTDESK_SMTP_URL): mail stays queued in the outbox");
-        return;
     }
     let period = Duration::from_secs(state.settings.outbox_interval.max(1));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let whatsapp = crate::channels::whatsapp::sender::WhatsAppSender {
+        db: &state.db,
+        api: &state.whatsapp,
+        sealer: &state.sealer,
+    };
     loop {
         tick.tick().await;
-        if let Err(e) = crate::services::deliveries::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
+        let now = chrono::Utc::now();
+        if let Err(e) = crate::services::deliveries::send_due(&state.db, &state.mailer, now).await {
             tracing::warn!(error = %e, "outbox round failed");
+        }
+        if let Err(e) = crate::services::deliveries::send_due(&state.db, &whatsapp, now).await {
+            tracing::warn!(error = %e, "WhatsApp outbox round failed");
         }
     }
 }

@@ -35,6 +35,7 @@ mod m0028_contact_fragments;
 mod m0029_message_sender_name;
 mod m0030_events;
 mod m0031_delivery_channels;
+mod m0032_whatsapp;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_message_sender_name::Migration),
             Box::new(m0030_events::Migration),
             Box::new(m0031_delivery_channels::Migration),
+            Box::new(m0032_whatsapp::Migration),
         ]
     }
 }

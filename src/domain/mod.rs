@@ -18,6 +18,7 @@ pub mod search;
 pub mod signup;
 pub mod ticket;
 pub mod upload;
+pub mod whatsapp_number;
 
 pub use account::{AccountForm, AccountInput};
 pub use brand_color::BrandColor;

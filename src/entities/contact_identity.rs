@@ -27,8 +27,13 @@ pub enum IdentityKind {
     Phone,
     #[sea_orm(string_value = "mobile")]
     Mobile,
+    /// A WhatsApp account by its phone number (E.164).
     #[sea_orm(string_value = "whatsapp")]
     WhatsApp,
+    /// A WhatsApp account by its business-scoped user id (`US.1349...`), for users who hide
+    /// their number behind a username: stored verbatim, never a phone number.
+    #[sea_orm(string_value = "whatsapp_user")]
+    WhatsAppUser,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

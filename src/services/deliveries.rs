@@ -22,6 +22,12 @@ const CLAIM: i64 = 120;
 /// Rows handled per round.
 const BATCH: u64 = 20;
 
+/// The error a sender gives when trying again cannot help (the recipient cannot be reached, the
+/// message is refused as it is): the row fails at once instead of being retried.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Permanent(pub String);
+
 /// A channel's way out: it sends one queued row of its channel.
 pub trait Sender {
     /// The channel whose rows it sends.
@@ -30,7 +36,7 @@ pub trait Sender {
     /// Whether it can send at all; without it, rows wait in the outbox.
     fn configured(&self) -> bool;
 
-    /// Sends one row.
+    /// Sends one row; a [`Permanent`] error fails it at once, any other is retried later.
     fn send(&self, row: &outbox::Model) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
 }
 
@@ -130,7 +136,7 @@ pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Res
                 failed.attempts = Set(attempts);
                 failed.locked_until = Set(None);
                 failed.last_error = Set(Some(e.to_string().chars().take(1000).collect()));
-                if attempts >= MAX_ATTEMPTS {
+                if attempts >= MAX_ATTEMPTS || e.is::<Permanent>() {
                     failed.status = Set("failed".into());
                     report.given_up += 1;
                 } else {

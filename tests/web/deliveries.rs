@@ -4,13 +4,17 @@
 use frontdesk::services::deliveries;
 
 use crate::intake::{arrive, number};
-use crate::mail::{deliver, spawn_app_with_mail};
+use crate::mail::{deliver, spawn_app_with_mail, spawn_app_with_mail_and};
+use crate::whatsapp::standin::Standin;
+use crate::whatsapp::{connect, send_whatsapp};
 
 #[tokio::test]
 async fn a_reply_on_a_whatsapp_ticket_goes_back_by_whatsapp_not_by_mail() {
-    let (app, sink) = spawn_app_with_mail().await;
+    let meta = Standin::start().await;
+    let (app, sink) = spawn_app_with_mail_and(|s| s.whatsapp_api_url = meta.url.clone()).await;
     arrive(&app, &number("+44 7700 900123"), "My router blinks").await;
     app.set_up_admin().await;
+    connect(&app).await;
     // The contact has an address too: the reply still goes where the customer wrote from.
     let id = app.texts("SELECT CAST(id AS TEXT) AS v FROM contacts").await.remove(0);
     let edit = format!("/agent/contacts/{id}/edit");
@@ -41,6 +45,19 @@ async fn a_reply_on_a_whatsapp_ticket_goes_back_by_whatsapp_not_by_mail() {
     use frontdesk::entities::outbox::DeliveryChannel;
     assert_eq!(deliveries::pending(&app.state.db, DeliveryChannel::WhatsApp).await.expect("count"), 1);
     assert_eq!(deliveries::pending(&app.state.db, DeliveryChannel::Email).await.expect("count"), 0);
+
+    // WhatsApp's sender posts it to the Cloud API once, with our id to come back on statuses.
+    assert_eq!(send_whatsapp(&app).await.sent, 1);
+    assert_eq!(send_whatsapp(&app).await.sent, 0);
+    let sent = meta.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body["text"]["body"], "Unplug it for ten seconds.");
+    let ours = app.texts("SELECT message_id AS v FROM outbox").await.remove(0);
+    assert_eq!(sent[0].body["biz_opaque_callback_data"], ours.as_str());
+    assert_eq!(
+        app.texts("SELECT state || ' ' || wamid AS v FROM whatsapp_messages").await,
+        [format!("accepted {}", sent[0].wamid)]
+    );
 }
 
 #[tokio::test]

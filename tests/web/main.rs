@@ -41,3 +41,4 @@ mod seed;
 mod setup;
 mod smtp_sink;
 mod thread_senders;
+mod whatsapp;

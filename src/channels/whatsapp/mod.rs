@@ -1,5 +1,11 @@
-//! The WhatsApp channel. So far what goes out: a reply on a ticket that came in by WhatsApp is
-//! queued as a WhatsApp delivery (`outgoing`). Receiving messages, the Cloud API sender and the
-//! channel's settings come with the channel itself.
+//! The WhatsApp channel, through Meta's WhatsApp Business Cloud API: the client of the API
+//! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp), a ticket's
+//! conversation and its 24-hour window (`conversations`), what goes out (`outgoing`, sent by
+//! `sender` through the outbox) and the states Meta reports back (`statuses`).
 
+pub mod api;
+pub mod conversations;
+pub mod numbers;
 pub mod outgoing;
+pub mod sender;
+pub mod statuses;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::help_center_access::queued_notice;
 use crate::auth::{CsrfForm, CurrentAgent};
+use crate::channels::whatsapp::conversations::{self, TicketView};
 use crate::domain::ticket::{channel_label, parse_body};
 use crate::domain::{Action, Channel, FieldErrors, FieldRules, Module, Priority, TicketForm, TicketStatus};
 use crate::error::AppResult;
@@ -121,9 +122,16 @@ struct ShowPage {
     note: String,
     errors: FieldErrors,
     can_edit: bool,
+    /// A WhatsApp ticket's window and message states.
+    whatsapp: Option<TicketView>,
 }
 
 impl ShowPage {
+    /// A WhatsApp ticket whose 24-hour window has closed: no free text.
+    fn window_closed(&self) -> bool {
+        self.whatsapp.as_ref().is_some_and(TicketView::closed)
+    }
+
     fn is_assignee(&self, a: &AgentChoice) -> bool {
         self.t.ticket.assignee_id == Some(a.id)
     }
@@ -148,6 +156,7 @@ async fn show_page(
     let layout = Layout::new(agent, "tickets", format!("#{} {}", t.ticket.number, t.ticket.subject));
     let channel = channel_label(&t.ticket.channel);
     let can_edit = actor.can(Module::Tickets, Action::Edit);
+    let whatsapp = conversations::ticket_view(&state.db.conn, &t.ticket, Utc::now()).await?;
     Ok(ShowPage {
         layout,
         t,
@@ -161,6 +170,7 @@ async fn show_page(
         note,
         errors,
         can_edit,
+        whatsapp,
     })
 }
 
@@ -207,7 +217,16 @@ pub async fn reply(
         }
     };
     let company = company_name(&state).await?;
-    thread::agent_reply(&state.db, mail_context(&state, &company), agent.actor(), *number, &body, Utc::now()).await?;
+    let replied =
+        thread::agent_reply(&state.db, mail_context(&state, &company), agent.actor(), *number, &body, Utc::now());
+    match replied.await {
+        Ok(()) => {}
+        // The channel refused it as it is (a WhatsApp window that has closed): said on the form.
+        Err(ServiceError::Invalid(errors)) => {
+            return page::invalid(&show_page(&state, &agent, *number, form.body, String::new(), errors).await?)
+        }
+        Err(e) => return Err(e.into()),
+    }
     agent.flash(&queued_notice(&state, "Your reply has been sent."));
     Ok(page::see_other(&format!("/agent/tickets/{number}")))
 }

@@ -9,11 +9,11 @@ use sea_orm::{
 
 use super::{find_live, thread_ids, Author};
 use crate::channels::email::{enqueue, messages, OutgoingMail};
-use crate::channels::whatsapp::outgoing::{self as whatsapp, OutgoingText};
-use crate::db::Db;
+use crate::channels::whatsapp::conversations::{self, Window};
+use crate::channels::whatsapp::outgoing::{self as whatsapp, Content, Outgoing};
+use crate::db::{execute_all, Db};
 use crate::domain::{Action, Channel, Email, Module, PersonName, Priority, TicketStatus};
 use crate::entities::{agent, contact, mailbox, message, ticket};
-use crate::services::contacts::identities;
 use crate::services::events::{self, Change, Event, Field, Subject};
 use crate::services::help_center::MailContext;
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -114,6 +114,10 @@ pub async fn contact_close(db: &Db, contact_id: i64, number: i64, now: DateTime<
     Ok(())
 }
 
+/// Why free text cannot go on a WhatsApp ticket whose window has closed.
+pub const WINDOW_CLOSED: &str = "The 24-hour window is closed: the customer last wrote more than 24 hours ago, \
+     so WhatsApp only takes a template now.";
+
 /// `actor`'s reply to the customer: stored in the thread (shown in the Help Center) and sent
 /// back through the channel the ticket came from: by WhatsApp to the contact's WhatsApp number
 /// for a ticket that came by WhatsApp, by mail otherwise (with the ticket's token in the subject
@@ -137,21 +141,34 @@ pub async fn agent_reply(
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
     let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    let whatsapp = match Channel::from_key(&t.channel) {
-        Some(Channel::WhatsApp) => identities::whatsapp_of(&txn, c.id).await?,
+    let route = match Channel::from_key(&t.channel) {
+        Some(Channel::WhatsApp) => conversations::route(&txn, &t).await?,
         _ => None,
     };
-    let message_id = match whatsapp {
-        Some(to) => {
-            let text = OutgoingText { to, text: body.to_owned(), ticket_id: Some(t.id) };
-            let (queue, id) = whatsapp::enqueue_statement(txn.get_database_backend(), text, now);
-            txn.execute(queue).await?;
-            Some(id)
-        }
-        None => mail_reply(&txn, mail, agent_id, &t, &c, body, now).await?,
-    };
     let author = Author::Agent(agent_id);
-    let id = add_message(&txn, t.id, author, body, false, message_id, now).await?;
+    let id = match route {
+        Some(route) => {
+            if let Window::ClosedSince(_) = route.window(now) {
+                return Err(ServiceError::field("reply", WINDOW_CLOSED));
+            }
+            let delivery = whatsapp::new_id();
+            let id = add_message(&txn, t.id, author, body, false, Some(delivery.clone()), now).await?;
+            let message = Outgoing {
+                number_id: route.number_id,
+                to: route.to,
+                content: Content::Text(body.to_owned()),
+                ticket_id: Some(t.id),
+                message_id: Some(id),
+            };
+            execute_all(&txn, whatsapp::enqueue_statements(txn.get_database_backend(), &delivery, message, now))
+                .await?;
+            id
+        }
+        None => {
+            let message_id = mail_reply(&txn, mail, agent_id, &t, &c, body, now).await?;
+            add_message(&txn, t.id, author, body, false, message_id, now).await?
+        }
+    };
     events::record(
         &txn,
         &[message_event(events::Actor::Agent(agent_id), id, &t, author, events::Action::Replied, now)],

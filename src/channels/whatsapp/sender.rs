@@ -1,0 +1,102 @@
+//! The WhatsApp channel's sender (`services::deliveries::Sender`): posts each queued message's
+//! Cloud API object from its number, records Meta's id (`wamid`) and state on the message, and
+//! says which failures are for good (undeliverable, a refused template, the window closed:
+//! shown with the reason, never retried) and which are retried with back-off (rate limits,
+//! Meta unavailable, an expired token until an administrator enters a new one; the settings
+//! page says so).
+//!
+//! A message is never sent twice: a retry first looks whether the earlier attempt reached Meta
+//! after all (a status webhook for our id arrived, or the wamid was recorded) and stops there.
+
+use anyhow::anyhow;
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use super::api::Api;
+use super::numbers;
+use super::statuses::reason;
+use crate::db::Db;
+use crate::entities::outbox::{self, DeliveryChannel};
+use crate::entities::whatsapp_message::{self, State};
+use crate::secrets::Sealer;
+use crate::services::deliveries::{Permanent, Sender};
+
+/// Sends WhatsApp deliveries.
+pub struct WhatsAppSender<'a> {
+    pub db: &'a Db,
+    pub api: &'a Api,
+    pub sealer: &'a Sealer,
+}
+
+impl Sender for WhatsAppSender<'_> {
+    fn channel(&self) -> DeliveryChannel {
+        DeliveryChannel::WhatsApp
+    }
+
+    fn configured(&self) -> bool {
+        true
+    }
+
+    async fn send(&self, row: &outbox::Model) -> anyhow::Result<()> {
+        let record = whatsapp_message::Entity::find()
+            .filter(whatsapp_message::Column::DeliveryId.eq(row.message_id.as_str()))
+            .one(&self.db.conn)
+            .await?
+            .ok_or_else(|| Permanent("the message's record is gone".into()))?;
+        if record.wamid.is_some() || record.state.is_some_and(|s| s > State::Queued && s != State::Failed) {
+            return Ok(()); // an earlier attempt reached Meta
+        }
+        let number = numbers::find(self.db, record.number_id)
+            .await
+            .map_err(|_| Permanent("the WhatsApp number it was to go from is no longer connected".into()))?;
+        let secrets = numbers::secrets(self.sealer, &number).map_err(|e| Permanent(e.to_string()))?;
+        let mut payload: Value = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
+            .map_err(|e| Permanent(format!("the queued message is damaged: {e}")))?;
+        payload["biz_opaque_callback_data"] = json!(row.message_id);
+        let now = Utc::now();
+        match self.api.send(&numbers::credentials(&number, &secrets.access_token), &payload).await {
+            Ok(accepted) => {
+                let _gate = self.db.write_gate().await;
+                whatsapp_message::Entity::update_many()
+                    .col_expr(whatsapp_message::Column::Wamid, Expr::value(accepted.wamid))
+                    .col_expr(
+                        whatsapp_message::Column::State,
+                        Expr::case(whatsapp_message::Column::State.eq(State::Queued), Expr::value(State::Accepted))
+                            .finally(Expr::col(whatsapp_message::Column::State))
+                            .into(),
+                    )
+                    .col_expr(whatsapp_message::Column::UpdatedAt, Expr::value(now))
+                    .filter(whatsapp_message::Column::Id.eq(record.id))
+                    .exec(&self.db.conn)
+                    .await?;
+                drop(_gate);
+                if number.token_error.is_some() {
+                    numbers::mark_token(self.db, number.id, None, now).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if e.kind == super::api::ErrorKind::Token {
+                    numbers::mark_token(self.db, number.id, Some(e.with_code()), now).await?;
+                }
+                let permanent = !e.kind.retryable() && e.kind != super::api::ErrorKind::Token;
+                let mut update = whatsapp_message::Entity::update_many()
+                    .col_expr(whatsapp_message::Column::ErrorCode, Expr::value(e.code))
+                    .col_expr(whatsapp_message::Column::ErrorReason, Expr::value(reason(e.code, Some(&e.message))))
+                    .col_expr(whatsapp_message::Column::UpdatedAt, Expr::value(now));
+                if permanent {
+                    update = update.col_expr(whatsapp_message::Column::State, Expr::value(State::Failed));
+                }
+                let _gate = self.db.write_gate().await;
+                update.filter(whatsapp_message::Column::Id.eq(record.id)).exec(&self.db.conn).await?;
+                if permanent {
+                    Err(Permanent(e.with_code()).into())
+                } else {
+                    Err(anyhow!(e.with_code()))
+                }
+            }
+        }
+    }
+}
