@@ -242,6 +242,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         index(manager, "idx_whatsapp_opt_ins_contact", O::Table, vec![O::ContactId, O::Customer]).await?;
+        index(manager, "idx_whatsapp_opt_ins_customer", O::Table, vec![O::Customer]).await?;
 
         let db = manager.get_connection();
         db.execute_unprepared("DROP INDEX idx_contact_identities_unique").await?;

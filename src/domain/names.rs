@@ -67,6 +67,28 @@ impl fmt::Display for PersonName<'_> {
     }
 }
 
+/// First and last name from a display name as a channel gives it (a mail's From, a WhatsApp
+/// profile, a name an agent typed): `"Melissa Ortiz"` gives Melissa / Ortiz, `"Ortiz, Melissa"`
+/// the same, a single word a last name only; `None` when there is no name in it.
+#[must_use]
+pub fn split_display_name(display: &str) -> Option<(Option<String>, String)> {
+    let bounded = |name: &str| -> String { name.chars().filter(|c| !c.is_control()).take(MAX_NAME).collect() };
+    let display = display.trim().trim_matches(['"', '\'']).trim();
+    if display.is_empty() || display.chars().all(|c| c.is_control()) {
+        return None;
+    }
+    if let Some((last, first)) = display.split_once(',') {
+        let (first, last) = (first.trim(), last.trim());
+        if !first.is_empty() && !last.is_empty() {
+            return Some((Some(bounded(first)), bounded(last)));
+        }
+    }
+    Some(match display.rsplit_once(' ') {
+        Some((first, last)) => (Some(bounded(first.trim())), bounded(last)),
+        None => (None, bounded(display)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,44 +111,82 @@ pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Res
         if !claim(db, row.id, now).await? {
             continue; // another worker has it
         }
-        match sender.send(&row).await {
-            Ok(()) => {
-                // Which instance sent which row, for an operator following a message.
-                if channel == DeliveryChannel::Email {
-                    tracing::info!(outbox = row.id, "mail sent");
-                } else {
-                    tracing::info!(outbox = row.id, ?channel, "message sent");
-                }
-                let mut done: outbox::ActiveModel = row.into();
-                done.status = Set("sent".into());
-                done.sent_at = Set(Some(now));
-                done.locked_until = Set(None);
-                done.last_error = Set(None);
-                done.attempts = Set(done.attempts.take().unwrap_or_default() + 1);
-                let _gate = db.write_gate().await;
-                done.update(&db.conn).await?;
-                report.sent += 1;
-            }
-            Err(e) => {
-                let attempts = row.attempts + 1;
-                tracing::warn!(outbox = row.id, ?channel, attempts, error = %e, "sending a delivery failed");
-                let mut failed: outbox::ActiveModel = row.into();
-                failed.attempts = Set(attempts);
-                failed.locked_until = Set(None);
-                failed.last_error = Set(Some(e.to_string().chars().take(1000).collect()));
-                if attempts >= MAX_ATTEMPTS || e.is::<Permanent>() {
-                    failed.status = Set("failed".into());
-                    report.given_up += 1;
-                } else {
-                    failed.next_attempt_at = Set(now + back_off(attempts));
-                    report.retried += 1;
-                }
-                let _gate = db.write_gate().await;
-                failed.update(&db.conn).await?;
-            }
+        send_claimed(db, sender, row, now, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// Sends the row with our id `message_id` now, if it is due and no worker has it: a message an
+/// agent just sent goes out while the agent waits, so the page can say what happened.
+///
+/// # Errors
+/// Database errors (a failed send is recorded on its row, not returned).
+pub async fn send_now<S: Sender>(
+    db: &Db,
+    sender: &S,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<SendReport, sea_orm::DbErr> {
+    let mut report = SendReport::default();
+    let row = outbox::Entity::find()
+        .filter(outbox::Column::MessageId.eq(message_id))
+        .filter(outbox::Column::Channel.eq(sender.channel()))
+        .one(&db.conn)
+        .await?;
+    if let Some(row) = row.filter(|r| r.status == "pending" && r.next_attempt_at <= now) {
+        if sender.configured() && claim(db, row.id, now).await? {
+            send_claimed(db, sender, row, now, &mut report).await?;
         }
     }
     Ok(report)
+}
+
+/// Sends a row this worker claimed and records how it went.
+async fn send_claimed<S: Sender>(
+    db: &Db,
+    sender: &S,
+    row: outbox::Model,
+    now: DateTime<Utc>,
+    report: &mut SendReport,
+) -> Result<(), sea_orm::DbErr> {
+    let channel = sender.channel();
+    match sender.send(&row).await {
+        Ok(()) => {
+            // Which instance sent which row, for an operator following a message.
+            if channel == DeliveryChannel::Email {
+                tracing::info!(outbox = row.id, "mail sent");
+            } else {
+                tracing::info!(outbox = row.id, ?channel, "message sent");
+            }
+            let mut done: outbox::ActiveModel = row.into();
+            done.status = Set("sent".into());
+            done.sent_at = Set(Some(now));
+            done.locked_until = Set(None);
+            done.last_error = Set(None);
+            done.attempts = Set(done.attempts.take().unwrap_or_default() + 1);
+            let _gate = db.write_gate().await;
+            done.update(&db.conn).await?;
+            report.sent += 1;
+        }
+        Err(e) => {
+            let attempts = row.attempts + 1;
+            tracing::warn!(outbox = row.id, ?channel, attempts, error = %e, "sending a delivery failed");
+            let mut failed: outbox::ActiveModel = row.into();
+            failed.attempts = Set(attempts);
+            failed.locked_until = Set(None);
+            failed.last_error = Set(Some(e.to_string().chars().take(1000).collect()));
+            if attempts >= MAX_ATTEMPTS || e.is::<Permanent>() {
+                failed.status = Set("failed".into());
+                report.given_up += 1;
+            } else {
+                failed.next_attempt_at = Set(now + back_off(attempts));
+                report.retried += 1;
+            }
+            let _gate = db.write_gate().await;
+            failed.update(&db.conn).await?;
+        }
+    }
+    Ok(())
 }
 
 fn unclaimed(now: DateTime<Utc>) -> Condition {

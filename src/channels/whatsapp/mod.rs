@@ -1,11 +1,13 @@
 //! The WhatsApp channel, through Meta's WhatsApp Business Cloud API: the client of the API
 //! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp), a ticket's
 //! conversation and its 24-hour window (`conversations`), what goes out (`outgoing`, sent by
-//! `sender` through the outbox) and the states Meta reports back (`statuses`).
+//! `sender` through the outbox), the states Meta reports back (`statuses`), and the console's
+//! Send WhatsApp Message (`send`).
 
 pub mod api;
 pub mod conversations;
 pub mod numbers;
 pub mod outgoing;
+pub mod send;
 pub mod sender;
 pub mod statuses;

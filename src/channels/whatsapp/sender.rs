@@ -100,3 +100,28 @@ impl Sender for WhatsAppSender<'_> {
         }
     }
 }
+
+/// Sends the message with our id `delivery` at once (an agent waits for it) and says what
+/// WhatsApp did: `None` when it took it, else the reason it did not (yet).
+///
+/// # Errors
+/// Database errors.
+pub async fn send_now(db: &Db, api: &Api, sealer: &Sealer, delivery: &str) -> Result<Option<String>, sea_orm::DbErr> {
+    let sender = WhatsAppSender { db, api, sealer };
+    crate::services::deliveries::send_now(db, &sender, delivery, Utc::now()).await?;
+    let record = whatsapp_message::Entity::find()
+        .filter(whatsapp_message::Column::DeliveryId.eq(delivery))
+        .one(&db.conn)
+        .await?;
+    Ok(match record {
+        Some(r) if r.state.is_some_and(|s| s > State::Queued && s != State::Failed) => None,
+        Some(r) if r.state == Some(State::Failed) => {
+            Some(format!("WhatsApp refused it: {}", r.error_reason.unwrap_or_default()))
+        }
+        Some(r) => Some(format!(
+            "it is queued and will be retried: {}",
+            r.error_reason.unwrap_or_else(|| "WhatsApp has not answered yet".into())
+        )),
+        None => Some("it could not be queued".into()),
+    })
+}

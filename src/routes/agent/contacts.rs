@@ -25,10 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/contacts/{id}/delete").route(web::get().to(confirm_delete)).route(web::post().to(delete)),
         )
         .route("/contacts/{id}/emails/{identity}/primary", web::post().to(make_primary))
-        .route("/contacts/{id}/whatsapp", web::get().to(whatsapp))
         .route("/contacts/{id}/help-center/invite", web::post().to(help_center_access::invite))
-        .route("/contacts/{id}/help-center/remove", web::post().to(help_center_access::remove))
-        .route("/whatsapp/send", web::get().to(whatsapp_unconfigured));
+        .route("/contacts/{id}/help-center/remove", web::post().to(help_center_access::remove));
 }
 
 /// The list's query string.
@@ -374,27 +372,4 @@ pub async fn delete(
     recycle_bin::delete_contact(&state.db, agent.actor(), *id).await?;
     agent.flash("Contact moved to the Recycle Bin with its tickets, activities and time entries.");
     Ok(page::see_other("/agent/contacts"))
-}
-
-#[derive(Template)]
-#[template(path = "agent/whatsapp_unconfigured.html")]
-struct WhatsAppPage {
-    layout: Layout,
-    back: String,
-}
-
-/// `GET /agent/contacts/{id}/whatsapp`: WhatsApp is not configured yet.
-pub async fn whatsapp(agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
-    agent.require(Module::Contacts, Action::View)?;
-    let back = format!("/agent/contacts/{id}");
-    page::ok(&WhatsAppPage { layout: Layout::new(&agent, "customers", "Send WhatsApp Message"), back })
-}
-
-/// `GET /agent/whatsapp/send`: WhatsApp is not configured yet.
-pub async fn whatsapp_unconfigured(agent: CurrentAgent) -> AppResult<HttpResponse> {
-    agent.require(Module::Contacts, Action::View)?;
-    page::ok(&WhatsAppPage {
-        layout: Layout::new(&agent, "customers", "Send WhatsApp Message"),
-        back: "/agent/contacts".into(),
-    })
 }

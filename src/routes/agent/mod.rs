@@ -12,6 +12,7 @@ pub mod password;
 pub mod recycle_bin;
 pub mod settings;
 pub mod tickets;
+pub mod whatsapp;
 
 use actix_web::web;
 
@@ -35,5 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(login_locks::configure)
         .configure(help_center_settings::configure)
         .configure(channels::configure)
+        .configure(whatsapp::configure)
         .configure(tickets::configure);
 }

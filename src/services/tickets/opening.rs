@@ -156,6 +156,42 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     Ok(results)
 }
 
+/// One new ticket's row for `c`, inside the caller's transaction (a channel that writes the
+/// rest with it): open, medium priority, unassigned, with a fresh number.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn insert_one(
+    txn: &sea_orm::DatabaseTransaction,
+    c: &contact::Model,
+    subject: &str,
+    channel: Channel,
+    support_address: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<ticket::Model, sea_orm::DbErr> {
+    use sea_orm::ActiveModelTrait;
+    let number = reserve_numbers(txn, 1).await?.pop().unwrap_or_default();
+    let subject = subject.trim();
+    ticket::ActiveModel {
+        number: Set(number),
+        contact_id: Set(c.id),
+        account_id: Set(c.account_id),
+        subject: Set(if subject.is_empty() { "(no subject)".to_owned() } else { subject.to_owned() }),
+        status: Set(TicketStatus::Open.key().to_owned()),
+        channel: Set(channel.key().to_owned()),
+        priority: Set(crate::domain::Priority::Medium.key().to_owned()),
+        assignee_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        trashed: Set(false),
+        recycle_entry_id: Set(None),
+        support_address: Set(support_address.map(str::to_owned)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+}
+
 /// The event of ticket `t` opened by `actor`: its first subject, status, priority and channel.
 pub(crate) fn created(actor: events::Actor, t: &ticket::Model, at: DateTime<Utc>) -> Event {
     Event::ticket(actor, t, events::Action::Created, at)

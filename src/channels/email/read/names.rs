@@ -10,26 +10,11 @@ const MAX_NAME: usize = 100;
 /// display name the last name is the address's local part, as Zoho Desk does.
 #[must_use]
 pub fn sender_name(display: Option<&str>, email: &Email) -> (Option<String>, String) {
-    let display =
-        display.map(|d| d.trim().trim_matches(['"', '\'']).trim()).filter(|d| !d.is_empty() && !d.contains('@'));
-    let Some(display) = display else {
+    let named = display.filter(|d| !d.contains('@')).and_then(crate::domain::names::split_display_name);
+    named.unwrap_or_else(|| {
         let local = email.as_str().split('@').next().unwrap_or_default();
-        return (None, bounded(local));
-    };
-    if let Some((last, first)) = display.split_once(',') {
-        let (first, last) = (first.trim(), last.trim());
-        if !first.is_empty() && !last.is_empty() {
-            return (Some(bounded(first)), bounded(last));
-        }
-    }
-    match display.rsplit_once(' ') {
-        Some((first, last)) => (Some(bounded(first.trim())), bounded(last)),
-        None => (None, bounded(display)),
-    }
-}
-
-fn bounded(name: &str) -> String {
-    name.chars().filter(|c| !c.is_control()).take(MAX_NAME).collect()
+        (None, local.chars().filter(|c| !c.is_control()).take(MAX_NAME).collect())
+    })
 }
 
 #[cfg(test)]
