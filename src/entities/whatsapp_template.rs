@@ -22,6 +22,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::whatsapp_number::Entity",
+        from = "Column::NumberId",
+        to = "super::whatsapp_number::Column::Id"
+    )]
+    Number,
+}
+
+impl Related<super::whatsapp_number::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Number.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

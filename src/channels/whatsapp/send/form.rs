@@ -1,0 +1,209 @@
+//! The Send WhatsApp Message form: what it offers the acting agent (the chosen contact's numbers
+//! its profile shows, whether it may type one, the approved templates, their parameters and
+//! the preview, the contact's opt-in) as far as the agent has filled it in.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Deserialize;
+
+use super::params::{self, Auto, Body};
+use crate::db::Db;
+use crate::domain::phone::Phone;
+use crate::domain::{Action, Module};
+use crate::entities::{whatsapp_number, whatsapp_opt_in, whatsapp_template};
+use crate::services::contacts::{self, ContactRow};
+use crate::services::{Actor, ServiceResult};
+
+/// The words of the alert when the profile hides both numbers.
+pub const RESTRICTED: &str =
+    "You cannot send WhatsApp messages: Phone and Mobile are hidden for your profile (restricted field permission).";
+
+/// The form as posted (or as the page's query string gives it).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SendForm {
+    pub contact_id: String,
+    /// A new contact's name, or what to find an existing one by.
+    pub contact_name: String,
+    /// `phone`, `mobile` or `new`.
+    pub number: String,
+    pub new_number: String,
+    pub template_id: String,
+    /// "The customer agreed to receive WhatsApp messages": records the opt-in.
+    pub opt_in: Option<String>,
+    /// The parameters, as `param_<key>`; other fields are ignored.
+    #[serde(flatten)]
+    pub rest: HashMap<String, String>,
+}
+
+/// An approved template the form offers, with the connected number it goes from.
+#[derive(Clone, Debug)]
+pub struct TemplateChoice {
+    pub id: i64,
+    pub number_id: i64,
+    pub label: String,
+    pub name: String,
+    pub language: String,
+    pub body: Body,
+    /// Why the number cannot send now (its token was refused).
+    pub token_error: Option<String>,
+}
+
+/// One input of the form for a template parameter.
+#[derive(Clone, Debug)]
+pub struct ParamField {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+    /// Filled in when the ticket is opened: no input.
+    pub ticket_number: bool,
+}
+
+/// What the form shows.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    pub contact: Option<ContactRow>,
+    /// Contacts matching `contact_name`, to choose from.
+    pub matches: Vec<ContactRow>,
+    /// (key, label, number) of the chosen contact's numbers the profile shows.
+    pub numbers: Vec<(&'static str, &'static str, String)>,
+    /// Whether a number may be typed (a new contact, or numbers the profile lets edit).
+    pub may_type_number: bool,
+    /// Phone and Mobile hidden by the profile.
+    pub restricted: bool,
+    pub may_create: bool,
+    pub templates: Vec<TemplateChoice>,
+    pub template: Option<TemplateChoice>,
+    pub params: Vec<ParamField>,
+    /// The message as the customer will read it.
+    pub preview: Option<String>,
+    /// The contact's recorded opt-in, in words.
+    pub opt_in: Option<String>,
+}
+
+pub(super) fn param_name(key: &str) -> String {
+    format!("param_{key}")
+}
+
+/// The form for `actor`, as far as `form` has been filled in.
+///
+/// # Errors
+/// `Forbidden` without View on contacts; `NotFound` for a contact it may not see; database
+/// errors.
+pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>) -> ServiceResult<Prepared> {
+    actor.may(Module::Contacts, Action::View)?;
+    let rules = actor.fields(Module::Contacts);
+    let restricted = !rules.shows("phone") && !rules.shows("mobile");
+    let contact = match form.contact_id.trim().parse::<i64>() {
+        Ok(id) => Some(contacts::get(&db.conn, actor, id).await?),
+        Err(_) => None,
+    };
+    let matches = match (&contact, form.contact_name.trim()) {
+        (None, q) if q.chars().count() >= 2 => {
+            let query = contacts::ListQuery { search: q.to_owned(), ..Default::default() };
+            let mut found = contacts::list(&db.conn, actor, &query, now).await?.rows;
+            found.truncate(10);
+            found
+        }
+        _ => Vec::new(),
+    };
+    let numbers = match (&contact, restricted) {
+        (Some(c), false) => [("phone", "Phone", &c.phone), ("mobile", "Mobile", &c.mobile)]
+            .into_iter()
+            .filter(|(field, _, _)| rules.shows(field))
+            .filter_map(|(field, label, value)| value.clone().map(|v| (field, label, v)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let may_type_number = !restricted && (contact.is_none() || rules.edits("mobile") || rules.edits("phone"));
+    let templates = approved(db).await?;
+    let template = form.template_id.trim().parse::<i64>().ok().and_then(|id| templates.iter().find(|t| t.id == id));
+    let first_name = contact.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
+    let params: Vec<ParamField> = template
+        .map(|t| {
+            t.body
+                .params
+                .iter()
+                .map(|p| {
+                    let name = param_name(&p.key);
+                    let typed = form.rest.get(&name).cloned();
+                    let value = match p.auto {
+                        Some(Auto::TicketNumber) => "#(the new ticket's number)".to_owned(),
+                        Some(Auto::FirstName) => typed.unwrap_or_else(|| first_name.clone()),
+                        None => typed.unwrap_or_default(),
+                    };
+                    let label =
+                        if t.body.named { p.key.replace('_', " ") } else { format!("Parameter {{{{{}}}}}", p.key) };
+                    ParamField { name, label, value, ticket_number: p.auto == Some(Auto::TicketNumber) }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let preview = template.map(|t| t.body.render(&params.iter().map(|p| p.value.clone()).collect::<Vec<_>>()));
+    let opt_in = match &contact {
+        Some(c) => opt_in_of(&db.conn, c.id).await?,
+        None => None,
+    };
+    Ok(Prepared {
+        contact,
+        matches,
+        numbers,
+        may_type_number,
+        restricted,
+        may_create: actor.can(Module::Contacts, Action::Create),
+        templates: templates.clone(),
+        template: template.cloned(),
+        params,
+        preview,
+        opt_in,
+    })
+}
+
+/// Every approved template the form can send (body parameters only), by channel and name.
+async fn approved(db: &Db) -> Result<Vec<TemplateChoice>, sea_orm::DbErr> {
+    let rows: Vec<(whatsapp_template::Model, Option<whatsapp_number::Model>)> = whatsapp_template::Entity::find()
+        .find_also_related(whatsapp_number::Entity)
+        .filter(whatsapp_template::Column::Status.eq("APPROVED"))
+        .order_by_asc(whatsapp_template::Column::NumberId)
+        .order_by_asc(whatsapp_template::Column::Name)
+        .order_by_asc(whatsapp_template::Column::Language)
+        .all(&db.conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, number)| {
+            let number = number?;
+            let body = params::body(&t.components, &t.parameter_format)?;
+            Some(TemplateChoice {
+                id: t.id,
+                number_id: t.number_id,
+                label: format!("{} — {} ({})", number.name, t.name, t.language),
+                name: t.name,
+                language: t.language,
+                body,
+                token_error: number.token_error,
+            })
+        })
+        .collect())
+}
+
+/// The contact's latest recorded opt-in, in words.
+async fn opt_in_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Option<String>, sea_orm::DbErr> {
+    Ok(whatsapp_opt_in::Entity::find()
+        .filter(whatsapp_opt_in::Column::ContactId.eq(contact_id))
+        .order_by_desc(whatsapp_opt_in::Column::GivenAt)
+        .one(conn)
+        .await?
+        .map(|o| format!("{} ({})", o.how, o.given_at.format("%b %-d, %Y"))))
+}
+
+/// Whether an opt-in is recorded for number `to`, whichever contact it was given by.
+pub(super) async fn opted_in_number<C: ConnectionTrait>(conn: &C, to: &Phone) -> Result<bool, sea_orm::DbErr> {
+    Ok(whatsapp_opt_in::Entity::find()
+        .filter(whatsapp_opt_in::Column::Customer.eq(to.as_str()))
+        .one(conn)
+        .await?
+        .is_some())
+}
