@@ -7,6 +7,7 @@
 pub mod api;
 pub mod conversations;
 pub mod numbers;
+pub mod opt_ins;
 pub mod outgoing;
 pub mod send;
 pub mod sender;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::help_center_access;
 use crate::auth::{CsrfForm, CurrentAgent};
+use crate::channels::whatsapp::opt_ins::{self, ContactWhatsApp};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
@@ -241,6 +242,7 @@ struct ShowPage {
     can_delete: bool,
     can_view_tickets: bool,
     can_create_tickets: bool,
+    whatsapp: ContactWhatsApp,
 }
 
 impl ShowPage {
@@ -254,6 +256,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
     agent.require(Module::Contacts, Action::View)?;
     let actor = agent.actor();
     let detail = contacts::detail(&state.db.conn, actor, *id).await?;
+    let whatsapp = opt_ins::of_contact(&state.db, actor, *id).await?;
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", detail.contact.name()),
         detail,
@@ -262,6 +265,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         can_delete: actor.can(Module::Contacts, Action::Delete),
         can_view_tickets: actor.can(Module::Tickets, Action::View),
         can_create_tickets: actor.can(Module::Tickets, Action::Create),
+        whatsapp,
     })
 }
 

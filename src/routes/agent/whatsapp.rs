@@ -6,13 +6,15 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Utc;
+use serde::Deserialize;
 
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::whatsapp::send::{self, Prepared, SendForm, RESTRICTED};
-use crate::channels::whatsapp::sender;
-use crate::domain::FieldErrors;
+use crate::channels::whatsapp::{opt_ins, sender};
+use crate::domain::{Action, FieldErrors, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -20,7 +22,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/whatsapp/send").route(web::get().to(form)).route(web::post().to(submit)))
         // "Find" (a contact by name, email or number) is the same form, filled in further.
         .route("/whatsapp/send/find", web::get().to(form))
-        .route("/contacts/{id}/whatsapp", web::get().to(for_contact));
+        .route("/contacts/{id}/whatsapp", web::get().to(for_contact))
+        .service(
+            web::resource("/contacts/{id}/whatsapp/opt-in")
+                .route(web::get().to(opt_in_form))
+                .route(web::post().to(record_opt_in)),
+        );
 }
 
 #[derive(Template)]
@@ -92,4 +99,60 @@ pub async fn submit(
         Some(number) => page::see_other(&format!("/agent/tickets/{number}")),
         None => page::see_other("/agent/whatsapp/send"),
     })
+}
+
+#[derive(Template)]
+#[template(path = "agent/whatsapp/opt_in.html")]
+struct OptInPage {
+    layout: Layout,
+    contact_id: i64,
+    accounts: Vec<String>,
+    form: OptInForm,
+    errors: FieldErrors,
+}
+
+/// The opt-in form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OptInForm {
+    pub customer: String,
+    pub how: String,
+}
+
+async fn opt_in_page(
+    state: &AppState,
+    agent: &CurrentAgent,
+    contact_id: i64,
+    form: OptInForm,
+    errors: FieldErrors,
+) -> AppResult<OptInPage> {
+    let accounts = opt_ins::of_contact(&state.db, agent.actor(), contact_id).await?.accounts;
+    Ok(OptInPage { layout: Layout::new(agent, "customers", "Record opt-in"), contact_id, accounts, form, errors })
+}
+
+/// `GET /agent/contacts/{id}/whatsapp/opt-in`
+pub async fn opt_in_form(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    agent.require(Module::Contacts, Action::Edit)?;
+    page::ok(&opt_in_page(&state, &agent, *id, OptInForm::default(), FieldErrors::default()).await?)
+}
+
+/// `POST /agent/contacts/{id}/whatsapp/opt-in`
+pub async fn record_opt_in(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<OptInForm>,
+) -> AppResult<HttpResponse> {
+    match opt_ins::record(&state.db, agent.actor(), *id, &form.customer, &form.how, Utc::now()).await {
+        Ok(()) => {
+            agent.flash("Opt-in recorded.");
+            Ok(page::see_other(&format!("/agent/contacts/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => page::invalid(&opt_in_page(&state, &agent, *id, form, errors).await?),
+        Err(e) => Err(e.into()),
+    }
 }

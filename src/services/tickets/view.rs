@@ -10,7 +10,8 @@
 //!
 //! An agent whose profile hides the contact's Email reads no address in the thread: no sender's
 //! (a participant may well be another contact), and none of the contact's addresses in the
-//! bodies either (quoted headers, signatures).
+//! bodies either (quoted headers, signatures). One whose profile hides Mobile reads no
+//! WhatsApp sender's number.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
@@ -18,7 +19,7 @@ use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, 
 use super::Author;
 use crate::db::Db;
 use crate::domain::hidden::hide_addresses;
-use crate::domain::{mail_html, Action, FieldRules, Module, PersonName};
+use crate::domain::{mail_html, Action, Channel, FieldRules, Module, PersonName};
 use crate::entities::{agent, attachment, contact, message, ticket};
 use crate::services::contacts::identities;
 use crate::services::{Actor, ServiceResult};
@@ -197,10 +198,16 @@ pub(super) async fn load(db: &Db, number: i64, reader: Reader<'_>) -> ServiceRes
         Reader::Agent(rules) if !rules.shows("email") => Some(identities::emails_of(&db.conn, t.contact_id).await?),
         _ => None,
     };
+    // A WhatsApp sender's address is a number: a profile that hides Mobile reads none.
+    let hidden_numbers =
+        matches!(reader, Reader::Agent(rules) if !rules.shows("mobile")) && t.channel == Channel::WhatsApp.key();
     let messages: Vec<ThreadMessage> = rows
         .into_iter()
         .map(|row| {
             let mut sender = sender(&row, reader, contact_name.as_deref());
+            if hidden_numbers {
+                sender.address = None;
+            }
             let MessageRow { id, author_kind, mut body, mut body_html, from_address, internal, created_at, .. } = row;
             if let Some(addresses) = &hidden_addresses {
                 // A display name may hold an address too ("melissa@example.com via Support").

@@ -1,6 +1,7 @@
 //! The WhatsApp channel, against a local stand-in for Meta's Cloud API (`standin`).
 
 mod api;
+mod opt_ins;
 mod send;
 mod sending;
 pub mod standin;

@@ -134,3 +134,16 @@ async fn free_text_stops_when_the_24_hour_window_closes() {
     assert_eq!(reply(&app, &path, "Are you still there?").await.status, 303);
     assert_eq!(app.count("outbox").await, 1);
 }
+
+#[tokio::test]
+async fn a_profile_that_hides_mobile_reads_no_number_in_a_whatsapp_thread() {
+    let meta = Standin::start().await;
+    let (app, path) = whatsapp_ticket(&meta).await;
+    assert!(app.get(&path).await.html.contains("+447700900123"));
+    app.create_profile("No Mobile", &["contacts.view", "tickets.view"], &[("contact.mobile", "hidden")]).await;
+    let agent = app.client_as("No Mobile", "nomobile@example.com").await;
+    let page = agent.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("My router blinks"));
+    assert!(!page.html.contains("7700900123"), "{}", page.text());
+}

@@ -1,0 +1,97 @@
+//! A contact's WhatsApp accounts and the opt-ins it gave (when and how) for business-initiated
+//! messages, as its page shows them: recorded by an agent here, or with a template an agent
+//! sends (see `send`). WhatsApp accounts are numbers: a profile that hides Mobile sees none.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::db::Db;
+use crate::domain::{Action, Module};
+use crate::entities::contact_identity::{self, IdentityKind};
+use crate::entities::whatsapp_opt_in;
+use crate::services::{Actor, ServiceError, ServiceResult};
+
+/// The longest "how" an agent may write.
+pub const MAX_HOW: usize = 500;
+
+/// What a contact's page shows of WhatsApp.
+#[derive(Clone, Debug, Default)]
+pub struct ContactWhatsApp {
+    /// Its WhatsApp accounts: numbers (E.164) and business-scoped user ids.
+    pub accounts: Vec<String>,
+    /// (account, when, how), latest first.
+    pub opt_ins: Vec<(String, String, String)>,
+}
+
+/// Contact `contact_id`'s WhatsApp accounts and opt-ins, for `actor` (two queries; nothing when
+/// its profile hides Mobile).
+///
+/// # Errors
+/// `Forbidden` without View on contacts; database errors.
+pub async fn of_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceResult<ContactWhatsApp> {
+    actor.may(Module::Contacts, Action::View)?;
+    if !actor.fields(Module::Contacts).shows("mobile") {
+        return Ok(ContactWhatsApp::default());
+    }
+    let accounts = contact_identity::Entity::find()
+        .filter(contact_identity::Column::ContactId.eq(contact_id))
+        .filter(contact_identity::Column::Kind.is_in([IdentityKind::WhatsApp, IdentityKind::WhatsAppUser]))
+        .order_by_asc(contact_identity::Column::Id)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|i| i.value)
+        .collect();
+    let opt_ins = whatsapp_opt_in::Entity::find()
+        .filter(whatsapp_opt_in::Column::ContactId.eq(contact_id))
+        .order_by_desc(whatsapp_opt_in::Column::GivenAt)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.customer, o.given_at.format("%b %-d, %Y %H:%M UTC").to_string(), o.how))
+        .collect();
+    Ok(ContactWhatsApp { accounts, opt_ins })
+}
+
+/// Records that contact `contact_id` agreed to WhatsApp messages on its account `customer`, as
+/// `actor` writes how (`how`, trimmed, at most [`MAX_HOW`] characters).
+///
+/// # Errors
+/// `Forbidden` without Edit on contacts or with Mobile not editable; a field error for an
+/// empty or too long `how` or an account that is not the contact's; database errors.
+pub async fn record(
+    db: &Db,
+    actor: &Actor,
+    contact_id: i64,
+    customer: &str,
+    how: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    actor.may(Module::Contacts, Action::Edit)?;
+    if !actor.fields(Module::Contacts).edits("mobile") {
+        return Err(ServiceError::Forbidden("Mobile is read-only for your profile.".into()));
+    }
+    let how = how.trim();
+    if how.is_empty() || how.chars().count() > MAX_HOW || how.chars().any(char::is_control) {
+        return Err(ServiceError::field(
+            "how",
+            format!("Say how the customer agreed, in at most {MAX_HOW} characters."),
+        ));
+    }
+    let theirs = of_contact(db, actor, contact_id).await?.accounts.iter().any(|a| a == customer);
+    if !theirs {
+        return Err(ServiceError::field("customer", "Choose one of the contact's WhatsApp accounts."));
+    }
+    let _gate = db.write_gate().await;
+    whatsapp_opt_in::ActiveModel {
+        contact_id: Set(contact_id),
+        customer: Set(customer.to_owned()),
+        given_at: Set(now),
+        how: Set(how.to_owned()),
+        agent_id: Set(Some(actor.id())),
+        ..Default::default()
+    }
+    .insert(&db.conn)
+    .await?;
+    Ok(())
+}
