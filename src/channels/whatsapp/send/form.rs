@@ -110,7 +110,7 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
         _ => Vec::new(),
     };
     let numbers = match (&contact, restricted) {
-        (Some(c), false) => [("phone", "Phone", &c.phone), ("mobile", "Mobile", &c.mobile)]
+        (Some(c), false) => [("mobile", "Mobile", &c.mobile), ("phone", "Phone", &c.phone)]
             .into_iter()
             .filter(|(field, _, _)| rules.shows(field))
             .filter_map(|(field, label, value)| value.clone().map(|v| (field, label, v)))
