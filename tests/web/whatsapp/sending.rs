@@ -147,3 +147,42 @@ async fn a_profile_that_hides_mobile_reads_no_number_in_a_whatsapp_thread() {
     assert!(page.text().contains("My router blinks"));
     assert!(!page.html.contains("7700900123"), "{}", page.text());
 }
+
+#[tokio::test]
+async fn after_the_window_closed_a_template_goes_into_the_same_ticket() {
+    let meta = Standin::start().await;
+    let (app, path) = whatsapp_ticket(&meta).await;
+    let ticket = app.texts("SELECT CAST(id AS TEXT) AS v FROM tickets").await.remove(0);
+    let contact = app.texts("SELECT CAST(id AS TEXT) AS v FROM contacts").await.remove(0);
+    let number = app.texts("SELECT CAST(id AS TEXT) AS v FROM whatsapp_numbers").await.remove(0);
+    let wrote = (chrono::Utc::now() - Duration::hours(30)).to_rfc3339();
+    app.exec(&format!(
+        "INSERT INTO whatsapp_conversations (ticket_id, number_id, contact_id, customer, last_inbound_at) \
+         VALUES ({ticket}, {number}, {contact}, '+447700900123', '{wrote}')"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO whatsapp_templates (number_id, name, language, category, status, parameter_format, components, \
+         synced_at) VALUES ({number}, 'ticket_update', 'en_US', 'UTILITY', 'APPROVED', 'POSITIONAL', \
+         '[{{\"type\":\"BODY\",\"text\":\"Hi {{{{1}}}}, your ticket {{{{2}}}} was updated.\"}}]', '{wrote}')"
+    ))
+    .await;
+    let page = app.get(&path).await;
+    assert!(page.text().contains("closed since"), "{}", page.text());
+    let link = app.link_to(&path, "a[href^=\"/agent/whatsapp/send?ticket=\"]", "Send a template").await;
+    let template = app.texts("SELECT CAST(id AS TEXT) AS v FROM whatsapp_templates").await.remove(0);
+    let form = format!("{link}&template_id={template}");
+    let sent =
+        app.submit(&form, "/agent/whatsapp/send", &[("param_1", "Rush"), ("opt_in", "on"), ("action", "send")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    assert_eq!(sent.location.as_deref(), Some(path.as_str()));
+    assert_eq!(app.count("tickets").await, 1, "no new ticket");
+    let number = path.rsplit('/').next().unwrap();
+    let out = meta.sent();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].body["to"], "+447700900123");
+    assert_eq!(out[0].body["template"]["components"][0]["parameters"][1]["text"], format!("#{number}"));
+    let shown = app.get(&path).await;
+    assert!(shown.text().contains(&format!("Hi Rush, your ticket #{number} was updated.")), "{}", shown.text());
+    assert_eq!(shown.texts(".delivery-state"), ["Accepted by WhatsApp"]);
+}

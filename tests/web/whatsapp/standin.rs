@@ -4,7 +4,8 @@
 //! steps, Meta's error bodies), keeps what it was sent, and posts signed webhooks back to
 //! Frontdesk as Meta does.
 
-#![allow(dead_code)] // the webhook builders are used as the inbound tests land
+// Shared by the web tests and the send benchmark (benches/whatsapp_send.rs), each using part of it.
+#![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -9,12 +9,12 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Deserialize;
 
 use super::params::{self, Auto, Body};
+use crate::channels::whatsapp::conversations::{self, Route};
 use crate::db::Db;
-use crate::domain::phone::Phone;
 use crate::domain::{Action, Module};
 use crate::entities::{whatsapp_number, whatsapp_opt_in, whatsapp_template};
 use crate::services::contacts::{self, ContactRow};
-use crate::services::{Actor, ServiceResult};
+use crate::services::{tickets, Actor, ServiceError, ServiceResult};
 
 /// The words of the alert when the profile hides both numbers.
 pub const RESTRICTED: &str =
@@ -31,6 +31,9 @@ pub struct SendForm {
     pub number: String,
     pub new_number: String,
     pub template_id: String,
+    /// A WhatsApp ticket's number: the template goes into its conversation (after its 24-hour
+    /// window closed) instead of opening a ticket.
+    pub ticket: String,
     /// "The customer agreed to receive WhatsApp messages": records the opt-in.
     pub opt_in: Option<String>,
     /// The parameters, as `param_<key>`; other fields are ignored.
@@ -81,6 +84,16 @@ pub struct Prepared {
     pub preview: Option<String>,
     /// The contact's recorded opt-in, in words.
     pub opt_in: Option<String>,
+    /// The WhatsApp ticket the template goes to, when sent from one.
+    pub ticket: Option<OnTicket>,
+}
+
+/// A WhatsApp ticket a template is sent on: its conversation decides the number and customer.
+#[derive(Clone, Debug)]
+pub struct OnTicket {
+    pub number: i64,
+    pub subject: String,
+    pub route: Route,
 }
 
 pub(super) fn param_name(key: &str) -> String {
@@ -96,9 +109,18 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
     actor.may(Module::Contacts, Action::View)?;
     let rules = actor.fields(Module::Contacts);
     let restricted = !rules.shows("phone") && !rules.shows("mobile");
-    let contact = match form.contact_id.trim().parse::<i64>() {
-        Ok(id) => Some(contacts::get(&db.conn, actor, id).await?),
+    let ticket = match form.ticket.trim().parse::<i64>() {
+        Ok(number) => Some(on_ticket(db, actor, number).await?),
         Err(_) => None,
+    };
+    let contact_id = match &ticket {
+        Some((_, contact_id)) => Some(*contact_id),
+        None => form.contact_id.trim().parse::<i64>().ok(),
+    };
+    let ticket = ticket.map(|(t, _)| t);
+    let contact = match contact_id {
+        Some(id) => Some(contacts::get(&db.conn, actor, id).await?),
+        None => None,
     };
     let matches = match (&contact, form.contact_name.trim()) {
         (None, q) if q.chars().count() >= 2 => {
@@ -117,8 +139,15 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
             .collect(),
         _ => Vec::new(),
     };
-    let may_type_number = !restricted && (contact.is_none() || rules.edits("mobile") || rules.edits("phone"));
-    let templates = approved(db).await?;
+    let (numbers, may_type_number) = match &ticket {
+        // The conversation says where it goes.
+        Some(_) => (Vec::new(), false),
+        None => (numbers, !restricted && (contact.is_none() || rules.edits("mobile") || rules.edits("phone"))),
+    };
+    let mut templates = approved(db).await?;
+    if let Some(t) = &ticket {
+        templates.retain(|choice| choice.number_id == t.route.number_id);
+    }
     let template = form.template_id.trim().parse::<i64>().ok().and_then(|id| templates.iter().find(|t| t.id == id));
     let first_name = contact.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
     let params: Vec<ParamField> = template
@@ -158,7 +187,19 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
         params,
         preview,
         opt_in,
+        ticket,
     })
+}
+
+/// WhatsApp ticket `number` for a template from `actor` (who needs Edit on tickets, as for a
+/// reply), and its contact's id.
+async fn on_ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<(OnTicket, i64)> {
+    actor.may(Module::Tickets, Action::Edit)?;
+    let t = tickets::find_live(&db.conn, number, None).await?;
+    let route = conversations::route(&db.conn, &t).await?.ok_or_else(|| {
+        ServiceError::Conflict("This ticket has no WhatsApp conversation to send a template on.".into())
+    })?;
+    Ok((OnTicket { number: t.number, subject: t.subject, route }, t.contact_id))
 }
 
 /// Every approved template the form can send (body parameters only), by channel and name.
@@ -199,10 +240,10 @@ async fn opt_in_of<C: ConnectionTrait>(conn: &C, contact_id: i64) -> Result<Opti
         .map(|o| format!("{} ({})", o.how, o.given_at.format("%b %-d, %Y"))))
 }
 
-/// Whether an opt-in is recorded for number `to`, whichever contact it was given by.
-pub(super) async fn opted_in_number<C: ConnectionTrait>(conn: &C, to: &Phone) -> Result<bool, sea_orm::DbErr> {
+/// Whether an opt-in is recorded for WhatsApp account `customer`, whichever contact gave it.
+pub(super) async fn opted_in_number<C: ConnectionTrait>(conn: &C, customer: &str) -> Result<bool, sea_orm::DbErr> {
     Ok(whatsapp_opt_in::Entity::find()
-        .filter(whatsapp_opt_in::Column::Customer.eq(to.as_str()))
+        .filter(whatsapp_opt_in::Column::Customer.eq(customer))
         .one(conn)
         .await?
         .is_some())

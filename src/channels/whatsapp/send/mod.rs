@@ -11,6 +11,7 @@
 //! ticket either: the customer's answer opens one through the intake.
 
 mod form;
+mod on_ticket;
 pub mod params;
 
 use form::opted_in_number;
@@ -79,7 +80,14 @@ pub async fn send(
 ) -> ServiceResult<Result<(Sent, String), (Prepared, FieldErrors)>> {
     let prepared = prepare(db, actor, form, now).await?;
     let mut errors = FieldErrors::default();
-    let to = recipient(form, &prepared, phones, &mut errors);
+    let to = match &prepared.ticket {
+        Some(_) if prepared.restricted => {
+            errors.add("number", RESTRICTED);
+            None
+        }
+        Some(_) => None,
+        None => recipient(form, &prepared, phones, &mut errors),
+    };
     let name = form.contact_name.trim();
     if prepared.contact.is_none() && name.is_empty() {
         errors.add("contact_name", "Enter the contact's name, or find and choose a contact.");
@@ -100,9 +108,13 @@ pub async fn send(
         }
     }
     // A number typed for a new contact may be a known customer's, who opted in before.
-    let opted_in = match (&prepared.opt_in, &to) {
+    let customer = match &prepared.ticket {
+        Some(on) => Some(on.route.to.as_str().to_owned()),
+        None => to.as_ref().map(|to| to.as_str().to_owned()),
+    };
+    let opted_in = match (&prepared.opt_in, &customer) {
         (Some(_), _) => true,
-        (None, Some(to)) => opted_in_number(&db.conn, to).await?,
+        (None, Some(customer)) => opted_in_number(&db.conn, customer).await?,
         (None, None) => false,
     };
     if !opted_in && form.opt_in.is_none() && errors.is_empty() {
@@ -111,11 +123,36 @@ pub async fn send(
             "No opt-in is recorded for this customer: confirm that they agreed to receive WhatsApp messages.",
         );
     }
-    let (Some(to), Some(template), true) = (to, prepared.template.clone(), errors.is_empty()) else {
+    let (Some(template), true) = (prepared.template.clone(), errors.is_empty()) else {
         return Ok(Err((prepared, errors)));
     };
-    let sent = write(db, actor, &prepared, &template, name, to, form.opt_in.is_some(), now).await?;
-    Ok(Ok(sent))
+    let record = form.opt_in.is_some() && prepared.opt_in.is_none();
+    if let Some(on) = &prepared.ticket {
+        let values = prepared.params.iter().map(|p| p.value.clone()).collect();
+        return Ok(Ok(on_ticket::write(db, actor, on, &template, values, record, now).await?));
+    }
+    let Some(to) = to else { return Ok(Err((prepared, errors))) };
+    Ok(Ok(write(db, actor, &prepared, &template, name, to, record, now).await?))
+}
+
+/// The statement that records contact `contact_id`'s opt-in on account `customer`, confirmed by
+/// `actor` as it sent a template.
+pub(super) fn record_opt_in(
+    backend: sea_orm::DbBackend,
+    contact_id: i64,
+    customer: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
+    let row = whatsapp_opt_in::ActiveModel {
+        contact_id: Set(contact_id),
+        customer: Set(customer.to_owned()),
+        given_at: Set(now),
+        how: Set("Confirmed by the agent who sent a template".to_owned()),
+        agent_id: Set(Some(actor.id())),
+        ..Default::default()
+    };
+    whatsapp_opt_in::Entity::insert(row).build(backend)
 }
 
 /// Writes the contact (if new and allowed), the ticket, its first message, the conversation,
@@ -192,17 +229,8 @@ async fn write(
                 let row = identities::row(c.id, IdentityKind::WhatsApp, to.as_str(), false, now);
                 statements.push(crate::entities::contact_identity::Entity::insert(row).build(backend));
             }
-            if record_opt_in && prepared.opt_in.is_none() {
-                whatsapp_opt_in::ActiveModel {
-                    contact_id: Set(c.id),
-                    customer: Set(to.as_str().to_owned()),
-                    given_at: Set(now),
-                    how: Set("Confirmed by the agent who sent a template".to_owned()),
-                    agent_id: Set(Some(actor.id())),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+            if record_opt_in {
+                statements.push(self::record_opt_in(backend, c.id, to.as_str(), actor, now));
             }
             Some((t.id, t.number, entry.id))
         }
