@@ -1,11 +1,14 @@
 //! The WhatsApp channel, through Meta's WhatsApp Business Cloud API: the client of the API
-//! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp), a ticket's
+//! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp, with its Test
+//! connection and Sync templates in `connection`), their message templates (`templates`), a ticket's
 //! conversation and its 24-hour window (`conversations`), what goes out (`outgoing`, sent by
 //! `sender` through the outbox) and the states Meta reports back (`statuses`).
 
 pub mod api;
+pub mod connection;
 pub mod conversations;
 pub mod numbers;
 pub mod outgoing;
 pub mod sender;
 pub mod statuses;
+pub mod templates;

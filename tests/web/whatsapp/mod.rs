@@ -2,6 +2,7 @@
 
 mod api;
 mod sending;
+mod settings;
 pub mod standin;
 
 use chrono::{Duration, Utc};
