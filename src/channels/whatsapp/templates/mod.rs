@@ -206,3 +206,40 @@ async fn stored(db: &Db, number_id: i64, only_approved: bool) -> Result<Vec<Temp
         .await?;
     Ok(rows.into_iter().map(Template::from).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(name: &str, language: &str, status: &str, components: serde_json::Value) -> api::Template {
+        api::Template {
+            name: name.into(),
+            language: language.into(),
+            status: status.into(),
+            category: "UTILITY".into(),
+            parameter_format: "POSITIONAL".into(),
+            components,
+        }
+    }
+
+    #[test]
+    fn a_sync_keeps_one_row_per_name_and_language_and_leaves_out_what_is_too_large() {
+        let body = serde_json::json!([{"type": "BODY", "text": "Hi {{1}}"}]);
+        let huge = serde_json::json!([{"type": "BODY", "text": "x".repeat(MAX_COMPONENTS)}]);
+        let (rows, approved) = rows(
+            7,
+            vec![
+                read("ticket_update", "en_US", APPROVED, body.clone()),
+                read("ticket_update", "en_US", "PAUSED", body.clone()),
+                read("ticket_update", "de", APPROVED, body.clone()),
+                read("", "en_US", APPROVED, body.clone()),
+                read("too_big", "en_US", APPROVED, huge),
+                read("promo", "en_US", "REJECTED", body),
+            ],
+            Utc::now(),
+        );
+        let kept: Vec<_> = rows.iter().map(|r| format!("{:?} {:?}", r.name, r.language)).collect();
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(approved, 2);
+    }
+}

@@ -131,7 +131,7 @@ struct FormPage {
 fn form_page(agent: &CurrentAgent, id: Option<i64>, mut form: NumberForm, errors: FieldErrors) -> FormPage {
     let hint = |typed: bool| match (typed, id) {
         (true, _) => "It is never sent back to the page: enter it again.",
-        (false, None) => "Stored encrypted with this instance's secret key, and never shown again.",
+        (false, None) => "Required. Stored encrypted with this instance's secret key, and never shown again.",
         (false, Some(_)) => "Leave blank to keep the stored one. It is stored encrypted, and never shown again.",
     };
     let token_hint = hint(!form.access_token.trim().is_empty());
