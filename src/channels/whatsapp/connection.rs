@@ -14,7 +14,7 @@ use super::templates::{self, SyncError};
 use crate::db::Db;
 use crate::entities::whatsapp_number;
 use crate::secrets::Sealer;
-use crate::services::{Actor, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// The outcome of a button, for the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,7 @@ pub async fn sync_templates(
             Ok(Checked::failed(format!("Meta answered: {}. The templates stay as they were.", e.with_code())))
         }
         Err(SyncError::Secrets(_)) => Ok(Checked::failed(UNREADABLE)),
+        Err(SyncError::Gone) => Err(ServiceError::NotFound),
         Err(SyncError::Db(e)) => Err(e.into()),
     }
 }

@@ -208,6 +208,11 @@ async fn sync_templates_reads_every_page_and_a_second_sync_replaces_them() {
     assert_eq!(rows, ["hello_world en_US UTILITY PAUSED 0", "ticket_closed en_US UTILITY APPROVED 3"]);
     assert_eq!(app.count("whatsapp_templates").await, 2);
 
+    // Two syncs at once (the button and a template-status webhook) both end in one set.
+    let (a, b) = tokio::join!(press(&app, &path, &sync), press(&app, &path, &sync));
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(app.count("whatsapp_templates").await, 2);
+
     // A failed sync shows Meta's message and keeps the templates.
     meta.expire_token();
     let page = press(&app, &path, &sync).await;

@@ -93,6 +93,9 @@ pub enum SyncError {
     Api(ApiError),
     #[error("the stored Access Token cannot be read with this instance's secret key: enter it again")]
     Secrets(#[from] Unreadable),
+    /// The number was deleted meanwhile.
+    #[error("the number is no longer connected")]
+    Gone,
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -124,6 +127,17 @@ pub async fn sync(
     let synced = Synced { read: rows.len(), approved };
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
+    // The number's row first: on PostgreSQL its lock makes a concurrent sync of the same
+    // number (the button and a webhook) wait here, then replace what this one stored.
+    let mut update = whatsapp_number::Entity::update_many()
+        .col_expr(whatsapp_number::Column::TemplatesSyncedAt, Expr::value(Some(now)))
+        .col_expr(whatsapp_number::Column::UpdatedAt, Expr::value(now));
+    if number.token_error.is_some() {
+        update = update.col_expr(whatsapp_number::Column::TokenError, Expr::value(Option::<String>::None));
+    }
+    if update.filter(whatsapp_number::Column::Id.eq(number.id)).exec(&txn).await?.rows_affected == 0 {
+        return Err(SyncError::Gone);
+    }
     whatsapp_template::Entity::delete_many()
         .filter(whatsapp_template::Column::NumberId.eq(number.id))
         .exec(&txn)
@@ -131,13 +145,6 @@ pub async fn sync(
     if !rows.is_empty() {
         whatsapp_template::Entity::insert_many(rows).exec(&txn).await?;
     }
-    let mut update = whatsapp_number::Entity::update_many()
-        .col_expr(whatsapp_number::Column::TemplatesSyncedAt, Expr::value(Some(now)))
-        .col_expr(whatsapp_number::Column::UpdatedAt, Expr::value(now));
-    if number.token_error.is_some() {
-        update = update.col_expr(whatsapp_number::Column::TokenError, Expr::value(Option::<String>::None));
-    }
-    update.filter(whatsapp_number::Column::Id.eq(number.id)).exec(&txn).await?;
     txn.commit().await?;
     Ok(synced)
 }
