@@ -1,10 +1,12 @@
 //! The WhatsApp channel, through Meta's WhatsApp Business Cloud API: the client of the API
-//! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp), a ticket's
+//! (`api`), the connected numbers (`numbers`, Settings → Channels → WhatsApp, with its Test
+//! connection and Sync templates in `connection`), their message templates (`templates`), a ticket's
 //! conversation and its 24-hour window (`conversations`), what goes out (`outgoing`, sent by
 //! `sender` through the outbox), the states Meta reports back (`statuses`), and the console's
 //! Send WhatsApp Message (`send`).
 
 pub mod api;
+pub mod connection;
 pub mod conversations;
 pub mod numbers;
 pub mod opt_ins;
@@ -12,3 +14,4 @@ pub mod outgoing;
 pub mod send;
 pub mod sender;
 pub mod statuses;
+pub mod templates;

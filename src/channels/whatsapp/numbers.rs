@@ -160,6 +160,21 @@ pub async fn update(
     row.update(&db.conn).await.map_err(taken)
 }
 
+/// Disconnects number `id`, as an administrator. Its tickets and their threads stay (they are
+/// the customers' history); what only the channel kept goes with it (cascading): its templates,
+/// the WhatsApp records of its messages (ids and states) and its conversations, so replies on
+/// its tickets can no longer go out on WhatsApp, and messages still queued fail as "no longer
+/// connected".
+///
+/// # Errors
+/// `Forbidden` for anyone else; `NotFound`; database errors.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Number> {
+    let number = get(db, actor, id).await?;
+    let _gate = db.write_gate().await;
+    whatsapp_number::Entity::delete_by_id(id).exec(&db.conn).await?;
+    Ok(number)
+}
+
 /// Records that Meta refused the number's token (`None`: that it took it again).
 ///
 /// # Errors

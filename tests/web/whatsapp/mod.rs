@@ -4,6 +4,7 @@ mod api;
 mod opt_ins;
 mod send;
 mod sending;
+mod settings;
 pub mod standin;
 
 use chrono::{Duration, Utc};

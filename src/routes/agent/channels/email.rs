@@ -19,15 +19,14 @@ use crate::routes::page::{self, Layout};
 use crate::services::ServiceError;
 use crate::startup::AppState;
 
-const LIST: &str = "/agent/settings/channels/email";
+pub(super) const LIST: &str = "/agent/settings/channels/email";
 const QUARANTINE: &str = "/agent/settings/channels/email/quarantine";
 /// Quarantined messages listed on one page.
 const QUARANTINE_PAGE: u64 = 50;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings/channels", web::get().to(|| async { page::see_other(LIST) }))
-        .service(web::resource("/settings/channels/email").route(web::get().to(index)).route(web::post().to(create)))
+    cfg.service(web::resource("/settings/channels/email").route(web::get().to(index)).route(web::post().to(create)))
         .route("/settings/channels/email/new", web::get().to(new))
         .route("/settings/channels/email/quarantine", web::get().to(quarantine_index))
         .route("/settings/channels/email/quarantine/{id}/message.eml", web::get().to(quarantine_raw))
