@@ -45,8 +45,8 @@ impl SendPage {
         self.form.number == key || (self.form.number.is_empty() && self.p.numbers.first().is_some_and(|n| n.0 == key))
     }
 
-    fn template_selected(&self, id: &i64) -> bool {
-        self.p.template.as_ref().is_some_and(|t| t.id == *id)
+    fn template_selected(&self, id: i64) -> bool {
+        self.p.template.as_ref().is_some_and(|t| t.id() == id)
     }
 }
 

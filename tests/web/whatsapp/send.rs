@@ -64,18 +64,18 @@ async fn an_agent_sends_a_template_to_a_contacts_mobile_and_lands_on_its_new_tic
     let form = app.get(&page).await;
     assert!(form.text().contains("Mobile: +447700900123"), "{}", form.text());
     // The first name is filled in, the ticket number is the new ticket's, the rest is asked.
-    assert_eq!(form.value_of("param_1").as_deref(), Some("Melissa"));
-    assert!(form.value_of("param_2").is_none());
+    assert_eq!(form.value_of("body_1").as_deref(), Some("Melissa"));
+    assert!(form.value_of("body_2").is_none());
     assert!(form.text().contains("Hi Melissa, your ticket #(the new ticket's number) was updated."));
 
     // No opt-in recorded: a warning first, nothing sent.
-    let warned = post(&app, &page, &[("param_3", "Thanks!"), ("action", "send")]).await;
+    let warned = post(&app, &page, &[("body_3", "Thanks!"), ("action", "send")]).await;
     assert_eq!(warned.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(warned.field_error("opt_in").is_some_and(|e| e.contains("No opt-in")));
-    assert_eq!(warned.value_of("param_3").as_deref(), Some("Thanks!"));
+    assert_eq!(warned.value_of("body_3").as_deref(), Some("Thanks!"));
     assert_eq!(app.count("outbox").await, 0);
 
-    let sent = post(&app, &page, &[("param_3", "Thanks!"), ("opt_in", "on"), ("action", "send")]).await;
+    let sent = post(&app, &page, &[("body_3", "Thanks!"), ("opt_in", "on"), ("action", "send")]).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
     let number = app.texts("SELECT CAST(number AS TEXT) AS v FROM tickets").await.remove(0);
     let ticket = sent.location.clone().expect("a redirect");
@@ -241,15 +241,15 @@ async fn bad_input_is_answered_on_the_form_and_nothing_is_sent() {
     for (fields, field, words) in [
         (vec![("contact_name", "A B"), ("new_number", "+447700900123"), ("template_id", "")], "template_id", "Choose"),
         (
-            vec![("contact_name", "A B"), ("new_number", "not a number"), ("param_1", "A")],
+            vec![("contact_name", "A B"), ("new_number", "not a number"), ("body_1", "A")],
             "new_number",
             "WhatsApp number",
         ),
-        (vec![("contact_name", "A B"), ("new_number", "+447700900123"), ("param_1", "")], "params", "Fill in"),
-        (vec![("contact_name", ""), ("new_number", "+447700900123"), ("param_1", "A")], "contact_name", "name"),
+        (vec![("contact_name", "A B"), ("new_number", "+447700900123"), ("body_1", "")], "body_1", "Enter Body {{1}}"),
+        (vec![("contact_name", ""), ("new_number", "+447700900123"), ("body_1", "A")], "contact_name", "name"),
     ] {
         let mut fields = fields;
-        fields.extend([("param_3", "x"), ("opt_in", "on"), ("action", "send")]);
+        fields.extend([("body_3", "x"), ("opt_in", "on"), ("action", "send")]);
         let answered = post(&app, &page, &fields).await;
         assert_eq!(answered.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         let error = answered.field_error(field).unwrap_or_default();
@@ -262,15 +262,15 @@ async fn bad_input_is_answered_on_the_form_and_nothing_is_sent() {
         &[
             ("contact_name", "A B"),
             ("new_number", "+447700900123"),
-            ("param_1", "A"),
-            ("param_3", &too_long),
+            ("body_1", "A"),
+            ("body_3", &too_long),
             ("opt_in", "on"),
             ("action", "send"),
         ],
     )
     .await;
     assert_eq!(answered.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(answered.field_error("params").is_some_and(|e| e.contains("at most 1024")));
+    assert!(answered.field_error("body_3").is_some_and(|e| e.contains("at most 1024")), "{}", answered.text());
 
     // A channel whose token WhatsApp refused.
     app.exec("UPDATE whatsapp_numbers SET token_error = 'Session has expired (code 190)'").await;
@@ -280,8 +280,8 @@ async fn bad_input_is_answered_on_the_form_and_nothing_is_sent() {
         &[
             ("contact_name", "A B"),
             ("new_number", "+447700900123"),
-            ("param_1", "A"),
-            ("param_3", "x"),
+            ("body_1", "A"),
+            ("body_3", "x"),
             ("opt_in", "on"),
             ("action", "send"),
         ],

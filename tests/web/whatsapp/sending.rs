@@ -173,7 +173,7 @@ async fn after_the_window_closed_a_template_goes_into_the_same_ticket() {
     let template = app.texts("SELECT CAST(id AS TEXT) AS v FROM whatsapp_templates").await.remove(0);
     let form = format!("{link}&template_id={template}");
     let sent =
-        app.submit(&form, "/agent/whatsapp/send", &[("param_1", "Rush"), ("opt_in", "on"), ("action", "send")]).await;
+        app.submit(&form, "/agent/whatsapp/send", &[("body_1", "Rush"), ("opt_in", "on"), ("action", "send")]).await;
     assert_eq!(sent.status, 303, "{}", sent.text());
     assert_eq!(sent.location.as_deref(), Some(path.as_str()));
     assert_eq!(app.count("tickets").await, 1, "no new ticket");

@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
-use super::params::{self, Auto, Body};
+use super::prefill::{prefill, Prefill};
 use crate::channels::whatsapp::conversations::{self, Route};
+use crate::channels::whatsapp::templates::model::Values;
+use crate::channels::whatsapp::templates::Template;
 use crate::db::Db;
 use crate::domain::{Action, Module};
 use crate::entities::{whatsapp_number, whatsapp_opt_in, whatsapp_template};
@@ -36,7 +38,7 @@ pub struct SendForm {
     pub ticket: String,
     /// "The customer agreed to receive WhatsApp messages": records the opt-in.
     pub opt_in: Option<String>,
-    /// The parameters, as `param_<key>`; other fields are ignored.
+    /// The parameters, by `Parameter::field` (`body_1`); other fields are ignored.
     #[serde(flatten)]
     pub rest: HashMap<String, String>,
 }
@@ -44,14 +46,17 @@ pub struct SendForm {
 /// An approved template the form offers, with the connected number it goes from.
 #[derive(Clone, Debug)]
 pub struct TemplateChoice {
-    pub id: i64,
-    pub number_id: i64,
+    pub template: Template,
     pub label: String,
-    pub name: String,
-    pub language: String,
-    pub body: Body,
     /// Why the number cannot send now (its token was refused).
     pub token_error: Option<String>,
+}
+
+impl TemplateChoice {
+    #[must_use]
+    pub fn id(&self) -> i64 {
+        self.template.id
+    }
 }
 
 /// One input of the form for a template parameter.
@@ -60,7 +65,9 @@ pub struct ParamField {
     pub name: String,
     pub label: String,
     pub value: String,
-    /// Filled in when the ticket is opened: no input.
+    /// What is wrong with the value, or "".
+    pub error: String,
+    /// Filled in when the message's ticket is known: no input.
     pub ticket_number: bool,
 }
 
@@ -94,10 +101,6 @@ pub struct OnTicket {
     pub number: i64,
     pub subject: String,
     pub route: Route,
-}
-
-pub(super) fn param_name(key: &str) -> String {
-    format!("param_{key}")
 }
 
 /// The form for `actor`, as far as `form` has been filled in.
@@ -146,31 +149,31 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
     };
     let mut templates = approved(db).await?;
     if let Some(t) = &ticket {
-        templates.retain(|choice| choice.number_id == t.route.number_id);
+        templates.retain(|choice| choice.template.number_id == t.route.number_id);
     }
-    let template = form.template_id.trim().parse::<i64>().ok().and_then(|id| templates.iter().find(|t| t.id == id));
+    let template = form.template_id.trim().parse::<i64>().ok().and_then(|id| templates.iter().find(|t| t.id() == id));
     let first_name = contact.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
     let params: Vec<ParamField> = template
         .map(|t| {
-            t.body
-                .params
+            t.template
+                .parameters()
                 .iter()
                 .map(|p| {
-                    let name = param_name(&p.key);
+                    let name = p.field();
                     let typed = form.rest.get(&name).cloned();
-                    let value = match p.auto {
-                        Some(Auto::TicketNumber) => "#(the new ticket's number)".to_owned(),
-                        Some(Auto::FirstName) => typed.unwrap_or_else(|| first_name.clone()),
+                    let known = prefill(&t.template.content, p);
+                    let value = match known {
+                        Some(Prefill::TicketNumber) => "#(the new ticket's number)".to_owned(),
+                        Some(Prefill::FirstName) => typed.unwrap_or_else(|| first_name.clone()),
                         None => typed.unwrap_or_default(),
                     };
-                    let label =
-                        if t.body.named { p.key.replace('_', " ") } else { format!("Parameter {{{{{}}}}}", p.key) };
-                    ParamField { name, label, value, ticket_number: p.auto == Some(Auto::TicketNumber) }
+                    let ticket_number = known == Some(Prefill::TicketNumber);
+                    ParamField { name, label: p.label(), value, error: String::new(), ticket_number }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let preview = template.map(|t| t.body.render(&params.iter().map(|p| p.value.clone()).collect::<Vec<_>>()));
+    let preview = template.map(|t| t.template.content.preview(&values_of(&params)));
     let opt_in = match &contact {
         Some(c) => opt_in_of(&db.conn, c.id).await?,
         None => None,
@@ -202,11 +205,18 @@ async fn on_ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<(OnTick
     Ok((OnTicket { number: t.number, subject: t.subject, route }, t.contact_id))
 }
 
-/// Every approved template the form can send (body parameters only), by channel and name.
+/// The parameters' values as the templates model takes them.
+#[must_use]
+pub fn values_of(params: &[ParamField]) -> Values {
+    params.iter().map(|p| (p.name.clone(), p.value.clone())).collect()
+}
+
+/// Every approved template of every connected number the form can send (not those with a media
+/// header, which need a file), by channel, name and language.
 async fn approved(db: &Db) -> Result<Vec<TemplateChoice>, sea_orm::DbErr> {
     let rows: Vec<(whatsapp_template::Model, Option<whatsapp_number::Model>)> = whatsapp_template::Entity::find()
         .find_also_related(whatsapp_number::Entity)
-        .filter(whatsapp_template::Column::Status.eq("APPROVED"))
+        .filter(whatsapp_template::Column::Status.eq(crate::channels::whatsapp::templates::APPROVED))
         .order_by_asc(whatsapp_template::Column::NumberId)
         .order_by_asc(whatsapp_template::Column::Name)
         .order_by_asc(whatsapp_template::Column::Language)
@@ -214,18 +224,14 @@ async fn approved(db: &Db) -> Result<Vec<TemplateChoice>, sea_orm::DbErr> {
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(t, number)| {
+        .filter_map(|(row, number)| {
             let number = number?;
-            let body = params::body(&t.components, &t.parameter_format)?;
-            Some(TemplateChoice {
-                id: t.id,
-                number_id: t.number_id,
-                label: format!("{} — {} ({})", number.name, t.name, t.language),
-                name: t.name,
-                language: t.language,
-                body,
-                token_error: number.token_error,
-            })
+            let template = Template::from(row);
+            if template.content.header_media.is_some() {
+                return None;
+            }
+            let label = format!("{} — {} ({})", number.name, template.name, template.language);
+            Some(TemplateChoice { template, label, token_error: number.token_error })
         })
         .collect())
 }

@@ -12,7 +12,7 @@
 
 mod form;
 mod on_ticket;
-pub mod params;
+mod prefill;
 
 use form::opted_in_number;
 pub use form::{prepare, ParamField, Prepared, SendForm, TemplateChoice, RESTRICTED};
@@ -20,8 +20,8 @@ pub use form::{prepare, ParamField, Prepared, SendForm, TemplateChoice, RESTRICT
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryTrait};
 
-use self::params::MAX_PARAM;
 use super::outgoing::{self, Content, Outgoing, Recipient};
+use crate::channels::whatsapp::templates::model::Values;
 use crate::db::{execute_all, Db};
 use crate::domain::phone::{Phone, PhoneParser};
 use crate::domain::{Action, Channel, FieldErrors, Module};
@@ -100,12 +100,19 @@ pub async fn send(
         ),
         Some(_) => {}
     }
-    for p in prepared.params.iter().filter(|p| !p.ticket_number) {
-        if p.value.trim().is_empty() {
-            errors.add("params", format!("Fill in {}.", p.label));
-        } else if p.value.chars().count() > MAX_PARAM {
-            errors.add("params", format!("{}: use at most {MAX_PARAM} characters.", p.label));
+    // The ticket's number is known only once the ticket is: any number checks the same.
+    let problems = match &prepared.template {
+        Some(t) => t.template.content.check(&with_ticket_number(&prepared.params, 1)),
+        None => Default::default(),
+    };
+    let mut prepared = prepared;
+    for p in &mut prepared.params {
+        if let Some(problem) = problems.get(&p.name) {
+            p.error = problem.clone();
         }
+    }
+    if !problems.is_empty() {
+        errors.add("params", "Fill in the template's parameters as marked.");
     }
     // A number typed for a new contact may be a known customer's, who opted in before.
     let customer = match &prepared.ticket {
@@ -128,11 +135,22 @@ pub async fn send(
     };
     let record = form.opt_in.is_some() && prepared.opt_in.is_none();
     if let Some(on) = &prepared.ticket {
-        let values = prepared.params.iter().map(|p| p.value.clone()).collect();
-        return Ok(Ok(on_ticket::write(db, actor, on, &template, values, record, now).await?));
+        return Ok(Ok(on_ticket::write(db, actor, on, &template, &prepared.params, record, now).await?));
     }
     let Some(to) = to else { return Ok(Err((prepared, errors))) };
     Ok(Ok(write(db, actor, &prepared, &template, name, to, record, now).await?))
+}
+
+/// The parameters' values with the ticket's `number` for a ticket-number parameter (`0`: not
+/// known yet; such a message goes with no ticket).
+pub(super) fn with_ticket_number(params: &[ParamField], number: i64) -> Values {
+    params
+        .iter()
+        .map(|p| {
+            let value = if p.ticket_number { format!("#{number}") } else { p.value.clone() };
+            (p.name.clone(), value)
+        })
+        .collect()
 }
 
 /// The statement that records contact `contact_id`'s opt-in on account `customer`, confirmed by
@@ -184,22 +202,18 @@ async fn write(
             None => None,
         },
     };
-    let mut values: Vec<String> = prepared.params.iter().map(|p| p.value.clone()).collect();
+    let mut values = with_ticket_number(&prepared.params, 0);
     let mut statements = Vec::new();
     let ticket = match c.as_ref().filter(|c| !c.trashed) {
         Some(c) => {
-            let subject = format!("WhatsApp: {}", template.name);
+            let subject = format!("WhatsApp: {}", template.template.name);
             let t = opening::insert_one(&txn, c, &subject, Channel::WhatsApp, None, now).await?;
-            for (value, p) in values.iter_mut().zip(&prepared.params) {
-                if p.ticket_number {
-                    *value = format!("#{}", t.number);
-                }
-            }
+            values = with_ticket_number(&prepared.params, t.number);
             let entry = message::ActiveModel {
                 ticket_id: Set(t.id),
                 author_kind: Set(Author::Agent(actor.id()).kind().to_owned()),
                 author_agent_id: Set(Some(actor.id())),
-                body: Set(template.body.render(&values)),
+                body: Set(template.template.content.preview(&values)),
                 internal: Set(false),
                 message_id: Set(Some(delivery.clone())),
                 created_at: Set(now),
@@ -218,7 +232,7 @@ async fn write(
             statements.extend(events::statement(backend, &[opened, message]));
             whatsapp_conversation::ActiveModel {
                 ticket_id: Set(t.id),
-                number_id: Set(template.number_id),
+                number_id: Set(template.template.number_id),
                 contact_id: Set(c.id),
                 customer: Set(to.as_str().to_owned()),
                 last_inbound_at: Set(None),
@@ -236,14 +250,11 @@ async fn write(
         }
         None => None,
     };
-    let preview = template.body.render(&values);
+    let preview = template.template.content.preview(&values);
     let message = Outgoing {
-        number_id: template.number_id,
+        number_id: template.template.number_id,
         to: Recipient::Number(to),
-        content: Content::Template {
-            template: template.body.object(&template.name, &template.language, &values),
-            preview,
-        },
+        content: Content::Template { template: template.template.send_object(&values), preview },
         ticket_id: ticket.map(|(id, _, _)| id),
         message_id: ticket.map(|(_, _, message)| message),
     };

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 
-use super::form::{OnTicket, TemplateChoice};
-use super::{record_opt_in, Sent};
+use super::form::{OnTicket, ParamField, TemplateChoice};
+use super::{record_opt_in, with_ticket_number, Sent};
 use crate::channels::whatsapp::outgoing::{self, Content, Outgoing};
 use crate::db::{execute_all, Db};
 use crate::entities::message;
@@ -14,8 +14,8 @@ use crate::services::events::{self, Event, Subject};
 use crate::services::tickets::{self, thread, Author};
 use crate::services::{Actor, ServiceResult};
 
-/// Writes the template into ticket `on`'s thread and queues it, with `values` for its
-/// parameters (the ticket's own number for a ticket-number parameter); our id of the delivery.
+/// Writes the template into ticket `on`'s thread and queues it, with `params` (the ticket's own
+/// number for a ticket-number parameter); our id of the delivery.
 ///
 /// # Errors
 /// `NotFound` when the ticket was deleted meanwhile; database errors.
@@ -24,17 +24,13 @@ pub(super) async fn write(
     actor: &Actor,
     on: &OnTicket,
     template: &TemplateChoice,
-    mut values: Vec<String>,
+    params: &[ParamField],
     opt_in: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<(Sent, String)> {
     let delivery = outgoing::new_id();
-    for (value, p) in values.iter_mut().zip(&template.body.params) {
-        if p.auto == Some(super::params::Auto::TicketNumber) {
-            *value = format!("#{}", on.number);
-        }
-    }
-    let preview = template.body.render(&values);
+    let values = with_ticket_number(params, on.number);
+    let preview = template.template.content.preview(&values);
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = tickets::find_live(&txn, on.number, None).await?;
@@ -57,10 +53,7 @@ pub(super) async fn write(
     let message = Outgoing {
         number_id: on.route.number_id,
         to: on.route.to.clone(),
-        content: Content::Template {
-            template: template.body.object(&template.name, &template.language, &values),
-            preview,
-        },
+        content: Content::Template { template: template.template.send_object(&values), preview },
         ticket_id: Some(t.id),
         message_id: Some(entry.id),
     };
