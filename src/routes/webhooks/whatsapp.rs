@@ -52,7 +52,11 @@ pub async fn receive(
     request: HttpRequest,
     mut payload: web::Payload,
 ) -> HttpResponse {
-    let mut body = Vec::new();
+    let announced = request.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY) {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    }
+    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(MAX_BODY));
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else { return plain(StatusCode::BAD_REQUEST, "the body could not be read") };
         if body.len() + chunk.len() > MAX_BODY {

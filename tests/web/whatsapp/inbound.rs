@@ -140,7 +140,23 @@ async fn a_body_too_large_is_refused_and_one_that_is_not_json_is_ignored() {
         {"id": "1", "changes": [{"field": "account_update", "value": {"x": 1}}, {"field": "messages", "value": 7}]},
         "not an entry"]});
     assert_eq!(wa.post(&odd).await, 200);
+    // A sender that is neither a phone number nor a user id is skipped, the rest answered.
+    assert_eq!(wa.post(&text_from("12", "Nobody", "wamid.X1", "Hi", 1_765_000_000)).await, 200);
     assert_eq!(wa.app.count("tickets").await, 0);
+    assert_eq!(wa.app.count("contacts").await, 0);
+}
+
+#[tokio::test]
+async fn a_template_status_change_marks_the_numbers_templates_to_be_read_again() {
+    let wa = Connected::start().await;
+    wa.app.exec("UPDATE whatsapp_numbers SET templates_synced_at = '2026-12-01T10:00:00Z'").await;
+    let change = json!({"object": "whatsapp_business_account", "entry": [{"id": standin::WABA_ID, "changes": [
+        {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_id": 1,
+         "message_template_name": "ticket_update", "message_template_language": "en_US", "reason": "NONE"}}]}]});
+    assert_eq!(wa.post(&change).await, 200);
+    let synced =
+        wa.app.texts("SELECT COALESCE(CAST(templates_synced_at AS TEXT), 'stale') AS v FROM whatsapp_numbers").await;
+    assert_eq!(synced, ["stale"]);
 }
 
 #[tokio::test]

@@ -65,6 +65,18 @@ async fn a_file_that_never_comes_is_given_up_after_the_last_attempt_and_the_mess
 }
 
 #[tokio::test]
+async fn a_file_over_the_attachment_limit_is_given_up_at_once_and_the_message_stays() {
+    let wa = Connected::start().await;
+    wa.meta.add_media("media-big", &[7; 4096], "video/mp4");
+    assert_eq!(wa.post(&message("wamid.M4", "video", json!({"id": "media-big", "mime_type": "video/mp4"}))).await, 200);
+    let small = Fetcher { max_bytes: 1024, ..fetcher(&wa) };
+    assert_eq!(media::fetch_due(small, Utc::now()).await.unwrap().failed, 1);
+    assert_eq!(wa.app.texts("SELECT media_state AS v FROM whatsapp_messages").await, ["failed"]);
+    assert_eq!(wa.app.count("attachments").await, 0);
+    assert!(wa.ticket_page().await.text().contains("Video"));
+}
+
+#[tokio::test]
 async fn statuses_out_of_order_leave_each_reply_in_its_latest_state_on_the_ticket_page() {
     let wa = Connected::start().await;
     assert_eq!(wa.post(&text_from(FROM, "Melissa Ortiz", "wamid.T1", "Hi", Utc::now().timestamp())).await, 200);
