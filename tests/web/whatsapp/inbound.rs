@@ -212,6 +212,10 @@ async fn a_message_from_an_existing_contacts_mobile_joins_that_contact_and_never
     let whatsapp =
         wa.app.texts("SELECT CAST(contact_id AS TEXT) AS v FROM contact_identities WHERE kind = 'whatsapp'").await;
     assert_eq!(whatsapp, [id.to_string()], "the WhatsApp identity is added to the contact found by its mobile");
+    let history = wa.app.count("events WHERE subject_kind = 'contact' AND changes LIKE '%whatsapp%900123%'").await;
+    assert_eq!(history, 1, "and its History says so");
+    let page = wa.app.get(&format!("/agent/contacts/{id}")).await.text();
+    assert!(page.contains("changed WhatsApp from “” to “+447700900123”"), "{page}");
     // The thread shows it as the contact's message, not a stranger's.
     assert!(!wa.ticket_page().await.text().contains("(not the contact)"));
 }

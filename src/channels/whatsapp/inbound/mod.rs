@@ -31,6 +31,7 @@ use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::whatsapp_message::{self, Direction, MediaState};
 use crate::entities::{message, whatsapp_conversation};
 use crate::services::contacts::identities;
+use crate::services::events::{self, Action, Actor, Event, Field};
 use crate::services::intake::{self, Arrival, Brake, Identity, Incoming, Received};
 use crate::services::is_unique_violation;
 
@@ -207,7 +208,7 @@ async fn write(
         },
     };
     if let Some(c) = &known {
-        execute(txn, identity_rows(txn.get_database_backend(), c.id, who, now)).await?;
+        add_identities(txn, c.id, who, now).await?;
     }
     let at = m.at().unwrap_or(now);
     let (first, last) = who.names();
@@ -262,6 +263,30 @@ async fn write(
         Ok(received) => Taken::Stored(received),
         Err(refusal) => Taken::Skipped(refusal),
     })
+}
+
+/// Adds the WhatsApp identities of `who` that contact `contact_id` (found by another of its
+/// identities, or by its Phone or Mobile) lacks, each unless some contact has it already; the
+/// contact's History records each one added.
+async fn add_identities(
+    txn: &DatabaseTransaction,
+    contact_id: i64,
+    who: &Who<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let backend = txn.get_database_backend();
+    let phone = who.phone.as_ref().map(|p| (IdentityKind::WhatsApp, p.as_str()));
+    for (kind, value) in phone.into_iter().chain(who.user.map(|u| (IdentityKind::WhatsAppUser, u))) {
+        if txn.execute(identity_row(backend, contact_id, kind, value, now)).await?.rows_affected() > 0 {
+            let added = Event::contact(Actor::Contact(contact_id), contact_id, Action::Updated, now).changed(
+                Field::WhatsApp,
+                None,
+                Some(value.to_owned()),
+            );
+            execute(txn, Vec::from_iter(events::statement(backend, &[added]))).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The WhatsApp identities of `who` added to contact `contact_id`, each unless some contact has
