@@ -154,6 +154,9 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(session_cache::drop_after_writes))
                 .wrap(TracingLogger::default())
+                // Called by other systems (Meta), which carry no session: before the console's
+                // scope, which would otherwise take every path.
+                .service(web::scope("/webhooks").configure(routes::webhooks::configure))
                 // The Help Center has its own cookie, scoped to /help: an agent's login never
                 // opens it as a contact, and a contact's never opens the console.
                 .service(
@@ -213,6 +216,7 @@ impl Application {
         let outbox = tokio::spawn(outbox_worker(self.state.clone()));
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
+        let whatsapp_media = tokio::spawn(whatsapp_media(self.state.clone()));
         let sessions = tokio::spawn(session_cache::listen(self.state.db.conn.clone(), self.state.sessions.clone()));
         let piped = self.mail_socket.and_then(|bound| bound.serve(self.state.clone()));
         let result = self.server.await;
@@ -224,6 +228,7 @@ impl Application {
         outbox.abort();
         checkpointer.abort();
         mail_poller.abort();
+        whatsapp_media.abort();
         result
     }
 }
@@ -278,6 +283,26 @@ async fn mail_poller(state: web::Data<AppState>) {
         };
         if let Err(e) = round.await {
             tracing::warn!(error = %e, "mail poller round failed");
+        }
+    }
+}
+
+/// Fetches the files of inbound WhatsApp messages, as often as the outbox is sent. Safe on
+/// every instance at once: a file is claimed before it is fetched.
+async fn whatsapp_media(state: web::Data<AppState>) {
+    let period = Duration::from_secs(state.settings.outbox_interval.max(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let fetcher = crate::channels::whatsapp::media::Fetcher {
+        db: &state.db,
+        api: &state.whatsapp,
+        sealer: &state.sealer,
+        max_bytes: state.settings.max_attachment_mb as usize * 1024 * 1024,
+    };
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::channels::whatsapp::media::fetch_due(fetcher, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "fetching WhatsApp media failed");
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod page;
 pub mod setup;
 pub mod static_files;
 pub mod throttle;
+pub mod webhooks;
 
 use actix_web::{web, HttpResponse};
 

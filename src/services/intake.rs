@@ -32,6 +32,9 @@ pub enum Identity<'a> {
     Email(&'a Email),
     /// A WhatsApp account: its phone number.
     WhatsApp(&'a Phone),
+    /// A WhatsApp account by its business-scoped user id (a user who hides their number behind
+    /// a username): stored verbatim, never a phone number.
+    WhatsAppUser(&'a str),
 }
 
 impl Identity<'_> {
@@ -39,6 +42,7 @@ impl Identity<'_> {
         match self {
             Self::Email(_) => IdentityKind::Email,
             Self::WhatsApp(_) => IdentityKind::WhatsApp,
+            Self::WhatsAppUser(_) => IdentityKind::WhatsAppUser,
         }
     }
 
@@ -47,6 +51,7 @@ impl Identity<'_> {
         match self {
             Self::Email(email) => email.as_str(),
             Self::WhatsApp(number) => number.as_str(),
+            Self::WhatsAppUser(id) => id,
         }
     }
 }
@@ -69,7 +74,7 @@ impl Arrival<'_> {
     fn source(&self) -> NewContactSource {
         match self.identity {
             Identity::Email(_) => NewContactSource::Email,
-            Identity::WhatsApp(_) => NewContactSource::WhatsApp,
+            Identity::WhatsApp(_) | Identity::WhatsAppUser(_) => NewContactSource::WhatsApp,
         }
     }
 }
@@ -271,10 +276,11 @@ async fn create<C: ConnectionTrait>(
     arrival: Arrival<'_>,
     now: DateTime<Utc>,
 ) -> Result<contact::Model, sea_orm::DbErr> {
-    // A WhatsApp account is a mobile number, as Zoho Desk records it.
+    // A WhatsApp account is a mobile number, as Zoho Desk records it; a user id is no number.
     let (email, mobile) = match arrival.identity {
         Identity::Email(email) => (Some(email), None),
         Identity::WhatsApp(number) => (None, Some(number)),
+        Identity::WhatsAppUser(_) => (None, None),
     };
     let new = ChannelContact {
         first_name: arrival.first_name,
@@ -288,8 +294,8 @@ async fn create<C: ConnectionTrait>(
     let c = insert_from_channel(conn, new, None).await?;
     let backend = conn.get_database_backend();
     let mut rows = identities::rows_of(&c, &[], now);
-    if let Identity::WhatsApp(number) = arrival.identity {
-        rows.push(identities::row(c.id, IdentityKind::WhatsApp, number.as_str(), false, now));
+    if matches!(arrival.identity, Identity::WhatsApp(_) | Identity::WhatsAppUser(_)) {
+        rows.push(identities::row(c.id, arrival.identity.kind(), arrival.identity.value(), false, now));
     }
     conn.execute(crate::entities::contact_identity::Entity::insert_many(rows).build(backend)).await?;
     Ok(c)

@@ -1,15 +1,44 @@
 //! A contact's WhatsApp accounts and the opt-ins it gave (when and how) for business-initiated
-//! messages, as its page shows them: recorded by an agent here, or with a template an agent
-//! sends (see `send`). WhatsApp accounts are numbers: a profile that hides Mobile sees none.
+//! messages, as its page shows them: recorded by an agent here, with a template an agent sends
+//! (see `send`), or asked for by the customer in a message ("START", see `inbound`). WhatsApp accounts are numbers: a profile that hides Mobile sees none.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    Statement,
+};
 
 use crate::db::Db;
 use crate::domain::{Action, Module};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::whatsapp_opt_in;
 use crate::services::{Actor, ServiceError, ServiceResult};
+
+/// What a customer writes to ask for WhatsApp messages (the answer a "reply START to hear from
+/// us" invitation asks for), in lowercase, without a final full stop or exclamation mark.
+const ASKING: [&str; 5] = ["start", "subscribe", "yes", "opt in", "opt-in"];
+
+/// Whether a customer's message `text` asks for WhatsApp messages.
+#[must_use]
+pub fn asks_for_messages(text: &str) -> bool {
+    let text = text.trim().trim_end_matches(['.', '!']).trim().to_lowercase();
+    ASKING.contains(&text.as_str())
+}
+
+/// The statement that records contact `contact_id`'s opt-in on account `customer`, asked for in
+/// a message at `at`.
+#[must_use]
+pub fn asked_statement(backend: DbBackend, contact_id: i64, customer: &str, at: DateTime<Utc>) -> Statement {
+    let row = whatsapp_opt_in::ActiveModel {
+        contact_id: Set(contact_id),
+        customer: Set(customer.to_owned()),
+        given_at: Set(at),
+        how: Set("Asked for it in a WhatsApp message".to_owned()),
+        agent_id: Set(None),
+        ..Default::default()
+    };
+    whatsapp_opt_in::Entity::insert(row).build(backend)
+}
 
 /// The longest "how" an agent may write.
 pub const MAX_HOW: usize = 500;
@@ -94,4 +123,19 @@ pub async fn record(
     .insert(&db.conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_and_its_kin_ask_for_messages_and_a_sentence_does_not() {
+        for asking in ["START", " Yes! ", "opt in.", "Subscribe"] {
+            assert!(asks_for_messages(asking), "{asking}");
+        }
+        for not in ["Start the refund please", "yes but", ""] {
+            assert!(!asks_for_messages(not), "{not}");
+        }
+    }
 }

@@ -184,7 +184,7 @@ fn rule_key(subject: SubjectKind, field: Field) -> Option<&'static str> {
     match (subject, field) {
         (SubjectKind::Contact, Field::FirstName) => Some("first_name"),
         (SubjectKind::Contact, Field::Email | Field::SecondaryEmail) => Some("email"),
-        (SubjectKind::Contact, Field::Mobile) => Some("mobile"),
+        (SubjectKind::Contact, Field::Mobile | Field::WhatsApp) => Some("mobile"),
         (SubjectKind::Contact, Field::Account) => Some("account"),
         (SubjectKind::Contact, Field::Title) => Some("title"),
         (SubjectKind::Account, Field::Website) => Some("website"),
@@ -230,6 +230,7 @@ fn field_label(subject: SubjectKind, field: &StoredField) -> String {
         Field::Assignee => "Assignee",
         Field::Channel => "Channel",
         Field::Author => "Author",
+        Field::WhatsApp => "WhatsApp",
     }
     .to_owned()
 }

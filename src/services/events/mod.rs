@@ -123,6 +123,10 @@ pub enum Field {
     Channel,
     /// Who wrote a message: `contact`, `agent` or `participant`.
     Author,
+    /// One WhatsApp identity of a contact (a number or a business-scoped user id): added (no
+    /// old value), as when the customer changed their number.
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 /// One changed field: its value before (none for a field set at creation) and after.

@@ -1,6 +1,8 @@
 //! The WhatsApp channel, against a local stand-in for Meta's Cloud API (`standin`).
 
 mod api;
+mod inbound;
+mod inbound_media;
 mod opt_ins;
 mod send;
 mod sending;

@@ -65,3 +65,20 @@ async fn an_agent_records_an_opt_in_and_the_contact_page_lists_it() {
     assert!(page.texts(".opt-ins li").is_empty());
     assert_eq!(agent.get(&form).await.texts("select[name=customer] option").len(), 0);
 }
+
+#[tokio::test]
+async fn a_customer_who_writes_start_has_opted_in() {
+    let wa = super::inbound::Connected::start().await;
+    let first = super::standin::text_from(super::inbound::FROM, "Melissa Ortiz", "wamid.O1", "Hello", 1_765_000_000);
+    assert_eq!(wa.post(&first).await, 200);
+    assert_eq!(wa.app.count("whatsapp_opt_ins").await, 0, "writing is not asking");
+    let start = super::standin::text_from(super::inbound::FROM, "Melissa Ortiz", "wamid.O2", "START", 1_765_000_060);
+    assert_eq!(wa.post(&start).await, 200);
+    let contact = wa.app.texts("SELECT CAST(id AS TEXT) AS v FROM contacts").await.remove(0);
+    let page = wa.app.get(&format!("/agent/contacts/{contact}")).await;
+    assert!(
+        page.texts(".opt-ins li")[0].starts_with("+447700900123: Asked for it in a WhatsApp message"),
+        "{}",
+        page.text()
+    );
+}
