@@ -91,7 +91,11 @@ impl TicketView {
     /// The state of thread message `id`, in words, and the reason it failed.
     #[must_use]
     pub fn delivery_of(&self, id: &i64) -> Option<(&'static str, Option<&str>)> {
-        self.deliveries.iter().find(|(m, _, _)| m == id).map(|(_, state, reason)| (label(*state), reason.as_deref()))
+        self.deliveries.iter().find(|(m, _, _)| m == id).map(|(_, state, reason)| match (state, reason) {
+            // Not gone yet because of something that passes: it is tried again.
+            (State::Queued, Some(reason)) => ("Queued, will be retried", Some(reason.as_str())),
+            (state, reason) => (label(*state), reason.as_deref()),
+        })
     }
 
     /// Whether free text may be sent now.
