@@ -90,24 +90,29 @@ async fn main() {
         let (db, api, sealer) = (db.clone(), api.clone(), sealer.clone());
         workers.push(tokio::spawn(async move {
             let sender = WhatsAppSender { db: &db, api: &api, sealer: &sealer };
-            let mut sent = 0;
+            let mut total = deliveries::SendReport::default();
             loop {
                 let round = deliveries::send_due(&db, &sender, Utc::now()).await.expect("round");
                 if round == deliveries::SendReport::default() {
-                    break sent;
+                    break total;
                 }
-                sent += round.sent;
+                total.sent += round.sent;
+                total.retried += round.retried;
+                total.given_up += round.given_up;
             }
         }));
     }
-    let mut sent = 0;
+    let (mut sent, mut retried) = (0, 0);
     for w in workers {
-        sent += w.await.expect("worker");
+        let report = w.await.expect("worker");
+        sent += report.sent;
+        retried += report.retried + report.given_up;
     }
     let elapsed = started.elapsed();
     let received = meta.sent().len();
     println!(
-        "sent {sent} through the stand-in with {WORKERS} workers in {elapsed:.2?}: {:.0} messages/s; the stand-in received {received}",
+        "sent {sent} through the stand-in with {WORKERS} workers in {elapsed:.2?}: {:.0} messages/s; the stand-in \
+         received {received}; {retried} attempts failed",
         sent as f64 / elapsed.as_secs_f64()
     );
     assert_eq!(received, MESSAGES, "each message exactly once");

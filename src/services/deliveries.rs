@@ -7,10 +7,9 @@
 //! goes through.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use futures_util::future::join_all;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Order, Query};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::db::Db;
 use crate::entities::outbox::{self, DeliveryChannel};
@@ -98,20 +97,11 @@ pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Res
         return Ok(report);
     }
     let channel = sender.channel();
-    let due = outbox::Entity::find()
-        .filter(outbox::Column::Channel.eq(channel))
-        .filter(outbox::Column::Status.eq("pending"))
-        .filter(outbox::Column::NextAttemptAt.lte(now))
-        .filter(unclaimed(now))
-        .order_by_asc(outbox::Column::NextAttemptAt)
-        .limit(BATCH)
-        .all(&db.conn)
-        .await?;
-    for row in due {
-        if !claim(db, row.id, now).await? {
-            continue; // another worker has it
-        }
-        send_claimed(db, sender, row, now, &mut report).await?;
+    let claimed = claim_due(db, channel, now).await?;
+    // Sent side by side: a round waits for the slowest answer, not for the sum of them.
+    let outcomes = join_all(claimed.iter().map(|row| sender.send(row))).await;
+    for (row, outcome) in claimed.into_iter().zip(outcomes) {
+        record(db, channel, row, outcome, now, &mut report).await?;
     }
     Ok(report)
 }
@@ -135,22 +125,23 @@ pub async fn send_now<S: Sender>(
         .await?;
     if let Some(row) = row.filter(|r| r.status == "pending" && r.next_attempt_at <= now) {
         if sender.configured() && claim(db, row.id, now).await? {
-            send_claimed(db, sender, row, now, &mut report).await?;
+            let outcome = sender.send(&row).await;
+            record(db, sender.channel(), row, outcome, now, &mut report).await?;
         }
     }
     Ok(report)
 }
 
-/// Sends a row this worker claimed and records how it went.
-async fn send_claimed<S: Sender>(
+/// Records how sending a row this worker claimed went.
+async fn record(
     db: &Db,
-    sender: &S,
+    channel: DeliveryChannel,
     row: outbox::Model,
+    outcome: anyhow::Result<()>,
     now: DateTime<Utc>,
     report: &mut SendReport,
 ) -> Result<(), sea_orm::DbErr> {
-    let channel = sender.channel();
-    match sender.send(&row).await {
+    match outcome {
         Ok(()) => {
             // Which instance sent which row, for an operator following a message.
             if channel == DeliveryChannel::Email {
@@ -191,6 +182,34 @@ async fn send_claimed<S: Sender>(
 
 fn unclaimed(now: DateTime<Utc>) -> Condition {
     Condition::any().add(outbox::Column::LockedUntil.is_null()).add(outbox::Column::LockedUntil.lt(now))
+}
+
+/// Reserves up to [`BATCH`] due rows of `channel` for this worker in one statement, and gives
+/// them: rows another worker holds are left out (on PostgreSQL the worker does not even wait for
+/// a row another one is claiming: `SKIP LOCKED`).
+async fn claim_due(
+    db: &Db,
+    channel: DeliveryChannel,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
+    let mut due = Query::select();
+    due.column(outbox::Column::Id)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Channel.eq(channel))
+        .and_where(outbox::Column::Status.eq("pending"))
+        .and_where(outbox::Column::NextAttemptAt.lte(now))
+        .cond_where(unclaimed(now))
+        .order_by(outbox::Column::NextAttemptAt, Order::Asc)
+        .limit(BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let _gate = db.write_gate().await;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(now + Duration::seconds(CLAIM)))
+        .filter(outbox::Column::Id.in_subquery(due))
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(unclaimed(now))
+        .exec_with_returning(&db.conn)
+        .await
 }
 
 /// Reserves a row for this worker; false when another worker got it first.

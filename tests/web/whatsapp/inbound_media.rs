@@ -87,8 +87,11 @@ async fn statuses_out_of_order_leave_each_reply_in_its_latest_state_on_the_ticke
     }
     drop(page);
     assert_eq!(send_whatsapp(&wa.app).await.sent, 2);
-    let sent = wa.meta.sent();
-    let (first, second) = (sent[0].wamid.clone(), sent[1].wamid.clone());
+    // The two go out side by side: each is known by its text.
+    let wamid_of = |text: &str| {
+        wa.meta.sent().into_iter().find(|s| s.body["text"]["body"] == text).map(|s| s.wamid).expect("sent")
+    };
+    let (first, second) = (wamid_of("Unplug it."), wamid_of("Then plug it in again."));
     let status = |wamid: &str, status: &str| json!({"id": wamid, "status": status, "timestamp": "1765000000", "recipient_id": FROM});
     let failed = json!({"id": second, "status": "failed", "timestamp": "1765000100", "recipient_id": FROM,
                         "errors": [{"code": 131026, "title": "Message undeliverable"}]});

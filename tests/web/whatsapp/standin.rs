@@ -202,7 +202,9 @@ async fn send(
     if let Some(f) = inner.failures.pop_front() {
         return error(f.status, f.code, &f.message);
     }
-    let wamid = format!("wamid.STANDIN{:06}", inner.next_wamid);
+    // Unique across stand-ins too (a database kept between benchmark runs holds earlier ones).
+    let port = shared.url.rsplit(':').next().unwrap_or_default();
+    let wamid = format!("wamid.STANDIN{port}.{:06}", inner.next_wamid);
     inner.next_wamid += 1;
     inner.sent.push(Sent { phone_number_id: path.1.clone(), body, wamid: wamid.clone() });
     HttpResponse::Ok().json(json!({
