@@ -209,27 +209,10 @@ async fn write(
             let subject = format!("WhatsApp: {}", template.template.name);
             let t = opening::insert_one(&txn, c, &subject, Channel::WhatsApp, None, now).await?;
             values = with_ticket_number(&prepared.params, t.number);
-            let entry = message::ActiveModel {
-                ticket_id: Set(t.id),
-                author_kind: Set(Author::Agent(actor.id()).kind().to_owned()),
-                author_agent_id: Set(Some(actor.id())),
-                body: Set(template.template.content.preview(&values)),
-                internal: Set(false),
-                message_id: Set(Some(delivery.clone())),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            let (entry, replied) =
+                thread_message(&txn, actor, &t, &template.template.content.preview(&values), &delivery, now).await?;
             let opened = opening::created(events::Actor::Agent(actor.id()), &t, now);
-            let message = Event::message(
-                events::Actor::Agent(actor.id()),
-                Subject::Message(entry.id),
-                &t,
-                events::Action::Replied,
-                now,
-            );
-            statements.extend(events::statement(backend, &[opened, message]));
+            statements.extend(events::statement(backend, &[opened, replied]));
             whatsapp_conversation::ActiveModel {
                 ticket_id: Set(t.id),
                 number_id: Set(template.template.number_id),
@@ -262,6 +245,33 @@ async fn write(
     execute_all(&txn, statements).await?;
     txn.commit().await?;
     Ok((Sent { ticket: ticket.map(|(_, number, _)| number), contact_created, problem: None }, delivery))
+}
+
+/// The template as `actor`'s message in ticket `t`'s thread, under our id `delivery` of it, and
+/// its event.
+pub(super) async fn thread_message(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    t: &crate::entities::ticket::Model,
+    text: &str,
+    delivery: &str,
+    now: DateTime<Utc>,
+) -> Result<(message::Model, Event), sea_orm::DbErr> {
+    let entry = message::ActiveModel {
+        ticket_id: Set(t.id),
+        author_kind: Set(Author::Agent(actor.id()).kind().to_owned()),
+        author_agent_id: Set(Some(actor.id())),
+        body: Set(text.to_owned()),
+        internal: Set(false),
+        message_id: Set(Some(delivery.to_owned())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let agent = events::Actor::Agent(actor.id());
+    let replied = Event::message(agent, Subject::Message(entry.id), t, events::Action::Replied, now);
+    Ok((entry, replied))
 }
 
 /// The live contact whose WhatsApp account, Mobile or Phone `to` is, if any.

@@ -3,15 +3,14 @@
 //! customer from the conversation's number.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::form::{OnTicket, ParamField, TemplateChoice};
-use super::{record_opt_in, with_ticket_number, Sent};
+use super::{record_opt_in, thread_message, with_ticket_number, Sent};
 use crate::channels::whatsapp::outgoing::{self, Content, Outgoing};
 use crate::db::{execute_all, Db};
-use crate::entities::message;
-use crate::services::events::{self, Event, Subject};
-use crate::services::tickets::{self, thread, Author};
+use crate::services::events;
+use crate::services::tickets::{self, thread};
 use crate::services::{Actor, ServiceResult};
 
 /// Writes the template into ticket `on`'s thread and queues it, with `params` (the ticket's own
@@ -34,21 +33,8 @@ pub(super) async fn write(
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = tickets::find_live(&txn, on.number, None).await?;
-    let entry = message::ActiveModel {
-        ticket_id: Set(t.id),
-        author_kind: Set(Author::Agent(actor.id()).kind().to_owned()),
-        author_agent_id: Set(Some(actor.id())),
-        body: Set(preview.clone()),
-        internal: Set(false),
-        message_id: Set(Some(delivery.clone())),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let (entry, replied) = thread_message(&txn, actor, &t, &preview, &delivery, now).await?;
     let backend = txn.get_database_backend();
-    let replied =
-        Event::message(events::Actor::Agent(actor.id()), Subject::Message(entry.id), &t, events::Action::Replied, now);
     let mut statements = Vec::from_iter(events::statement(backend, &[replied]));
     let message = Outgoing {
         number_id: on.route.number_id,
