@@ -248,11 +248,10 @@ async fn outbox_worker(state: web::Data<AppState>) {
     };
     loop {
         tick.tick().await;
-        let now = chrono::Utc::now();
-        if let Err(e) = crate::services::deliveries::send_due(&state.db, &state.mailer, now).await {
+        if let Err(e) = crate::services::deliveries::send_due(&state.db, &state.mailer, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "outbox round failed");
         }
-        if let Err(e) = crate::services::deliveries::send_due(&state.db, &whatsapp, now).await {
+        if let Err(e) = crate::services::deliveries::send_due(&state.db, &whatsapp, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "WhatsApp outbox round failed");
         }
     }

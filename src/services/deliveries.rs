@@ -100,10 +100,15 @@ pub async fn send_due<S: Sender>(db: &Db, sender: &S, now: DateTime<Utc>) -> Res
     let claimed = claim_due(db, channel, now).await?;
     // Sent side by side: a round waits for the slowest answer, not for the sum of them.
     let outcomes = join_all(claimed.iter().map(|row| sender.send(row))).await;
+    // Every outcome is recorded even when one write fails: a row left claimed but unrecorded
+    // would be sent again once its claim runs out.
+    let mut failed = None;
     for (row, outcome) in claimed.into_iter().zip(outcomes) {
-        record(db, channel, row, outcome, now, &mut report).await?;
+        if let Err(e) = record(db, channel, row, outcome, now, &mut report).await {
+            failed.get_or_insert(e);
+        }
     }
-    Ok(report)
+    failed.map_or(Ok(report), Err)
 }
 
 /// Sends the row with our id `message_id` now, if it is due and no worker has it: a message an

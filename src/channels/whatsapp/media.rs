@@ -103,7 +103,9 @@ async fn claim(db: &Db, row: &whatsapp_message::Model, now: DateTime<Utc>) -> Re
 /// The file of `row`, or why not and whether that is for good.
 async fn fetch(f: Fetcher<'_>, row: &whatsapp_message::Model) -> Result<FileUpload, (String, bool)> {
     let media_id = row.media_id.as_deref().ok_or(("no media id".to_owned(), true))?;
-    let number = numbers::find(f.db, row.number_id).await.map_err(|e| (format!("the number: {e}"), true))?;
+    let number = numbers::find(f.db, row.number_id)
+        .await
+        .map_err(|e| (format!("the number: {e}"), matches!(e, crate::services::ServiceError::NotFound)))?;
     let secrets = numbers::secrets(f.sealer, &number).map_err(|e| (format!("the token: {e}"), true))?;
     let credentials = numbers::credentials(&number, &secrets.access_token);
     let media = f.api.media(&credentials, media_id, f.max_bytes).await.map_err(|e| {

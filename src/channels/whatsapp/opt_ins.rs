@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
     Statement,
 };
 
@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::{Action, Module};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::whatsapp_opt_in;
+use crate::services::contacts::identities;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// What a customer writes to ask for WhatsApp messages (the answer a "reply START to hear from
@@ -25,20 +26,30 @@ pub fn asks_for_messages(text: &str) -> bool {
     ASKING.contains(&text.as_str())
 }
 
-/// The statement that records contact `contact_id`'s opt-in on account `customer`, asked for in
-/// a message at `at`.
+/// The statement that records contact `contact_id`'s opt-in on account `customer` at `at`,
+/// given as `how` says, recorded by agent `agent` (none: the customer asked in a message).
 #[must_use]
-pub fn asked_statement(backend: DbBackend, contact_id: i64, customer: &str, at: DateTime<Utc>) -> Statement {
+pub fn statement(
+    backend: DbBackend,
+    contact_id: i64,
+    customer: &str,
+    how: &str,
+    agent: Option<i64>,
+    at: DateTime<Utc>,
+) -> Statement {
     let row = whatsapp_opt_in::ActiveModel {
         contact_id: Set(contact_id),
         customer: Set(customer.to_owned()),
         given_at: Set(at),
-        how: Set("Asked for it in a WhatsApp message".to_owned()),
-        agent_id: Set(None),
+        how: Set(how.to_owned()),
+        agent_id: Set(agent),
         ..Default::default()
     };
     whatsapp_opt_in::Entity::insert(row).build(backend)
 }
+
+/// How an opt-in asked for in a message reads.
+pub const ASKED: &str = "Asked for it in a WhatsApp message";
 
 /// The longest "how" an agent may write.
 pub const MAX_HOW: usize = 500;
@@ -107,21 +118,17 @@ pub async fn record(
             format!("Say how the customer agreed, in at most {MAX_HOW} characters."),
         ));
     }
-    let theirs = of_contact(db, actor, contact_id).await?.accounts.iter().any(|a| a == customer);
+    let mut theirs = false;
+    for kind in [IdentityKind::WhatsApp, IdentityKind::WhatsAppUser] {
+        theirs = theirs || identities::belongs_to(&db.conn, contact_id, kind, customer).await?;
+    }
     if !theirs {
         return Err(ServiceError::field("customer", "Choose one of the contact's WhatsApp accounts."));
     }
     let _gate = db.write_gate().await;
-    whatsapp_opt_in::ActiveModel {
-        contact_id: Set(contact_id),
-        customer: Set(customer.to_owned()),
-        given_at: Set(now),
-        how: Set(how.to_owned()),
-        agent_id: Set(Some(actor.id())),
-        ..Default::default()
-    }
-    .insert(&db.conn)
-    .await?;
+    db.conn
+        .execute(statement(db.conn.get_database_backend(), contact_id, customer, how, Some(actor.id()), now))
+        .await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 //! after all (a status webhook for our id arrived, or the wamid was recorded) and stops there.
 
 use anyhow::anyhow;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
@@ -21,13 +21,51 @@ use crate::db::Db;
 use crate::entities::outbox::{self, DeliveryChannel};
 use crate::entities::whatsapp_message::{self, State};
 use crate::secrets::Sealer;
-use crate::services::deliveries::{Permanent, Sender};
+use crate::services::deliveries::{Permanent, Sender, MAX_ATTEMPTS};
+use crate::services::ServiceError;
+
+/// Whether a message in `state` reached Meta (accepted, sent, delivered or read).
+fn reached_meta(state: State) -> bool {
+    state > State::Queued && state != State::Failed
+}
 
 /// Sends WhatsApp deliveries.
 pub struct WhatsAppSender<'a> {
     pub db: &'a Db,
     pub api: &'a Api,
     pub sealer: &'a Sealer,
+}
+
+impl WhatsAppSender<'_> {
+    /// Records that Meta accepted message `id` as `wamid`, and took the token of number
+    /// `token_back` again (one marked refused).
+    async fn accepted(
+        &self,
+        id: i64,
+        wamid: &str,
+        token_back: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        {
+            let _gate = self.db.write_gate().await;
+            whatsapp_message::Entity::update_many()
+                .col_expr(whatsapp_message::Column::Wamid, Expr::value(wamid))
+                .col_expr(
+                    whatsapp_message::Column::State,
+                    Expr::case(whatsapp_message::Column::State.eq(State::Queued), Expr::value(State::Accepted))
+                        .finally(Expr::col(whatsapp_message::Column::State))
+                        .into(),
+                )
+                .col_expr(whatsapp_message::Column::UpdatedAt, Expr::value(now))
+                .filter(whatsapp_message::Column::Id.eq(id))
+                .exec(&self.db.conn)
+                .await?;
+        }
+        if let Some(number_id) = token_back {
+            numbers::mark_token(self.db, number_id, None, now).await?;
+        }
+        Ok(())
+    }
 }
 
 impl Sender for WhatsAppSender<'_> {
@@ -45,12 +83,16 @@ impl Sender for WhatsAppSender<'_> {
             .one(&self.db.conn)
             .await?
             .ok_or_else(|| Permanent("the message's record is gone".into()))?;
-        if record.wamid.is_some() || record.state.is_some_and(|s| s > State::Queued && s != State::Failed) {
+        if record.wamid.is_some() || record.state.is_some_and(reached_meta) {
             return Ok(()); // an earlier attempt reached Meta
         }
-        let number = numbers::find(self.db, record.number_id)
-            .await
-            .map_err(|_| Permanent("the WhatsApp number it was to go from is no longer connected".into()))?;
+        let number = match numbers::find(self.db, record.number_id).await {
+            Ok(number) => number,
+            Err(ServiceError::NotFound) => {
+                return Err(Permanent("the WhatsApp number it was to go from is no longer connected".into()).into())
+            }
+            Err(e) => return Err(e.into()),
+        };
         let secrets = numbers::secrets(self.sealer, &number).map_err(|e| Permanent(e.to_string()))?;
         let mut payload: Value = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
             .map_err(|e| Permanent(format!("the queued message is damaged: {e}")))?;
@@ -58,22 +100,12 @@ impl Sender for WhatsAppSender<'_> {
         let now = Utc::now();
         match self.api.send(&numbers::credentials(&number, &secrets.access_token), &payload).await {
             Ok(accepted) => {
-                let _gate = self.db.write_gate().await;
-                whatsapp_message::Entity::update_many()
-                    .col_expr(whatsapp_message::Column::Wamid, Expr::value(accepted.wamid))
-                    .col_expr(
-                        whatsapp_message::Column::State,
-                        Expr::case(whatsapp_message::Column::State.eq(State::Queued), Expr::value(State::Accepted))
-                            .finally(Expr::col(whatsapp_message::Column::State))
-                            .into(),
-                    )
-                    .col_expr(whatsapp_message::Column::UpdatedAt, Expr::value(now))
-                    .filter(whatsapp_message::Column::Id.eq(record.id))
-                    .exec(&self.db.conn)
-                    .await?;
-                drop(_gate);
-                if number.token_error.is_some() {
-                    numbers::mark_token(self.db, number.id, None, now).await?;
+                // Meta has it: whatever happens to the bookkeeping now, it must not be sent again
+                // (a status webhook for our id fills the state in later if this write fails).
+                if let Err(e) =
+                    self.accepted(record.id, &accepted.wamid, number.token_error.as_ref().map(|_| number.id), now).await
+                {
+                    tracing::error!(outbox = row.id, error = %e, "WhatsApp took a message but recording it failed");
                 }
                 Ok(())
             }
@@ -81,7 +113,9 @@ impl Sender for WhatsAppSender<'_> {
                 if e.kind == super::api::ErrorKind::Token {
                     numbers::mark_token(self.db, number.id, Some(e.with_code()), now).await?;
                 }
-                let permanent = !e.kind.retryable() && e.kind != super::api::ErrorKind::Token;
+                // The last attempt the outbox makes is for good too: the thread then says Failed.
+                let last = row.attempts + 1 >= MAX_ATTEMPTS;
+                let permanent = last || (!e.kind.retryable() && e.kind != super::api::ErrorKind::Token);
                 let mut update = whatsapp_message::Entity::update_many()
                     .col_expr(whatsapp_message::Column::ErrorCode, Expr::value(e.code))
                     .col_expr(whatsapp_message::Column::ErrorReason, Expr::value(reason(e.code, Some(&e.message))))
@@ -114,7 +148,7 @@ pub async fn send_now(db: &Db, api: &Api, sealer: &Sealer, delivery: &str) -> Re
         .one(&db.conn)
         .await?;
     Ok(match record {
-        Some(r) if r.state.is_some_and(|s| s > State::Queued && s != State::Failed) => None,
+        Some(r) if r.state.is_some_and(reached_meta) => None,
         Some(r) if r.state == Some(State::Failed) => {
             Some(format!("WhatsApp refused it: {}", r.error_reason.unwrap_or_default()))
         }

@@ -314,3 +314,34 @@ async fn a_changed_number_is_added_to_the_contact_and_opens_no_ticket() {
     assert_eq!(wa.post(&text_from("447700900456", "Melissa Ortiz", "wamid.S3", "New phone", 1_765_000_100)).await, 200);
     assert_eq!(wa.app.count("contacts").await, 1);
 }
+
+#[tokio::test]
+async fn a_webhook_cannot_speak_for_a_number_of_another_business_account() {
+    let wa = Connected::start().await;
+    let admin = wa.app.texts("SELECT CAST(id AS TEXT) AS v FROM agents ORDER BY id").await.remove(0);
+    let admin = frontdesk::services::Actor::load(&wa.app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
+    let other = frontdesk::domain::whatsapp_number::NumberForm {
+        name: "Other business".into(),
+        phone_number_id: "555000111".into(),
+        waba_id: "777000111".into(),
+        access_token: "EAAother".into(),
+        app_secret: "another-secret".into(),
+        graph_version: "v23.0".into(),
+    };
+    let input = other.parse(true).unwrap();
+    frontdesk::channels::whatsapp::numbers::create(
+        &wa.app.state.db,
+        &admin,
+        &wa.app.state.sealer,
+        input,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    // Signed with the first number's App Secret, about the other business's number.
+    let mut body = text_from(FROM, "Melissa Ortiz", "wamid.X1", "Hello", 1_765_000_000);
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("555000111");
+    assert_eq!(wa.post(&body).await, 200);
+    assert_eq!(wa.app.count("tickets").await, 0);
+    assert_eq!(wa.app.count("whatsapp_messages").await, 0);
+}

@@ -186,3 +186,18 @@ async fn after_the_window_closed_a_template_goes_into_the_same_ticket() {
     assert!(shown.text().contains(&format!("Hi Rush, your ticket #{number} was updated.")), "{}", shown.text());
     assert_eq!(shown.texts(".delivery-state"), ["Accepted by WhatsApp"]);
 }
+
+#[tokio::test]
+async fn a_reply_the_outbox_gives_up_on_reads_failed_with_the_last_reason() {
+    let meta = Standin::start().await;
+    let (app, path) = whatsapp_ticket(&meta).await;
+    assert_eq!(reply(&app, &path, "Unplug it for ten seconds.").await.status, 303);
+    // As after a day of retries: the next attempt is the last.
+    let last = frontdesk::services::deliveries::MAX_ATTEMPTS - 1;
+    app.exec(&format!("UPDATE outbox SET attempts = {last}")).await;
+    meta.fail_next(Failure::new(503, 2, "Service temporarily unavailable"));
+    assert_eq!(send_whatsapp(&app).await.given_up, 1);
+    let page = app.get(&path).await;
+    assert_eq!(page.texts(".delivery-state"), ["Failed"], "{}", page.text());
+    assert!(page.text().contains("Service temporarily unavailable"));
+}

@@ -82,14 +82,9 @@ impl<'a> Who<'a> {
     /// (first, last) name of a new contact: the profile name split as for email; with no name,
     /// the number as last name (a user id is never one: "WhatsApp user").
     fn names(&self) -> (Option<String>, String) {
-        let bounded = |s: &str| s.chars().filter(|c| !c.is_control()).take(100).collect::<String>();
-        match self.name.map(bounded).filter(|n| !n.trim().is_empty()) {
-            Some(name) => match name.trim().rsplit_once(' ') {
-                Some((first, last)) => (Some(first.trim().to_owned()), last.to_owned()),
-                None => (None, name.trim().to_owned()),
-            },
-            None => (None, self.phone.as_ref().map_or_else(|| "WhatsApp user".to_owned(), |p| p.as_str().to_owned())),
-        }
+        self.name.and_then(crate::domain::names::split_display_name).unwrap_or_else(|| {
+            (None, self.phone.as_ref().map_or_else(|| "WhatsApp user".to_owned(), |p| p.as_str().to_owned()))
+        })
     }
 }
 
@@ -245,7 +240,7 @@ async fn write(
         let mut along = vec![window_statement(backend, t.id, at)];
         along.extend(message_rows(backend, number.id, t.id, m, now));
         if asks {
-            along.push(opt_ins::asked_statement(backend, t.contact_id, customer, at));
+            along.push(opt_ins::statement(backend, t.contact_id, customer, opt_ins::ASKED, None, at));
         }
         return Ok(Taken::Stored(intake::add_to_thread(txn, arrival, t, &incoming, along, now).await?));
     }
@@ -263,7 +258,7 @@ async fn write(
         writes.extend(message_rows(backend, number.id, t.id, m, now));
         writes.extend(identity_rows(backend, c.id, who, now));
         if asks {
-            writes.push(opt_ins::asked_statement(backend, c.id, customer, at));
+            writes.push(opt_ins::statement(backend, c.id, customer, opt_ins::ASKED, None, at));
         }
         Ok(writes)
     };

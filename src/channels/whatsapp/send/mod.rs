@@ -20,13 +20,14 @@ pub use form::{prepare, ParamField, Prepared, SendForm, TemplateChoice, RESTRICT
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryTrait};
 
+use super::opt_ins;
 use super::outgoing::{self, Content, Outgoing, Recipient};
 use crate::channels::whatsapp::templates::model::Values;
 use crate::db::{execute_all, Db};
 use crate::domain::phone::{Phone, PhoneParser};
 use crate::domain::{Action, Channel, FieldErrors, Module};
 use crate::entities::contact_identity::IdentityKind;
-use crate::entities::{contact, message, whatsapp_conversation, whatsapp_opt_in};
+use crate::entities::{contact, message, whatsapp_conversation};
 use crate::services::contacts::write::{insert_from_channel, ChannelContact, NewContactSource};
 use crate::services::contacts::{fragments, identities, search_terms};
 use crate::services::events::{self, Event, Subject};
@@ -162,15 +163,14 @@ pub(super) fn record_opt_in(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> sea_orm::Statement {
-    let row = whatsapp_opt_in::ActiveModel {
-        contact_id: Set(contact_id),
-        customer: Set(customer.to_owned()),
-        given_at: Set(now),
-        how: Set("Confirmed by the agent who sent a template".to_owned()),
-        agent_id: Set(Some(actor.id())),
-        ..Default::default()
-    };
-    whatsapp_opt_in::Entity::insert(row).build(backend)
+    opt_ins::statement(
+        backend,
+        contact_id,
+        customer,
+        "Confirmed by the agent who sent a template",
+        Some(actor.id()),
+        now,
+    )
 }
 
 /// Writes the contact (if new and allowed), the ticket, its first message, the conversation,

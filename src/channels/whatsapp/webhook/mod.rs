@@ -109,11 +109,16 @@ pub async fn receive(
     };
     if body.object != "whatsapp_business_account" {
         tracing::info!(object = %body.object, "a WhatsApp webhook about something else; ignored");
+        return Ok(Received::Handled);
     }
+    let mut templates = false;
     for entry in body.entry.iter().filter_map(|e| shaped::<Entry>(e, "entry")) {
         for change in entry.changes.iter().filter_map(|c| shaped::<Change>(c, "change")) {
-            handle_change(ctx, &number, change, now).await?;
+            templates |= handle_change(ctx, &number, change, now).await?;
         }
+    }
+    if templates {
+        templates_changed(&ctx, &number, now).await?;
     }
     Ok(Received::Handled)
 }
@@ -151,24 +156,26 @@ fn shaped<T: for<'de> serde::Deserialize<'de>>(value: &serde_json::Value, what: 
     read
 }
 
+/// Handles one change; whether it says the number's templates changed.
 async fn handle_change(
     ctx: Context<'_>,
     keyed: &Number,
     change: Change,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<bool, sea_orm::DbErr> {
     match change.field.as_str() {
         "messages" => {}
-        "message_template_status_update" => return templates_changed(&ctx, keyed, now).await,
+        // Read again once per POST, after the loop (see `receive`).
+        "message_template_status_update" => return Ok(true),
         other => {
             tracing::info!(field = other, "a WhatsApp webhook field not used; ignored");
-            return Ok(());
+            return Ok(false);
         }
     }
-    let Some(value) = shaped::<MessagesValue>(&change.value, "messages value") else { return Ok(()) };
+    let Some(value) = shaped::<MessagesValue>(&change.value, "messages value") else { return Ok(false) };
     let Some(number) = number_of(ctx.db, keyed, &value.metadata.phone_number_id).await? else {
         tracing::warn!(phone_number_id = %value.metadata.phone_number_id, "a WhatsApp webhook for a number not connected; ignored");
-        return Ok(());
+        return Ok(false);
     };
     let found: Vec<statuses::Status> =
         value.statuses.iter().filter_map(|s| shaped::<payload::Status>(s, "status")).map(Into::into).collect();
@@ -179,7 +186,7 @@ async fn handle_change(
     for message in value.messages.iter().filter_map(|m| shaped::<payload::Message>(m, "message")) {
         inbound::take(ctx, &number, &senders, &message, now).await?;
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The number a change is about: the one whose Callback URL it came to, or another connected
@@ -188,8 +195,10 @@ async fn number_of(db: &Db, keyed: &Number, phone_number_id: &str) -> Result<Opt
     if phone_number_id.is_empty() || phone_number_id == keyed.phone_number_id {
         return Ok(Some(keyed.clone()));
     }
+    // Only a number of the same business account: the App Secret that signed it is that app's.
     whatsapp_number::Entity::find()
         .filter(whatsapp_number::Column::PhoneNumberId.eq(phone_number_id))
+        .filter(whatsapp_number::Column::WabaId.eq(keyed.waba_id.as_str()))
         .one(&db.conn)
         .await
 }
