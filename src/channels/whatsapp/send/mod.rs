@@ -40,9 +40,6 @@ pub struct Sent {
     /// The ticket it opened (none when no contact could be created).
     pub ticket: Option<i64>,
     pub contact_created: bool,
-    /// What WhatsApp answered: `None` when it accepted the message, else the reason (the
-    /// message stays queued, or failed).
-    pub problem: Option<String>,
 }
 
 /// Where the message goes, checked against the profile.
@@ -244,7 +241,7 @@ async fn write(
     statements.extend(outgoing::enqueue_statements(backend, &delivery, message, now));
     execute_all(&txn, statements).await?;
     txn.commit().await?;
-    Ok((Sent { ticket: ticket.map(|(_, number, _)| number), contact_created, problem: None }, delivery))
+    Ok((Sent { ticket: ticket.map(|(_, number, _)| number), contact_created }, delivery))
 }
 
 /// The template as `actor`'s message in ticket `t`'s thread, under our id `delivery` of it, and

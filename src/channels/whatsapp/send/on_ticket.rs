@@ -51,5 +51,5 @@ pub(super) async fn write(
     let number = t.number;
     thread::save(&txn, t, None, now).await?;
     txn.commit().await?;
-    Ok((Sent { ticket: Some(number), contact_created: false, problem: None }, delivery))
+    Ok((Sent { ticket: Some(number), contact_created: false }, delivery))
 }
