@@ -270,6 +270,60 @@ impl Db {
     }
 }
 
+/// Reserves `count` new ids of `table` (one with an autoincrement `id`), for rows a caller
+/// inserts with their ids set, so that it can write rows that name each other in one round
+/// trip. PostgreSQL takes them from the table's sequence; SQLite moves the table's
+/// `sqlite_sequence` counter on, which needs the write lock (`Db::begin_write`) held until the
+/// rows are in. An id taken and not used is a gap, as after a rolled-back insert.
+///
+/// # Errors
+/// Database errors.
+pub async fn reserve_ids<C: ConnectionTrait>(conn: &C, table: &'static str, count: usize) -> Result<Vec<i64>, DbErr> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let n = i64::try_from(count).unwrap_or(i64::MAX);
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let rows = conn
+            .query_all(Statement::from_sql_and_values(
+                backend,
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)",
+                [table.into(), n.into()],
+            ))
+            .await?;
+        return rows.iter().map(|r| r.try_get::<i64>("", "id")).collect();
+    }
+    // Past the largest id too: AUTOINCREMENT takes the larger of the two for its next row.
+    let moved = conn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM \"{table}\")) + ? \
+                 WHERE name = ? RETURNING seq"
+            ),
+            [n.into(), table.into()],
+        ))
+        .await?;
+    let last: i64 = match moved {
+        Some(row) => row.try_get("", "seq")?,
+        // A table that never had a row has no counter yet.
+        None => conn
+            .query_one(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT ?, COALESCE(MAX(id), 0) + ? FROM \"{table}\" \
+                     RETURNING seq"
+                ),
+                [table.into(), n.into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("the id counter of {table}")))?
+            .try_get("", "seq")?,
+    };
+    Ok((last - n + 1..=last).collect())
+}
+
 /// Runs `statements` one after the other on `conn`. On SQLite they go as one string, which
 /// sqlx runs a statement at a time, taking the values in order: one round trip to SQLite's
 /// worker thread instead of one each. That needs positional placeholders (`?`), as sea-query

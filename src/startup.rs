@@ -37,6 +37,8 @@ pub struct AppState {
     pub branding: crate::services::branding::BrandingCache,
     /// Opens tickets in batches (group commit).
     pub tickets: crate::services::tickets::TicketWriter,
+    /// Stores inbound WhatsApp messages in batches (group commit).
+    pub whatsapp_inbound: crate::channels::whatsapp::inbound::Writer,
     /// Seals and opens stored secrets (IMAP passwords).
     pub sealer: crate::secrets::Sealer,
     /// Calls the WhatsApp Cloud API (`FRONTDESK_WHATSAPP_API_URL`).
@@ -107,6 +109,8 @@ impl Application {
         let secure_cookies = settings.base_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         let session_ttl = time::Duration::hours(i64::from(settings.session_hours));
         let tickets = crate::services::tickets::TicketWriter::start(db.clone());
+        let whatsapp_inbound =
+            crate::channels::whatsapp::inbound::Writer::start(db.clone(), settings.whatsapp_reopen_days);
         let sealer = crate::secrets::Sealer::new(&secret);
         let poller = crate::channels::email::poll::Poller {
             sealer: sealer.clone(),
@@ -124,6 +128,7 @@ impl Application {
             public_url,
             branding: crate::services::branding::BrandingCache::default(),
             tickets,
+            whatsapp_inbound,
             sealer,
             poller,
             sessions: Arc::default(),

@@ -65,12 +65,7 @@ pub async fn receive(
         body.extend_from_slice(&chunk);
     }
     let signature = request.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-    let ctx = Context {
-        db: &state.db,
-        sealer: &state.sealer,
-        api: &state.whatsapp,
-        reopen_days: state.settings.whatsapp_reopen_days,
-    };
+    let ctx = Context { db: &state.db, sealer: &state.sealer, api: &state.whatsapp, writer: &state.whatsapp_inbound };
     match webhook::receive(ctx, &key, signature, &body, chrono::Utc::now()).await {
         Ok(Received::Handled) => plain(StatusCode::OK, "ok"),
         Ok(Received::BadSignature) => plain(StatusCode::UNAUTHORIZED, "bad signature"),

@@ -374,7 +374,17 @@ pub async fn insert_from_channel<C: ConnectionTrait>(
     new: ChannelContact<'_>,
     password_hash: Option<String>,
 ) -> Result<contact::Model, sea_orm::DbErr> {
-    let now = Utc::now();
+    channel_row(&new, password_hash, Utc::now()).insert(conn).await
+}
+
+/// The row of a contact from a channel, every column but its id set (a caller that reserved
+/// the id sets it and has the whole model).
+#[must_use]
+pub fn channel_row(
+    new: &ChannelContact<'_>,
+    password_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> contact::ActiveModel {
     let email = new.email.map(|e| e.as_str().to_owned());
     contact::ActiveModel {
         name_sort: Set(PersonName { first: new.first_name, last: new.last_name }.sort_key()),
@@ -382,19 +392,24 @@ pub async fn insert_from_channel<C: ConnectionTrait>(
         last_name: Set(new.last_name.to_owned()),
         email_sort: Set(email.clone().unwrap_or_default()),
         email: Set(email),
+        phone: Set(None),
         mobile: Set(new.mobile.map(|m| m.as_str().to_owned())),
+        account_id: Set(None),
+        owner_id: Set(new.owner.map(|a| a.id)),
+        title: Set(None),
+        description: Set(None),
         source: Set(new.source.key().to_owned()),
         help_center_status: Set(new.help_center_status.to_owned()),
-        owner_id: Set(new.owner.map(|a| a.id)),
-        owner_sort: Set(new.owner.map(|a| a.name_sort.clone()).unwrap_or_default()),
+        created_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         trashed: Set(false),
+        recycle_entry_id: Set(None),
+        account_sort: Set(String::new()),
+        owner_sort: Set(new.owner.map(|a| a.name_sort.clone()).unwrap_or_default()),
         password_hash: Set(password_hash),
         ..Default::default()
     }
-    .insert(conn)
-    .await
 }
 
 /// The event of contact `c` created from a channel, by Frontdesk, owned by the agent named

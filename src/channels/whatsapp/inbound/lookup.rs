@@ -19,20 +19,47 @@ pub(super) async fn serialise(txn: &DatabaseTransaction, number_id: i64, custome
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [lock_key(number_id, customer).into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// [`serialise`] for the customers of a batch, the locks taken in one order (the keys'), so
+/// that two instances' batches never wait on each other in a circle.
+pub(super) async fn serialise_all(txn: &DatabaseTransaction, customers: &[(i64, &str)]) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres || customers.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<i64> = customers.iter().map(|(number_id, customer)| lock_key(*number_id, customer)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // Integers of our own making, written into the statement.
+    let list = keys.iter().map(|k| format!("({k})")).collect::<Vec<_>>().join(", ");
+    txn.execute(Statement::from_string(
+        DbBackend::Postgres,
+        format!("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM (VALUES {list}) AS v(k) ORDER BY k) AS sorted"),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The advisory lock of a customer on a number.
+fn lock_key(number_id: i64, customer: &str) -> i64 {
     // FNV-1a: stable across instances and releases, unlike std's hasher.
     let key = format!("whatsapp:{number_id}:{customer}")
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let key = i64::from_ne_bytes(key.to_ne_bytes());
-    txn.execute(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT pg_advisory_xact_lock($1)", [key.into()]))
-        .await?;
-    Ok(())
+    i64::from_ne_bytes(key.to_ne_bytes())
 }
 
 /// The contact whose WhatsApp identity (number or user id) wrote.
 pub(super) async fn whatsapp_contact(
     txn: &DatabaseTransaction,
-    who: &Who<'_>,
+    who: &Who,
 ) -> Result<Option<contact::Model>, sea_orm::DbErr> {
     let mut any = Condition::any();
     if let Some(phone) = &who.phone {
@@ -42,7 +69,7 @@ pub(super) async fn whatsapp_contact(
                 .add(contact_identity::Column::Value.eq(phone.as_str())),
         );
     }
-    if let Some(user) = who.user {
+    if let Some(user) = who.user.as_deref() {
         any = any.add(
             Condition::all()
                 .add(contact_identity::Column::Kind.eq(IdentityKind::WhatsAppUser))
@@ -78,9 +105,9 @@ pub(super) async fn shared_number(
 pub(super) async fn conversation_ticket(
     txn: &DatabaseTransaction,
     number_id: i64,
-    who: &Who<'_>,
+    who: &Who,
 ) -> Result<Option<ticket::Model>, sea_orm::DbErr> {
-    let customers: Vec<&str> = who.phone.as_ref().map(Phone::as_str).into_iter().chain(who.user).collect();
+    let customers: Vec<&str> = who.phone.as_ref().map(Phone::as_str).into_iter().chain(who.user.as_deref()).collect();
     let conversations = Query::select()
         .column(whatsapp_conversation::Column::TicketId)
         .from(whatsapp_conversation::Entity)

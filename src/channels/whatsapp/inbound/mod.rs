@@ -11,6 +11,7 @@
 //! PostgreSQL a transaction-scoped advisory lock on (number, customer), so that fifty first
 //! messages at once make one contact and one ticket.
 
+mod batch;
 mod lookup;
 pub mod render;
 mod system;
@@ -26,6 +27,7 @@ use super::numbers::Number;
 use super::opt_ins;
 use super::webhook::payload::{Message, Sender};
 use super::webhook::Context;
+use crate::db::Db;
 use crate::domain::phone::Phone;
 use crate::domain::{Channel, FileUpload, TicketStatus};
 use crate::entities::contact_identity::{self, IdentityKind};
@@ -35,6 +37,8 @@ use crate::services::contacts::identities;
 use crate::services::events::{self, Action, Actor, Event, Field};
 use crate::services::intake::{self, Arrival, Brake, Identity, Incoming, Received};
 use crate::services::is_unique_violation;
+
+pub use batch::Writer;
 
 /// What became of one inbound message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,15 +53,16 @@ pub enum Taken {
 }
 
 /// Who wrote, as the message and its change's `contacts` say.
-pub(crate) struct Who<'a> {
+#[derive(Clone, Debug)]
+pub(crate) struct Who {
     pub phone: Option<Phone>,
-    pub user: Option<&'a str>,
+    pub user: Option<String>,
     /// The WhatsApp profile name.
-    pub name: Option<&'a str>,
+    pub name: Option<String>,
 }
 
-impl<'a> Who<'a> {
-    fn of(m: &'a Message, senders: &'a [Sender]) -> Self {
+impl Who {
+    fn of(m: &Message, senders: &[Sender]) -> Self {
         let sender = senders
             .iter()
             .find(|s| {
@@ -67,22 +72,22 @@ impl<'a> Who<'a> {
         let phone = m.from.as_deref().and_then(|from| Phone::from_e164(&format!("+{}", from.trim_start_matches('+'))));
         let user = m.from_user_id.as_deref().or(sender.and_then(|s| s.user_id.as_deref())).filter(|u| !u.is_empty());
         let name = sender.and_then(|s| s.profile.name.as_deref()).map(str::trim).filter(|n| !n.is_empty());
-        Self { phone, user, name }
+        Self { phone, user: user.map(str::to_owned), name: name.map(str::to_owned) }
     }
 
     /// Whom replies go to: the number, else the user id.
     fn customer(&self) -> Option<&str> {
-        self.phone.as_ref().map(Phone::as_str).or(self.user)
+        self.phone.as_ref().map(Phone::as_str).or(self.user.as_deref())
     }
 
     fn identity(&self) -> Option<Identity<'_>> {
-        self.phone.as_ref().map(Identity::WhatsApp).or(self.user.map(Identity::WhatsAppUser))
+        self.phone.as_ref().map(Identity::WhatsApp).or(self.user.as_deref().map(Identity::WhatsAppUser))
     }
 
     /// (first, last) name of a new contact: the profile name split as for email; with no name,
     /// the number as last name (a user id is never one: "WhatsApp user").
     fn names(&self) -> (Option<String>, String) {
-        self.name.and_then(crate::domain::names::split_display_name).unwrap_or_else(|| {
+        self.name.as_deref().and_then(crate::domain::names::split_display_name).unwrap_or_else(|| {
             (None, self.phone.as_ref().map_or_else(|| "WhatsApp user".to_owned(), |p| p.as_str().to_owned()))
         })
     }
@@ -96,23 +101,29 @@ pub async fn take(
     ctx: Context<'_>,
     number: &Number,
     senders: &[Sender],
-    m: &Message,
+    m: Message,
     now: DateTime<Utc>,
 ) -> Result<Taken, sea_orm::DbErr> {
-    let who = Who::of(m, senders);
+    let who = Who::of(&m, senders);
+    let wamid = m.id.clone();
     let taken = if m.id.is_empty() {
         Taken::Skipped("a message without an id".into())
     } else if who.customer().is_none() {
         Taken::Skipped(format!("a message from {:?} that is neither a phone number nor a user id", m.from))
     } else if m.kind == "system" {
-        system::apply(ctx.db, &who, m, now).await?
+        system::apply(ctx.db, &who, &m, now).await?
     } else if stored(&ctx.db.conn, &m.id).await? {
         Taken::Duplicate
     } else {
-        store(ctx, number, &who, m, now).await?
+        // Read before the write: the quoted message is in a committed batch if we have it.
+        let quotes = m.context.as_ref().and_then(|c| c.id.as_deref());
+        let reacts_to = (m.kind == "reaction").then(|| m.object().get("message_id").and_then(|v| v.as_str())).flatten();
+        let text = render::text(&m, quoted(&ctx.db.conn, reacts_to.or(quotes)).await?.as_deref());
+        let job = batch::Job { number: number.clone(), who, message: m, text, now };
+        ctx.writer.store(job).await?
     };
     if let Taken::Skipped(why) = &taken {
-        tracing::warn!(wamid = %m.id, "an inbound WhatsApp message was skipped: {why}");
+        tracing::warn!(%wamid, "an inbound WhatsApp message was skipped: {why}");
     }
     Ok(taken)
 }
@@ -147,36 +158,37 @@ async fn quoted<C: ConnectionTrait>(conn: &C, wamid: Option<&str>) -> Result<Opt
         .await
 }
 
+/// Stores message `m` on its own, in a transaction of its own: the way a message of a batch
+/// that failed is taken again (see `batch`).
 async fn store(
-    ctx: Context<'_>,
+    db: &Db,
+    reopen_days: u32,
     number: &Number,
-    who: &Who<'_>,
+    who: &Who,
     m: &Message,
+    text: &str,
     now: DateTime<Utc>,
 ) -> Result<Taken, sea_orm::DbErr> {
-    let quotes = m.context.as_ref().and_then(|c| c.id.as_deref());
-    let reacts_to = (m.kind == "reaction").then(|| m.object().get("message_id").and_then(|v| v.as_str())).flatten();
-    let text = render::text(m, quoted(&ctx.db.conn, reacts_to.or(quotes)).await?.as_deref());
-    let _gate = ctx.db.write_gate().await;
-    let txn = ctx.db.begin_write().await?;
-    let taken = match write(&txn, ctx, number, who, m, &text, now).await {
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    let taken = match write(&txn, reopen_days, number, who, m, text, now).await {
         Ok(taken) => taken,
         Err(e) if is_unique_violation(&e) => {
             drop(txn);
-            return duplicate_or(ctx, &m.id, e).await;
+            return duplicate_or(db, &m.id, e).await;
         }
         Err(e) => return Err(e),
     };
     match txn.commit().await {
         Ok(()) => Ok(taken),
-        Err(e) if is_unique_violation(&e) => duplicate_or(ctx, &m.id, e).await,
+        Err(e) if is_unique_violation(&e) => duplicate_or(db, &m.id, e).await,
         Err(e) => Err(e),
     }
 }
 
 /// A unique violation is the same message stored meanwhile by another request; else `e`.
-async fn duplicate_or(ctx: Context<'_>, wamid: &str, e: sea_orm::DbErr) -> Result<Taken, sea_orm::DbErr> {
-    if stored(&ctx.db.conn, wamid).await? {
+async fn duplicate_or(db: &Db, wamid: &str, e: sea_orm::DbErr) -> Result<Taken, sea_orm::DbErr> {
+    if stored(&db.conn, wamid).await? {
         Ok(Taken::Duplicate)
     } else {
         Err(e)
@@ -185,9 +197,9 @@ async fn duplicate_or(ctx: Context<'_>, wamid: &str, e: sea_orm::DbErr) -> Resul
 
 async fn write(
     txn: &DatabaseTransaction,
-    ctx: Context<'_>,
+    reopen_days: u32,
     number: &Number,
-    who: &Who<'_>,
+    who: &Who,
     m: &Message,
     text: &str,
     now: DateTime<Utc>,
@@ -216,7 +228,7 @@ async fn write(
         last_name: &last,
         owner: None,
     };
-    let name = who.name.unwrap_or(customer);
+    let name = who.name.as_deref().unwrap_or(customer);
     let subject = render::subject(m, name);
     let incoming = Incoming {
         subject: &subject,
@@ -224,7 +236,7 @@ async fn write(
         html: None,
         files: &[] as &[FileUpload],
         external_id: Some(&m.id),
-        from_name: who.name,
+        from_name: who.name.as_deref(),
         contact_copied: false,
         automatic: false,
     };
@@ -235,7 +247,7 @@ async fn write(
         Some(c) => lookup::conversation_ticket(txn, number.id, who).await?.filter(|t| t.contact_id == c.id),
         None => None,
     };
-    let reopen_until = now - Duration::days(i64::from(ctx.reopen_days));
+    let reopen_until = now - Duration::days(i64::from(reopen_days));
     if let Some(t) = thread.filter(|t| t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until) {
         let mut along = vec![window_statement(backend, t.id, at)];
         along.extend(message_rows(backend, number.id, t.id, m, now));
@@ -275,12 +287,12 @@ async fn write(
 async fn add_identities(
     txn: &DatabaseTransaction,
     contact_id: i64,
-    who: &Who<'_>,
+    who: &Who,
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let backend = txn.get_database_backend();
     let phone = who.phone.as_ref().map(|p| (IdentityKind::WhatsApp, p.as_str()));
-    for (kind, value) in phone.into_iter().chain(who.user.map(|u| (IdentityKind::WhatsAppUser, u))) {
+    for (kind, value) in phone.into_iter().chain(who.user.as_deref().map(|u| (IdentityKind::WhatsAppUser, u))) {
         if txn.execute(identity_row(backend, contact_id, kind, value, now)).await?.rows_affected() > 0 {
             let added = Event::contact(Actor::Contact(contact_id), contact_id, Action::Updated, now).changed(
                 Field::WhatsApp,
@@ -295,9 +307,9 @@ async fn add_identities(
 
 /// The WhatsApp identities of `who` added to contact `contact_id`, each unless some contact has
 /// it already.
-pub(crate) fn identity_rows(backend: DbBackend, contact_id: i64, who: &Who<'_>, now: DateTime<Utc>) -> Vec<Statement> {
+pub(crate) fn identity_rows(backend: DbBackend, contact_id: i64, who: &Who, now: DateTime<Utc>) -> Vec<Statement> {
     let phone = who.phone.as_ref().map(|p| (IdentityKind::WhatsApp, p.as_str()));
-    let user = who.user.map(|u| (IdentityKind::WhatsAppUser, u));
+    let user = who.user.as_deref().map(|u| (IdentityKind::WhatsAppUser, u));
     phone.into_iter().chain(user).map(|(kind, value)| identity_row(backend, contact_id, kind, value, now)).collect()
 }
 

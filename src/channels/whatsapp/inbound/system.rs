@@ -19,7 +19,7 @@ use crate::services::events::{self, Action, Actor, Event, Field};
 ///
 /// # Errors
 /// Database errors.
-pub(super) async fn apply(db: &Db, who: &Who<'_>, m: &Message, now: DateTime<Utc>) -> Result<Taken, sea_orm::DbErr> {
+pub(super) async fn apply(db: &Db, who: &Who, m: &Message, now: DateTime<Utc>) -> Result<Taken, sea_orm::DbErr> {
     let o = m.object();
     let text = |key: &str| o.get(key).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
     let new = match text("type").unwrap_or_default() {

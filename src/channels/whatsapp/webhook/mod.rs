@@ -26,8 +26,9 @@ pub struct Context<'a> {
     pub db: &'a Db,
     pub sealer: &'a Sealer,
     pub api: &'a Api,
-    /// A closed ticket takes a new message this many days after it was closed, at most.
-    pub reopen_days: u32,
+    /// Stores inbound messages in batches; its closed tickets take a new message at most as
+    /// many days after they were closed as it was started with.
+    pub writer: &'a inbound::Writer,
 }
 
 /// The answer to the registration handshake.
@@ -184,7 +185,7 @@ async fn handle_change(
     }
     let senders: Vec<Sender> = value.contacts.iter().filter_map(|c| shaped(c, "contact")).collect();
     for message in value.messages.iter().filter_map(|m| shaped::<payload::Message>(m, "message")) {
-        inbound::take(ctx, &number, &senders, &message, now).await?;
+        inbound::take(ctx, &number, &senders, message, now).await?;
     }
     Ok(false)
 }

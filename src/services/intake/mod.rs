@@ -9,21 +9,24 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait, Statement,
+    TransactionTrait,
 };
+
+pub mod batch;
+mod rows;
 
 use crate::db::execute_all;
 use crate::domain::phone::Phone;
-use crate::domain::{Channel, Email, FileUpload, Priority, TicketStatus};
+use crate::domain::{Channel, Email, FileUpload};
 use crate::entities::contact_identity::IdentityKind;
 use crate::entities::{agent, attachment, contact, message, ticket};
 use crate::services::contacts::write::{created_from, insert_from_channel, ChannelContact, NewContactSource};
 use crate::services::contacts::{fragments, identities, search_terms};
-use crate::services::events::{self, Action, Actor, Event, Field, Subject};
+use crate::services::events::{self, Actor};
 use crate::services::is_unique_violation;
 use crate::services::tickets::opening::{self, reserve_numbers};
-use crate::services::tickets::thread::{save, status_change};
+use crate::services::tickets::thread::save;
 use crate::services::tickets::{files, Author};
 
 /// The identity a message came from.
@@ -70,11 +73,30 @@ pub struct Arrival<'a> {
     pub owner: Option<&'a agent::Model>,
 }
 
-impl Arrival<'_> {
+impl<'a> Arrival<'a> {
     fn source(&self) -> NewContactSource {
         match self.identity {
             Identity::Email(_) => NewContactSource::Email,
             Identity::WhatsApp(_) | Identity::WhatsAppUser(_) => NewContactSource::WhatsApp,
+        }
+    }
+
+    /// The contact its identity makes, on its first message.
+    fn contact(&self) -> ChannelContact<'a> {
+        // A WhatsApp account is a mobile number, as Zoho Desk records it; a user id is no number.
+        let (email, mobile) = match self.identity {
+            Identity::Email(email) => (Some(email), None),
+            Identity::WhatsApp(number) => (None, Some(number)),
+            Identity::WhatsAppUser(_) => (None, None),
+        };
+        ChannelContact {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email,
+            mobile,
+            source: self.source(),
+            help_center_status: "not_invited",
+            owner: self.owner,
         }
     }
 }
@@ -173,25 +195,7 @@ where
         None => find_or_create(txn, arrival, now).await?,
     };
     let number = reserve_numbers(txn, 1).await?.pop().unwrap_or_default();
-    let subject = incoming.subject.trim();
-    let t = ticket::ActiveModel {
-        number: Set(number),
-        contact_id: Set(c.id),
-        account_id: Set(c.account_id),
-        subject: Set(if subject.is_empty() { "(no subject)".to_owned() } else { subject.to_owned() }),
-        status: Set(TicketStatus::Open.key().to_owned()),
-        channel: Set(arrival.channel.key().to_owned()),
-        priority: Set(Priority::Medium.key().to_owned()),
-        assignee_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        trashed: Set(false),
-        recycle_entry_id: Set(None),
-        support_address: Set(arrival.to.map(str::to_owned)),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let t = rows::ticket(&arrival, &c, number, incoming.subject, now).insert(txn).await?;
     let backend = txn.get_database_backend();
     let acknowledged = !incoming.automatic && brake.sent_this_hour < brake.per_hour;
     let mut along = channel_writes(Opened { ticket: &t, contact: &c, acknowledge: acknowledged })?;
@@ -223,19 +227,12 @@ pub async fn add_to_thread(
 ) -> Result<Received, sea_orm::DbErr> {
     let number = t.number;
     let contacts = identities::belongs_to(txn, t.contact_id, arrival.identity.kind(), arrival.identity.value()).await?;
-    let (author, actor) =
-        if contacts { (Author::Contact, Actor::Contact(t.contact_id)) } else { (Author::Participant, Actor::System) };
-    // Without the identity: histories are read by profiles that may not see it (the thread
-    // keeps who sent what).
-    let message = Event::message(actor, Subject::LastMessage, &t, Action::Replied, now)
-        .set(Field::Author, Some(author.kind()))
-        .set(Field::Channel, Some(arrival.channel.key()));
-    let reopen = (t.status == TicketStatus::Closed.key() && !incoming.automatic).then_some(TicketStatus::Open);
-    let reopened = status_change(&t, reopen).map(|c| Event::ticket(actor, &t, Action::Updated, now).with([c]));
+    let backend = txn.get_database_backend();
+    let added = rows::added(backend, &arrival, &t, contacts, incoming, now);
     // Run after the message (see `insert_message`), which the first event names.
-    along.extend(events::statement(txn.get_database_backend(), &Vec::from_iter([message].into_iter().chain(reopened))));
-    insert_message(txn, t.id, incoming, author, arrival.identity.value(), now, along).await?;
-    save(txn, t, reopen, now).await?;
+    along.extend(added.events);
+    insert_message(txn, t.id, incoming, added.author, arrival.identity.value(), now, along).await?;
+    save(txn, t, added.reopen, now).await?;
     Ok(Received::Added { number })
 }
 
@@ -276,28 +273,8 @@ async fn create<C: ConnectionTrait>(
     arrival: Arrival<'_>,
     now: DateTime<Utc>,
 ) -> Result<contact::Model, sea_orm::DbErr> {
-    // A WhatsApp account is a mobile number, as Zoho Desk records it; a user id is no number.
-    let (email, mobile) = match arrival.identity {
-        Identity::Email(email) => (Some(email), None),
-        Identity::WhatsApp(number) => (None, Some(number)),
-        Identity::WhatsAppUser(_) => (None, None),
-    };
-    let new = ChannelContact {
-        first_name: arrival.first_name,
-        last_name: arrival.last_name,
-        email,
-        mobile,
-        source: arrival.source(),
-        help_center_status: "not_invited",
-        owner: arrival.owner,
-    };
-    let c = insert_from_channel(conn, new, None).await?;
-    let backend = conn.get_database_backend();
-    let mut rows = identities::rows_of(&c, &[], now);
-    if matches!(arrival.identity, Identity::WhatsApp(_) | Identity::WhatsAppUser(_)) {
-        rows.push(identities::row(c.id, arrival.identity.kind(), arrival.identity.value(), false, now));
-    }
-    conn.execute(crate::entities::contact_identity::Entity::insert_many(rows).build(backend)).await?;
+    let c = insert_from_channel(conn, arrival.contact(), None).await?;
+    conn.execute(rows::identities(conn.get_database_backend(), &arrival, &c, now)).await?;
     Ok(c)
 }
 
@@ -313,20 +290,7 @@ async fn insert_message(
     now: DateTime<Utc>,
     along: Vec<Statement>,
 ) -> Result<(), sea_orm::DbErr> {
-    let entry = message::ActiveModel {
-        ticket_id: Set(ticket_id),
-        author_kind: Set(author.kind().to_owned()),
-        author_agent_id: Set(None),
-        body: Set(incoming.text.to_owned()),
-        internal: Set(false),
-        message_id: Set(incoming.external_id.map(str::to_owned)),
-        created_at: Set(now),
-        from_address: Set(Some(from.to_owned())),
-        from_name: Set(incoming.from_name.map(str::to_owned)),
-        contact_copied: Set(incoming.contact_copied),
-        body_html: Set(incoming.html.map(str::to_owned)),
-        ..Default::default()
-    };
+    let entry = rows::message(ticket_id, incoming, author, from, now);
     let backend = txn.get_database_backend();
     if incoming.files.is_empty() {
         let message = message::Entity::insert(entry).build(backend);

@@ -1,0 +1,490 @@
+//! Inbound messages taken together (group commit). Meta posts one message a request and, when
+//! customers are many, many requests at once; taken one transaction each, they wait on each
+//! other for SQLite's one writer, and each costs a dozen round trips to its worker thread. The
+//! [`Writer`] (one task per instance) takes the messages that wait while a batch is written
+//! and writes them as the next batch: the batch's lookups are a handful of queries for all its
+//! messages, its rows are built in memory (`services::intake::batch`) and written in one round
+//! trip on SQLite.
+//!
+//! Each message is decided as the one-message path (`super::write`) decides it, in the order
+//! they came: a later message of the batch sees the contact and the ticket an earlier one made.
+//! When a batch fails as a whole, each of its messages is taken again on its own (`super::store`),
+//! so that one bad message costs only itself.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{add_identities, identity_rows, lookup, message_rows, opt_ins, render, window_statement, Taken, Who};
+use crate::channels::whatsapp::numbers::Number;
+use crate::channels::whatsapp::webhook::payload::Message;
+use crate::db::Db;
+use crate::domain::{Channel, FileUpload, TicketStatus};
+use crate::entities::contact_identity::{self, IdentityKind};
+use crate::entities::{contact, ticket, whatsapp_conversation, whatsapp_message};
+use crate::services::intake::batch::Batch;
+use crate::services::intake::{Arrival, Incoming};
+use crate::services::tickets::opening::reserve_numbers;
+
+/// Most messages in one transaction.
+const BATCH: usize = 64;
+
+/// One inbound message to store.
+pub(crate) struct Job {
+    pub number: Number,
+    pub who: Who,
+    pub message: Message,
+    /// The message as the thread shows it.
+    pub text: String,
+    pub now: DateTime<Utc>,
+}
+
+type Reply = oneshot::Sender<Result<Taken, sea_orm::DbErr>>;
+
+/// The group committer of inbound WhatsApp messages: [`Writer::store`] waits until its
+/// message's batch is committed.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<(Job, Reply)>,
+}
+
+impl Writer {
+    /// Starts the writer's task on the current Tokio runtime; a closed ticket takes a new
+    /// message at most `reopen_days` after it was closed.
+    #[must_use]
+    pub fn start(db: Db, reopen_days: u32) -> Self {
+        let (jobs, mut queue) = mpsc::channel::<(Job, Reply)>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (jobs, replies): (Vec<Job>, Vec<Reply>) = batch.into_iter().unzip();
+                for (reply, taken) in replies.into_iter().zip(write_or_each(&db, reopen_days, &jobs).await) {
+                    let _ = reply.send(taken);
+                }
+            }
+        });
+        Self { jobs }
+    }
+
+    /// Stores `job`'s message with the others that wait, and waits until it is committed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn store(&self, job: Job) -> Result<Taken, sea_orm::DbErr> {
+        let stopped = || sea_orm::DbErr::Custom("the WhatsApp writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send((job, reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// The batch written together, or, when that fails, each message on its own.
+async fn write_or_each(db: &Db, reopen_days: u32, jobs: &[Job]) -> Vec<Result<Taken, sea_orm::DbErr>> {
+    match write_batch(db, reopen_days, jobs).await {
+        Ok(taken) => taken.into_iter().map(Ok).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, messages = jobs.len(), "a batch of WhatsApp messages failed; taking them one by one");
+            let mut each = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                each.push(super::store(db, reopen_days, &job.number, &job.who, &job.message, &job.text, job.now).await);
+            }
+            each
+        }
+    }
+}
+
+/// A contact a message belongs to: one stored, or the `n`th the batch creates.
+#[derive(Clone, Debug)]
+enum ContactRef {
+    Stored(Box<contact::Model>),
+    New(usize),
+}
+
+/// A ticket a message joins: one stored (by id), or the `n`th the batch opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum TicketRef {
+    Stored(i64),
+    New(usize),
+}
+
+/// What one message of the batch does.
+enum Step {
+    Done(Taken),
+    Open { contact: ContactRef, ticket: usize },
+    Add { ticket: TicketRef },
+}
+
+async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Vec<Taken>, sea_orm::DbErr> {
+    let _gate = db.write_gate().await;
+    let txn = db.begin_write().await?;
+    let customers: Vec<(i64, &str)> = jobs.iter().filter_map(|j| Some((j.number.id, j.who.customer()?))).collect();
+    lookup::serialise_all(&txn, &customers).await?;
+    let stored = Stored::read(&txn, jobs).await?;
+    let mut plan = Plan { stored: &stored, contacts: HashMap::new(), threads: HashMap::new(), new_contacts: 0 };
+    let mut new_tickets = 0;
+    let mut steps = Vec::with_capacity(jobs.len());
+    let mut seen = HashSet::new();
+    for job in jobs {
+        let step = if !seen.insert(job.message.id.as_str()) || stored.wamids.contains(&job.message.id) {
+            Step::Done(Taken::Duplicate)
+        } else {
+            plan.step(&txn, job, reopen_days, &mut new_tickets).await?
+        };
+        steps.push(step);
+    }
+    let contact_ids = crate::db::reserve_ids(&txn, "contacts", plan.new_contacts).await?;
+    let ticket_ids = crate::db::reserve_ids(&txn, "tickets", new_tickets).await?;
+    let numbers = reserve_numbers(&txn, new_tickets).await?;
+    let reserved = Reserved { contacts: &contact_ids, tickets: &ticket_ids, numbers: &numbers };
+    let taken = build(&txn, jobs, steps, &stored, reserved).await?;
+    txn.commit().await?;
+    Ok(taken)
+}
+
+/// What the batch's messages find stored, read for all of them at once.
+struct Stored {
+    /// The messages stored already.
+    wamids: HashSet<String>,
+    /// Identities with the batch's numbers and user ids: (kind, value) → (identity id, contact).
+    identities: Vec<(IdentityKind, String, i64, i64)>,
+    contacts: HashMap<i64, contact::Model>,
+    /// Conversations of the batch's customers: (number, customer) → their live tickets' ids.
+    conversations: HashMap<(i64, String), Vec<i64>>,
+    tickets: HashMap<i64, ticket::Model>,
+}
+
+impl Stored {
+    async fn read(txn: &DatabaseTransaction, jobs: &[Job]) -> Result<Self, sea_orm::DbErr> {
+        let wamids: Vec<&str> = jobs.iter().map(|j| j.message.id.as_str()).collect();
+        let wamids = whatsapp_message::Entity::find()
+            .select_only()
+            .column(whatsapp_message::Column::Wamid)
+            .filter(whatsapp_message::Column::Wamid.is_in(wamids))
+            .into_tuple::<Option<String>>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let values: Vec<&str> = jobs
+            .iter()
+            .flat_map(|j| j.who.phone.as_ref().map(|p| p.as_str()).into_iter().chain(j.who.user.as_deref()))
+            .collect();
+        let identities: Vec<(IdentityKind, String, i64, i64)> = contact_identity::Entity::find()
+            .select_only()
+            .columns([
+                contact_identity::Column::Kind,
+                contact_identity::Column::Value,
+                contact_identity::Column::Id,
+                contact_identity::Column::ContactId,
+            ])
+            .filter(contact_identity::Column::Kind.is_in([
+                IdentityKind::WhatsApp,
+                IdentityKind::WhatsAppUser,
+                IdentityKind::Phone,
+                IdentityKind::Mobile,
+            ]))
+            .filter(contact_identity::Column::Value.is_in(values.clone()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let contact_ids: HashSet<i64> = identities.iter().map(|i| i.3).collect();
+        let contacts = contact::Entity::find()
+            .filter(contact::Column::Id.is_in(contact_ids))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let numbers: HashSet<i64> = jobs.iter().map(|j| j.number.id).collect();
+        let rows: Vec<(i64, i64, String)> = whatsapp_conversation::Entity::find()
+            .select_only()
+            .columns([
+                whatsapp_conversation::Column::TicketId,
+                whatsapp_conversation::Column::NumberId,
+                whatsapp_conversation::Column::Customer,
+            ])
+            .filter(whatsapp_conversation::Column::NumberId.is_in(numbers))
+            .filter(whatsapp_conversation::Column::Customer.is_in(values))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let tickets: HashMap<i64, ticket::Model> = ticket::Entity::find()
+            .filter(ticket::Column::Id.is_in(rows.iter().map(|r| r.0)))
+            .filter(ticket::Column::Trashed.eq(false))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let mut conversations: HashMap<(i64, String), Vec<i64>> = HashMap::new();
+        for (ticket_id, number_id, customer) in rows.into_iter().filter(|r| tickets.contains_key(&r.0)) {
+            conversations.entry((number_id, customer)).or_default().push(ticket_id);
+        }
+        Ok(Self { wamids, identities, contacts, conversations, tickets })
+    }
+
+    /// The contact whose WhatsApp identity wrote (the one recorded first), as
+    /// `lookup::whatsapp_contact` finds it.
+    fn whatsapp_contact(&self, who: &Who) -> Option<&contact::Model> {
+        self.identities
+            .iter()
+            .filter(|(kind, value, _, _)| owned_by(who, *kind, value))
+            .min_by_key(|i| i.2)
+            .and_then(|i| self.contacts.get(&i.3))
+    }
+
+    /// The live contact with `who`'s number as Phone or Mobile, the most recently active one,
+    /// as `lookup::shared_number` finds it.
+    fn shared_number(&self, who: &Who) -> Option<&contact::Model> {
+        let phone = who.phone.as_ref()?.as_str();
+        self.identities
+            .iter()
+            .filter(|(kind, value, _, _)| matches!(kind, IdentityKind::Phone | IdentityKind::Mobile) && value == phone)
+            .filter_map(|i| self.contacts.get(&i.3))
+            .filter(|c| !c.trashed)
+            .max_by_key(|c| (c.updated_at, c.id))
+    }
+
+    /// Whether `who`'s WhatsApp identities are all some contact's.
+    fn identified(&self, who: &Who) -> bool {
+        let has = |kind, value: &str| self.identities.iter().any(|i| i.0 == kind && i.1 == value);
+        who.phone.as_ref().is_none_or(|p| has(IdentityKind::WhatsApp, p.as_str()))
+            && who.user.as_deref().is_none_or(|u| has(IdentityKind::WhatsAppUser, u))
+    }
+
+    /// The latest live ticket of `who`'s conversation on number `number_id`.
+    fn conversation_ticket(&self, number_id: i64, who: &Who) -> Option<&ticket::Model> {
+        let customers = who.phone.as_ref().map(|p| p.as_str()).into_iter().chain(who.user.as_deref());
+        customers
+            .filter_map(|c| self.conversations.get(&(number_id, c.to_owned())))
+            .flatten()
+            .max()
+            .and_then(|id| self.tickets.get(id))
+    }
+}
+
+fn owned_by(who: &Who, kind: IdentityKind, value: &str) -> bool {
+    match kind {
+        IdentityKind::WhatsApp => who.phone.as_ref().is_some_and(|p| p.as_str() == value),
+        IdentityKind::WhatsAppUser => who.user.as_deref() == Some(value),
+        _ => false,
+    }
+}
+
+/// The decisions made so far in a batch, which later messages see.
+struct Plan<'s> {
+    stored: &'s Stored,
+    /// The contact each WhatsApp identity belongs to, once a message of the batch settled it.
+    contacts: HashMap<(IdentityKind, String), ContactRef>,
+    /// The ticket each conversation (number, customer) continues in, once the batch opened one.
+    threads: HashMap<(i64, String), (TicketRef, ContactRef)>,
+    new_contacts: usize,
+}
+
+impl Plan<'_> {
+    async fn step(
+        &mut self,
+        txn: &DatabaseTransaction,
+        job: &Job,
+        reopen_days: u32,
+        new_tickets: &mut usize,
+    ) -> Result<Step, sea_orm::DbErr> {
+        let who = &job.who;
+        let Some(customer) = who.customer() else { return Ok(Step::Done(Taken::Skipped("no identity".into()))) };
+        let keys = identity_keys(who);
+        let conversation = (job.number.id, customer.to_owned());
+        if let Some((ticket, _)) = self.threads.get(&conversation) {
+            return Ok(Step::Add { ticket: *ticket });
+        }
+        let settled = keys.iter().find_map(|k| self.contacts.get(k)).cloned();
+        let contact = match settled {
+            Some(c) => Some(c),
+            None => {
+                let found = self.stored.whatsapp_contact(who).or_else(|| self.stored.shared_number(who)).cloned();
+                if let Some(c) = &found {
+                    if !self.stored.identified(who) {
+                        add_identities(txn, c.id, who, job.now).await?;
+                    }
+                }
+                found.map(|c| ContactRef::Stored(Box::new(c)))
+            }
+        };
+        if let Some(ContactRef::Stored(c)) = &contact {
+            let reopen_until = job.now - Duration::days(i64::from(reopen_days));
+            let thread = self
+                .stored
+                .conversation_ticket(job.number.id, who)
+                .filter(|t| t.contact_id == c.id)
+                .filter(|t| t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until);
+            if let Some(t) = thread {
+                let settled = ContactRef::Stored(c.clone());
+                self.remember(&keys, conversation, TicketRef::Stored(t.id), settled);
+                return Ok(Step::Add { ticket: TicketRef::Stored(t.id) });
+            }
+            if c.trashed {
+                let refusal =
+                    format!("The sender {customer} is a contact in the Recycle Bin. Restore the contact, then retry.");
+                return Ok(Step::Done(Taken::Skipped(refusal)));
+            }
+        }
+        let contact = contact.unwrap_or_else(|| {
+            self.new_contacts += 1;
+            ContactRef::New(self.new_contacts - 1)
+        });
+        let ticket = *new_tickets;
+        *new_tickets += 1;
+        self.remember(&keys, conversation, TicketRef::New(ticket), contact.clone());
+        Ok(Step::Open { contact, ticket })
+    }
+
+    fn remember(
+        &mut self,
+        keys: &[(IdentityKind, String)],
+        conversation: (i64, String),
+        ticket: TicketRef,
+        contact: ContactRef,
+    ) {
+        for key in keys {
+            self.contacts.entry(key.clone()).or_insert_with(|| contact.clone());
+        }
+        self.threads.insert(conversation, (ticket, contact));
+    }
+}
+
+fn identity_keys(who: &Who) -> Vec<(IdentityKind, String)> {
+    let phone = who.phone.as_ref().map(|p| (IdentityKind::WhatsApp, p.as_str().to_owned()));
+    phone.into_iter().chain(who.user.clone().map(|u| (IdentityKind::WhatsAppUser, u))).collect()
+}
+
+/// The ids and numbers reserved for the batch's new contacts and tickets.
+#[derive(Clone, Copy)]
+struct Reserved<'a> {
+    contacts: &'a [i64],
+    tickets: &'a [i64],
+    numbers: &'a [i64],
+}
+
+/// Builds and writes the rows of `steps`; what became of each message.
+async fn build(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+    steps: Vec<Step>,
+    stored: &Stored,
+    reserved: Reserved<'_>,
+) -> Result<Vec<Taken>, sea_orm::DbErr> {
+    let backend = txn.get_database_backend();
+    let mut batch = Batch::new(backend);
+    let mut contacts: HashMap<usize, contact::Model> = HashMap::new();
+    let mut tickets: HashMap<TicketRef, ticket::Model> = HashMap::new();
+    let mut taken = Vec::with_capacity(jobs.len());
+    for (job, step) in jobs.iter().zip(steps) {
+        let (m, who, now) = (&job.message, &job.who, job.now);
+        let (Some(customer), Some(identity)) = (who.customer(), who.identity()) else {
+            taken.push(match step {
+                Step::Done(t) => t,
+                _ => Taken::Skipped("no identity".into()),
+            });
+            continue;
+        };
+        let (first, last) = who.names();
+        let arrival = Arrival {
+            channel: Channel::WhatsApp,
+            identity,
+            to: job.number.display_phone_number.as_deref(),
+            first_name: first.as_deref(),
+            last_name: &last,
+            owner: None,
+        };
+        let subject = render::subject(m, who.name.as_deref().unwrap_or(customer));
+        let incoming = Incoming {
+            subject: &subject,
+            text: &job.text,
+            html: None,
+            files: &[] as &[FileUpload],
+            external_id: Some(&m.id),
+            from_name: who.name.as_deref(),
+            contact_copied: false,
+            automatic: false,
+        };
+        let at = m.at().unwrap_or(now);
+        let asks = m.kind == "text" && opt_ins::asks_for_messages(&job.text);
+        let received = match step {
+            Step::Done(t) => {
+                taken.push(t);
+                continue;
+            }
+            Step::Add { ticket } => {
+                let t = match tickets.get(&ticket) {
+                    Some(t) => t.clone(),
+                    None => match ticket {
+                        TicketRef::Stored(id) => stored.tickets.get(&id).cloned().ok_or_else(|| missing("ticket"))?,
+                        TicketRef::New(_) => return Err(missing("ticket")),
+                    },
+                };
+                let mut along = vec![window_statement(backend, t.id, at)];
+                along.extend(message_rows(backend, job.number.id, t.id, m, now));
+                if asks {
+                    along.push(opt_ins::statement(backend, t.contact_id, customer, opt_ins::ASKED, None, at));
+                }
+                let (after, received) = batch.add(&arrival, &t, true, &incoming, along, now);
+                tickets.insert(ticket, after);
+                received
+            }
+            Step::Open { contact, ticket } => {
+                let (c, created) = match contact {
+                    ContactRef::Stored(c) => (*c, false),
+                    ContactRef::New(n) => match contacts.get(&n) {
+                        Some(c) => (c.clone(), false),
+                        None => {
+                            let id = *reserved.contacts.get(n).ok_or_else(|| missing("contact id"))?;
+                            let c = batch.create_contact(&arrival, id, now)?;
+                            contacts.insert(n, c.clone());
+                            (c, true)
+                        }
+                    },
+                };
+                let id = *reserved.tickets.get(ticket).ok_or_else(|| missing("ticket id"))?;
+                let number = *reserved.numbers.get(ticket).ok_or_else(|| missing("ticket number"))?;
+                let writes = |opened: crate::services::intake::Opened<'_>| {
+                    let (t, c) = (opened.ticket, opened.contact);
+                    let conversation = whatsapp_conversation::ActiveModel {
+                        ticket_id: Set(t.id),
+                        number_id: Set(job.number.id),
+                        contact_id: Set(c.id),
+                        customer: Set(customer.to_owned()),
+                        last_inbound_at: Set(Some(at)),
+                    };
+                    let mut writes = vec![whatsapp_conversation::Entity::insert(conversation).build(backend)];
+                    writes.extend(message_rows(backend, job.number.id, t.id, m, now));
+                    writes.extend(identity_rows(backend, c.id, who, now));
+                    if asks {
+                        writes.push(opt_ins::statement(backend, c.id, customer, opt_ins::ASKED, None, at));
+                    }
+                    Ok(writes)
+                };
+                let (t, received) = batch.open(&arrival, &c, (id, number), created, &incoming, writes, now)?;
+                tickets.insert(TicketRef::New(ticket), t);
+                received
+            }
+        };
+        taken.push(Taken::Stored(received));
+    }
+    batch.write(txn).await?;
+    Ok(taken)
+}
+
+fn missing(what: &str) -> sea_orm::DbErr {
+    sea_orm::DbErr::Custom(format!("a WhatsApp batch lost track of a {what}"))
+}
