@@ -6,12 +6,13 @@
 //!
 //! Linking sets the ticket's contact and account (the contact's), the conversation's contact,
 //! gives the contact the conversation's WhatsApp number as an identity unless some contact has
-//! it, and records the change as the ticket's event (the contact's History shows it).
+//! it, makes the events the ticket had so far the contact's (its History shows its tickets'),
+//! and records the change as the ticket's event.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryTrait,
 };
 
@@ -19,7 +20,8 @@ use super::find_live;
 use crate::db::{execute_all, Db};
 use crate::domain::{Action, Module, PersonName};
 use crate::entities::contact_identity::IdentityKind;
-use crate::entities::{contact, ticket, whatsapp_conversation};
+use crate::entities::event::{self, SubjectKind};
+use crate::entities::{contact, message, ticket, whatsapp_conversation};
 use crate::services::contacts::{self, identities, ContactRow};
 use crate::services::events::{self, Event, Field};
 use crate::services::{Actor, ServiceError, ServiceResult};
@@ -110,6 +112,32 @@ pub async fn link(db: &Db, actor: &Actor, number: i64, contact_id: i64, now: Dat
     Ok(())
 }
 
+/// The ticket's and its messages' events written while it had no contact, made contact
+/// `contact_id`'s: its History shows its tickets' events (found by subject, on its index).
+fn earlier_events(backend: sea_orm::DbBackend, ticket_id: i64, contact_id: i64) -> sea_orm::Statement {
+    let messages = Query::select()
+        .column(message::Column::Id)
+        .from(message::Entity)
+        .and_where(message::Column::TicketId.eq(ticket_id))
+        .to_owned();
+    let of_ticket = Condition::any()
+        .add(
+            Condition::all()
+                .add(event::Column::SubjectKind.eq(SubjectKind::Ticket))
+                .add(event::Column::SubjectId.eq(ticket_id)),
+        )
+        .add(
+            Condition::all()
+                .add(event::Column::SubjectKind.eq(SubjectKind::Message))
+                .add(event::Column::SubjectId.in_subquery(messages)),
+        );
+    event::Entity::update_many()
+        .col_expr(event::Column::ContactId, Expr::value(contact_id))
+        .filter(event::Column::ContactId.is_null())
+        .filter(of_ticket)
+        .build(backend)
+}
+
 /// Links contactless ticket `t` to contact `c`, `by` whom, inside the caller's transaction: the
 /// ticket as it is now.
 ///
@@ -129,10 +157,13 @@ pub(crate) async fn to_contact(
     let t = active.update(txn).await?;
     let backend = txn.get_database_backend();
     let conversation = whatsapp_conversation::Entity::find_by_id(t.id).one(txn).await?;
-    let mut statements = vec![whatsapp_conversation::Entity::update_many()
-        .col_expr(whatsapp_conversation::Column::ContactId, Expr::value(c.id))
-        .filter(whatsapp_conversation::Column::TicketId.eq(t.id))
-        .build(backend)];
+    let mut statements = vec![
+        whatsapp_conversation::Entity::update_many()
+            .col_expr(whatsapp_conversation::Column::ContactId, Expr::value(c.id))
+            .filter(whatsapp_conversation::Column::TicketId.eq(t.id))
+            .build(backend),
+        earlier_events(backend, t.id, c.id),
+    ];
     let name = PersonName { first: c.first_name.as_deref(), last: &c.last_name }.to_string();
     let mut changes =
         vec![Event::ticket(by, &t, events::Action::Updated, now).changed(Field::Contact, None, Some(name))];

@@ -58,13 +58,60 @@ async fn an_agent_links_a_ticket_without_a_contact_to_a_contact_found_by_name() 
     let events = app.texts("SELECT subject_kind || ' ' || action || ' ' || changes AS v FROM events WHERE changes LIKE '%\"contact\"%'").await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert!(events[0].starts_with("ticket updated") && events[0].contains("Melissa Ortiz"), "{events:?}");
+    // What happened to the ticket before is the contact's History now.
+    let orphans =
+        app.texts("SELECT CAST(id AS TEXT) AS v FROM events WHERE ticket_id IS NOT NULL AND contact_id IS NULL").await;
+    assert!(orphans.is_empty(), "{orphans:?}");
 
     let page = agent.get(&ticket_page).await;
     assert!(page.text().contains("Ticket linked to the contact."), "{}", page.text());
     assert!(page.has(&format!("a[href='/agent/contacts/{id}']")), "{}", page.text());
     assert!(!page.text().contains("No contact"), "{}", page.text());
+    let history = agent.get(&format!("/agent/contacts/{id}")).await;
+    assert!(history.text().contains(&format!("#{number}")), "{}", history.text());
     // Linked once: the page to link is gone.
     assert_eq!(agent.get(&link).await.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_reply_on_a_ticket_without_a_contact_goes_to_its_number() {
+    let meta = Standin::start().await;
+    let app = app_with_templates(&meta).await;
+    let agent = send_as_viewer(&app, "+44 7700 900789").await;
+    let number = ticket_number(&app).await;
+    let path = format!("/agent/tickets/{number}");
+    let replied = agent.submit(&path, &format!("{path}/replies"), &[("reply", "Did the template reach you?")]).await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.text());
+    super::send_whatsapp(&app).await;
+    let sent = meta.sent();
+    assert_eq!(sent.len(), 2, "the template and the reply");
+    assert_eq!(sent[1].body["to"], "+447700900789");
+    assert_eq!(sent[1].body["text"]["body"], "Did the template reach you?");
+}
+
+#[tokio::test]
+async fn a_profile_that_hides_phone_and_mobile_never_reads_the_number_of_a_ticket_without_a_contact() {
+    let meta = Standin::start().await;
+    let app = app_with_templates(&meta).await;
+    send_as_viewer(&app, "+44 7700 900789").await;
+    let number = ticket_number(&app).await;
+    app.create_profile(
+        "No Numbers",
+        &["contacts.view", "tickets.view", "tickets.edit"],
+        &[("contact.mobile", "hidden"), ("contact.phone", "hidden")],
+    )
+    .await;
+    let agent = app.client_as("No Numbers", "nonumbers@example.com").await;
+    for path in [
+        format!("/agent/tickets/{number}"),
+        format!("/agent/tickets/{number}/contact?q=ortiz"),
+        "/agent/tickets".into(),
+    ] {
+        let page = agent.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.html.contains("7700900789"), "{path}: {}", page.text());
+    }
+    assert!(agent.get(&format!("/agent/tickets/{number}")).await.text().contains("No contact"));
 }
 
 #[tokio::test]
