@@ -251,13 +251,14 @@ async fn upgrading_keeps_every_ticket_with_its_thread_conversation_and_search() 
     for sql in [
         "INSERT INTO contacts (id, last_name, source, created_at, updated_at) \
          VALUES (1, 'Lee', 'agent', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        "INSERT INTO tickets (id, number, contact_id, subject, status, channel, priority, created_at, updated_at) \
-         VALUES (1, 1001, 1, 'Printer jam', 'Open', 'whatsapp', 'Medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), \
-         (2, 1002, 1, 'Router blinks', 'Open', 'email', 'Medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        // No ids given: PostgreSQL's sequence hands them out, 1 and 2.
+        "INSERT INTO tickets (number, contact_id, subject, status, channel, priority, created_at, updated_at) \
+         VALUES (1001, 1, 'Printer jam', 'Open', 'whatsapp', 'Medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), \
+         (1002, 1, 'Router blinks', 'Open', 'email', 'Medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         "INSERT INTO messages (ticket_id, author_kind, body, internal, created_at) VALUES \
          (1, 'contact', 'It jams', FALSE, CURRENT_TIMESTAMP), (2, 'contact', 'It blinks', FALSE, CURRENT_TIMESTAMP)",
-        "INSERT INTO whatsapp_numbers (id, name, phone_number_id, waba_id, access_token, app_secret, graph_version, \
-         webhook_key, verify_token, created_at, updated_at) VALUES (1, 'Support', '1', '2', 'x', 'y', 'v23.0', 'k', \
+        "INSERT INTO whatsapp_numbers (name, phone_number_id, waba_id, access_token, app_secret, graph_version, \
+         webhook_key, verify_token, created_at, updated_at) VALUES ('Support', '1', '2', 'x', 'y', 'v23.0', 'k', \
          'v', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         "INSERT INTO whatsapp_conversations (ticket_id, number_id, contact_id, customer) VALUES (1, 1, 1, '+447700900123')",
     ] {
