@@ -345,7 +345,7 @@ async fn seed_tickets(
             bodies.push((contact_id, created, format!("Hello, {subject}. Can you help?")));
             rows.push(ticket::ActiveModel {
                 number: Set(number),
-                contact_id: Set(contact_id),
+                contact_id: Set(Some(contact_id)),
                 account_id: Set(account_id),
                 subject: Set(subject),
                 status: Set(["Open", "On Hold", "Closed"][rng.below(3) as usize].into()),

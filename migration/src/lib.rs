@@ -36,6 +36,7 @@ mod m0029_message_sender_name;
 mod m0030_events;
 mod m0031_delivery_channels;
 mod m0032_whatsapp;
+mod m0033_contactless_tickets;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0030_events::Migration),
             Box::new(m0031_delivery_channels::Migration),
             Box::new(m0032_whatsapp::Migration),
+            Box::new(m0033_contactless_tickets::Migration),
         ]
     }
 }

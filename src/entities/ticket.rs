@@ -1,4 +1,4 @@
-//! `tickets`: requests from a contact.
+//! `tickets`: requests from a contact (or, for a while, from a number no contact has yet).
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub number: i64,
-    pub contact_id: i64,
+    /// None until the ticket is linked to a contact (a WhatsApp message to a new number sent by
+    /// an agent who may not create contacts).
+    pub contact_id: Option<i64>,
     pub account_id: Option<i64>,
     pub subject: String,
     pub status: String,

@@ -9,7 +9,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub ticket_id: i64,
     pub number_id: i64,
-    pub contact_id: i64,
+    /// None until the ticket is linked to a contact (a WhatsApp message to a new number sent by
+    /// an agent who may not create contacts).
+    pub contact_id: Option<i64>,
     /// Whom replies go to: an E.164 number or a business-scoped user id.
     pub customer: String,
     pub last_inbound_at: Option<DateTimeUtc>,

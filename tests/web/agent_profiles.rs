@@ -232,7 +232,7 @@ async fn a_profile_that_hides_email_and_numbers_reads_them_in_no_thread_list_his
         "The vault is stuck.\n-- \nSecret Keeper, KEEPER@example.com\n",
     );
     assert!(pipe(&app, &first).await.contains("opened ticket #1001"));
-    let id = ticket_no(&app, 1001).await.contact_id;
+    let id = ticket_no(&app, 1001).await.contact_id.expect("a contact");
     let account = app.add_account("Vault Corp").await;
     let saved = app
         .submit(

@@ -24,7 +24,7 @@ async fn a_reply_from_someone_other_than_the_contact_shows_as_theirs_on_both_sid
         "The printer jams.\n",
     );
     assert!(pipe(&app, &first).await.contains("opened ticket #1001"));
-    let contact = ticket_no(&app, 1001).await.contact_id;
+    let contact = ticket_no(&app, 1001).await.contact_id.expect("a contact");
     let ack_id = last_mail_to(&app, &sink, "melissa@example.com", "[#1001]").await.header("Message-ID").expect("id");
     // A colleague replies to all, to her first mail: she is copied.
     let colleague = message(

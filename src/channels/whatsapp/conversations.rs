@@ -67,7 +67,8 @@ pub async fn route<C: ConnectionTrait>(conn: &C, t: &ticket::Model) -> Result<Op
             last_inbound_at: c.last_inbound_at,
         }));
     }
-    let Some(number) = identities::whatsapp_of(conn, t.contact_id).await? else { return Ok(None) };
+    let Some(contact_id) = t.contact_id else { return Ok(None) };
+    let Some(number) = identities::whatsapp_of(conn, contact_id).await? else { return Ok(None) };
     let first = whatsapp_number::Entity::find()
         .select_only()
         .column(whatsapp_number::Column::Id)

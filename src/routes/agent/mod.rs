@@ -11,6 +11,7 @@ pub mod login_locks;
 pub mod password;
 pub mod recycle_bin;
 pub mod settings;
+pub mod ticket_contact;
 pub mod tickets;
 pub mod whatsapp;
 
@@ -37,5 +38,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(help_center_settings::configure)
         .configure(channels::configure)
         .configure(whatsapp::configure)
-        .configure(tickets::configure);
+        .configure(tickets::configure)
+        .configure(ticket_contact::configure);
 }

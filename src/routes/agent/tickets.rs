@@ -1,6 +1,6 @@
 //! The console's Tickets module: list views and search, a ticket's page (thread, Reply,
-//! Internal note, Status/Assignee/Priority, the contact card), and new tickets on a contact's
-//! behalf.
+//! Internal note, Status/Assignee/Priority, the contact card, or for a ticket without a contact
+//! the way to link one: `ticket_contact`), and new tickets on a contact's behalf.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -19,7 +19,7 @@ use crate::services::agents::{self, AgentChoice};
 use crate::services::contacts::{self, ContactRow};
 use crate::services::tickets::list::{self, TicketRow, View};
 use crate::services::tickets::view::{self, TicketThread};
-use crate::services::tickets::{files, thread, Author};
+use crate::services::tickets::{files, link, thread, Author};
 use crate::services::ServiceError;
 use crate::startup::AppState;
 
@@ -122,6 +122,11 @@ struct ShowPage {
     note: String,
     errors: FieldErrors,
     can_edit: bool,
+    /// A ticket without a contact: whom its conversation writes to, when the profile shows
+    /// Phone or Mobile.
+    customer: Option<String>,
+    /// Whether the agent may link a ticket without a contact to one.
+    can_link: bool,
     /// A WhatsApp ticket's window and message states.
     whatsapp: Option<TicketView>,
 }
@@ -147,15 +152,16 @@ async fn show_page(
 ) -> AppResult<ShowPage> {
     let actor = agent.actor();
     let t = view::ticket(&state.db, actor, number).await?;
-    let contact = if actor.can(Module::Contacts, Action::View) {
-        contacts::get(&state.db.conn, actor, t.ticket.contact_id).await.ok()
-    } else {
-        None
+    let contact = match t.ticket.contact_id {
+        Some(id) if actor.can(Module::Contacts, Action::View) => contacts::get(&state.db.conn, actor, id).await.ok(),
+        _ => None,
     };
+    let customer = link::customer_for(&state.db.conn, actor, &t.ticket).await?;
     let agents = agents::owner_choices(&state.db.conn, t.ticket.assignee_id).await?;
     let layout = Layout::new(agent, "tickets", format!("#{} {}", t.ticket.number, t.ticket.subject));
     let channel = channel_label(&t.ticket.channel);
     let can_edit = actor.can(Module::Tickets, Action::Edit);
+    let can_link = can_edit && actor.can(Module::Contacts, Action::View);
     let whatsapp = conversations::ticket_view(&state.db.conn, &t.ticket, Utc::now()).await?;
     Ok(ShowPage {
         layout,
@@ -170,6 +176,8 @@ async fn show_page(
         note,
         errors,
         can_edit,
+        customer,
+        can_link,
         whatsapp,
     })
 }

@@ -210,6 +210,27 @@ pub fn row(
     }
 }
 
+/// One identity added unless some contact has it already (the unique index over identities
+/// decides: it affects no row then).
+#[must_use]
+pub fn insert_unless_taken(
+    backend: DbBackend,
+    contact_id: i64,
+    kind: IdentityKind,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Statement {
+    contact_identity::Entity::insert(row(contact_id, kind, value, false, now))
+        .on_conflict(
+            // The unique index over identities is partial: its predicate names it.
+            sea_orm::sea_query::OnConflict::columns([contact_identity::Column::Kind, contact_identity::Column::Value])
+                .target_and_where(Expr::cust("kind IN ('email', 'whatsapp', 'whatsapp_user')"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .build(backend)
+}
+
 /// [`rows_of`] as one statement, for a caller that runs it together with others; `None` when
 /// the contact has no identity.
 #[must_use]

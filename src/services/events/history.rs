@@ -183,6 +183,8 @@ fn said(action: Action, changes: &[StoredChange]) -> String {
 fn rule_key(subject: SubjectKind, field: Field) -> Option<&'static str> {
     match (subject, field) {
         (SubjectKind::Contact, Field::FirstName) => Some("first_name"),
+        // A name with its first name: hidden with it.
+        (SubjectKind::Ticket, Field::Contact) => Some("first_name"),
         (SubjectKind::Contact, Field::Email | Field::SecondaryEmail) => Some("email"),
         (SubjectKind::Contact, Field::Mobile | Field::WhatsApp) => Some("mobile"),
         (SubjectKind::Contact, Field::Account) => Some("account"),
@@ -228,6 +230,7 @@ fn field_label(subject: SubjectKind, field: &StoredField) -> String {
         Field::Status => "Status",
         Field::Priority => "Priority",
         Field::Assignee => "Assignee",
+        Field::Contact => "Contact",
         Field::Channel => "Channel",
         Field::Author => "Author",
         Field::WhatsApp => "WhatsApp",

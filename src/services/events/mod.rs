@@ -119,6 +119,8 @@ pub enum Field {
     Priority,
     /// A ticket's assignee, by name.
     Assignee,
+    /// A ticket's contact, by name: set when a ticket that had none is linked to one.
+    Contact,
     /// The channel a ticket or a message came by (`email`, `whatsapp`, ...).
     Channel,
     /// Who wrote a message: `contact`, `agent` or `participant`.
@@ -187,7 +189,7 @@ impl Event {
             actor,
             subject: Subject::Ticket(t.id),
             action,
-            contact_id: Some(t.contact_id),
+            contact_id: t.contact_id,
             ticket_id: Some(t.id),
             changes: vec![],
         }
@@ -197,15 +199,7 @@ impl Event {
     /// [`Subject::LastMessage`]), shown in the ticket's contact's History.
     #[must_use]
     pub fn message(actor: Actor, message: Subject, t: &ticket::Model, action: Action, at: DateTime<Utc>) -> Self {
-        Self {
-            at,
-            actor,
-            subject: message,
-            action,
-            contact_id: Some(t.contact_id),
-            ticket_id: Some(t.id),
-            changes: vec![],
-        }
+        Self { at, actor, subject: message, action, contact_id: t.contact_id, ticket_id: Some(t.id), changes: vec![] }
     }
 
     /// Subject `subject` (a contact or an account) was purged: nothing of it is left to show
@@ -453,7 +447,7 @@ mod tests {
         let t = ticket::Model {
             id: 5,
             number: 1001,
-            contact_id: 7,
+            contact_id: Some(7),
             account_id: None,
             subject: "s".into(),
             status: "Open".into(),

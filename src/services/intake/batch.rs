@@ -86,18 +86,19 @@ impl Batch {
         Ok((t, Received::Opened { number, contact_created, acknowledged: false }))
     }
 
-    /// Adds `incoming` to the thread of `t`, whose contact's identity wrote it when `contacts`;
-    /// `along` runs after the message (see `super::add_to_thread`). The ticket as it is after.
+    /// Adds `incoming` to the thread of `t`, written by `contact` (the ticket's contact) or, when
+    /// none, by a participant; `along` runs after the message (see `super::add_to_thread`). The
+    /// ticket as it is after.
     pub fn add(
         &mut self,
         arrival: &Arrival<'_>,
         t: &ticket::Model,
-        contacts: bool,
+        contact: Option<i64>,
         incoming: &Incoming<'_>,
         along: Vec<Statement>,
         now: DateTime<Utc>,
     ) -> (ticket::Model, Received) {
-        let added = rows::added(self.backend, arrival, t, contacts, incoming, now);
+        let added = rows::added(self.backend, arrival, t, contact, incoming, now);
         self.push_message(t, incoming, added.author, arrival, now);
         self.statements.extend(added.events);
         self.statements.extend(along);

@@ -180,34 +180,74 @@ pub async fn open<F>(
 where
     F: FnOnce(Opened<'_>) -> Result<Vec<Statement>, sea_orm::DbErr>,
 {
-    let known = match known {
-        Contact::Found(found) => found.map(|c| *c),
-        Contact::Unknown => identities::contact_by(txn, arrival.identity.kind(), arrival.identity.value()).await?,
-    };
-    let (c, contact_created) = match known {
-        Some(c) if c.trashed => {
-            return Ok(Err(format!(
-                "The sender {} is a contact in the Recycle Bin. Restore the contact, then retry.",
-                arrival.identity.value()
-            )))
-        }
-        Some(c) => (c, false),
-        None => find_or_create(txn, arrival, now).await?,
+    let (c, contact_created) = match find_contact(txn, arrival, known, now).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let number = reserve_numbers(txn, 1).await?.pop().unwrap_or_default();
     let t = rows::ticket(&arrival, &c, number, incoming.subject, now).insert(txn).await?;
     let backend = txn.get_database_backend();
     let acknowledged = !incoming.automatic && brake.sent_this_hour < brake.per_hour;
     let mut along = channel_writes(Opened { ticket: &t, contact: &c, acknowledge: acknowledged })?;
+    let mut opened = vec![];
     if contact_created {
         along.extend(search_terms::index_statement(backend, &c, &[], None));
         along.extend(fragments::refresh_statements(backend, &[c.id]));
+        opened.push(created_from(&c, arrival.owner.map(|a| a.name.as_str())));
     }
-    let created = contact_created.then(|| created_from(&c, arrival.owner.map(|a| a.name.as_str())));
-    let opened = opening::created(Actor::Contact(c.id), &t, now);
-    along.extend(events::statement(backend, &Vec::from_iter(created.into_iter().chain([opened]))));
+    opened.push(opening::created(Actor::Contact(c.id), &t, now));
+    along.extend(events::statement(backend, &opened));
     insert_message(txn, t.id, incoming, Author::Contact, arrival.identity.value(), now, along).await?;
     Ok(Ok(Received::Opened { number, contact_created, acknowledged }))
+}
+
+/// The contact of `arrival`'s identity, `known` to the channel or looked up, else created with
+/// its search index and its event; whether it was created. For a channel that found a ticket
+/// waiting for its contact (see `services::tickets::link`).
+///
+/// # Errors
+/// Database errors; the `Refusal` when the contact is in the Recycle Bin (nothing written).
+pub async fn contact_for(
+    txn: &DatabaseTransaction,
+    arrival: Arrival<'_>,
+    known: Contact,
+    now: DateTime<Utc>,
+) -> Result<Result<(contact::Model, bool), Refusal>, sea_orm::DbErr> {
+    let (c, created) = match find_contact(txn, arrival, known, now).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if created {
+        let backend = txn.get_database_backend();
+        let mut writes = Vec::from_iter(search_terms::index_statement(backend, &c, &[], None));
+        writes.extend(fragments::refresh_statements(backend, &[c.id]));
+        let event = created_from(&c, arrival.owner.map(|a| a.name.as_str()));
+        writes.extend(events::statement(backend, &[event]));
+        execute_all(txn, writes).await?;
+    }
+    Ok(Ok((c, created)))
+}
+
+/// The live contact of `arrival`'s identity (`known`, or looked up), else a new one; whether it
+/// is new. The refusal when it is in the Recycle Bin.
+async fn find_contact(
+    txn: &DatabaseTransaction,
+    arrival: Arrival<'_>,
+    known: Contact,
+    now: DateTime<Utc>,
+) -> Result<Result<(contact::Model, bool), Refusal>, sea_orm::DbErr> {
+    let known = match known {
+        Contact::Found(found) => found.map(|c| *c),
+        Contact::Unknown => identities::contact_by(txn, arrival.identity.kind(), arrival.identity.value()).await?,
+    };
+    Ok(match known {
+        Some(c) if c.trashed => Err(format!(
+            "The sender {} is a contact in the Recycle Bin. Restore the contact, then retry.",
+            arrival.identity.value()
+        )),
+        Some(c) => Ok((c, false)),
+        None => Ok(find_or_create(txn, arrival, now).await?),
+    })
 }
 
 /// Adds a message from `arrival`'s identity to the thread of `t`, which the channel found. It
@@ -226,9 +266,13 @@ pub async fn add_to_thread(
     now: DateTime<Utc>,
 ) -> Result<Received, sea_orm::DbErr> {
     let number = t.number;
-    let contacts = identities::belongs_to(txn, t.contact_id, arrival.identity.kind(), arrival.identity.value()).await?;
-    let backend = txn.get_database_backend();
-    let added = rows::added(backend, &arrival, &t, contacts, incoming, now);
+    let contact = match t.contact_id {
+        Some(id) => {
+            identities::belongs_to(txn, id, arrival.identity.kind(), arrival.identity.value()).await?.then_some(id)
+        }
+        None => None,
+    };
+    let added = rows::added(txn.get_database_backend(), &arrival, &t, contact, incoming, now);
     // Run after the message (see `insert_message`), which the first event names.
     along.extend(added.events);
     insert_message(txn, t.id, incoming, added.author, arrival.identity.value(), now, along).await?;

@@ -24,7 +24,7 @@ pub(super) fn ticket(
     let subject = subject.trim();
     ticket::ActiveModel {
         number: Set(number),
-        contact_id: Set(c.id),
+        contact_id: Set(Some(c.id)),
         account_id: Set(c.account_id),
         subject: Set(if subject.is_empty() { "(no subject)".to_owned() } else { subject.to_owned() }),
         status: Set(TicketStatus::Open.key().to_owned()),
@@ -89,20 +89,22 @@ pub(super) struct Added {
     pub events: Option<Statement>,
 }
 
-/// A message from `arrival` added to `t`'s thread, `contacts` saying whether the identity is
-/// the ticket's contact's: never shown as the contact's otherwise. A closed ticket opens again
+/// A message from `arrival` added to `t`'s thread, `contact` the ticket's contact when the
+/// identity is that contact's: never shown as the contact's otherwise. A closed ticket opens again
 /// unless the message is automatic (an out-of-office answer must not reopen what an agent
 /// closed).
 pub(super) fn added(
     backend: DbBackend,
     arrival: &Arrival<'_>,
     t: &ticket::Model,
-    contacts: bool,
+    contact: Option<i64>,
     incoming: &Incoming<'_>,
     now: DateTime<Utc>,
 ) -> Added {
-    let (author, actor) =
-        if contacts { (Author::Contact, Actor::Contact(t.contact_id)) } else { (Author::Participant, Actor::System) };
+    let (author, actor) = match contact {
+        Some(id) => (Author::Contact, Actor::Contact(id)),
+        None => (Author::Participant, Actor::System),
+    };
     // Without the identity: histories are read by profiles that may not see it (the thread
     // keeps who sent what).
     let message = Event::message(actor, Subject::LastMessage, t, Action::Replied, now)

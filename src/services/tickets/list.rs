@@ -76,7 +76,8 @@ pub struct TicketRow {
     pub priority: String,
     pub channel: String,
     pub updated_at: DateTime<Utc>,
-    pub contact_id: i64,
+    /// None for a ticket not linked to a contact yet.
+    pub contact_id: Option<i64>,
     pub contact_first_name: Option<String>,
     pub contact_last_name: Option<String>,
     pub assignee_name: Option<String>,

@@ -1,11 +1,13 @@
 //! Tickets: opening them (`opening`: from the Help Center, or by an agent on a contact's
 //! behalf, in batches), adding to their thread (`thread`), the console's list (`list`), one
 //! ticket with its thread as its reader may see it (`view`) and the Help Center's view of one
-//! contact's tickets (`help_center`). Numbers are sequential and human-friendly, handed out by
-//! a counter row, and distinct from ids.
+//! contact's tickets (`help_center`); linking a ticket that has no contact yet to one (`link`).
+//! Numbers are sequential and human-friendly, handed out by a counter row, and distinct from
+//! ids.
 
 pub mod files;
 pub mod help_center;
+pub mod link;
 pub mod list;
 pub mod opening;
 pub mod thread;
@@ -124,7 +126,7 @@ async fn insert<C: ConnectionTrait>(
 ) -> Result<ticket::Model, sea_orm::DbErr> {
     ticket::ActiveModel {
         number: Set(next_number(conn).await?),
-        contact_id: Set(c.id),
+        contact_id: Set(Some(c.id)),
         account_id: Set(c.account_id),
         subject: Set(subject.to_owned()),
         status: Set(status.to_owned()),

@@ -94,7 +94,7 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     let numbers = reserve_numbers(&txn, live.len()).await?;
     let rows = live.iter().zip(&numbers).map(|((_, o, c), number)| ticket::ActiveModel {
         number: Set(*number),
-        contact_id: Set(c.id),
+        contact_id: Set(Some(c.id)),
         account_id: Set(c.account_id),
         subject: Set(o.input.subject.clone()),
         status: Set(TicketStatus::Open.key().to_owned()),
@@ -156,14 +156,15 @@ pub async fn open_many(db: &Db, batch: &[Opening]) -> Result<Vec<ServiceResult<t
     Ok(results)
 }
 
-/// One new ticket's row for `c`, inside the caller's transaction (a channel that writes the
-/// rest with it): open, medium priority, unassigned, with a fresh number.
+/// One new ticket's row for `c` (none: a ticket linked to a contact later), inside the caller's
+/// transaction (a channel that writes the rest with it): open, medium priority, unassigned,
+/// with a fresh number.
 ///
 /// # Errors
 /// Database errors.
 pub(crate) async fn insert_one(
     txn: &sea_orm::DatabaseTransaction,
-    c: &contact::Model,
+    c: Option<&contact::Model>,
     subject: &str,
     channel: Channel,
     support_address: Option<&str>,
@@ -174,8 +175,8 @@ pub(crate) async fn insert_one(
     let subject = subject.trim();
     ticket::ActiveModel {
         number: Set(number),
-        contact_id: Set(c.id),
-        account_id: Set(c.account_id),
+        contact_id: Set(c.map(|c| c.id)),
+        account_id: Set(c.and_then(|c| c.account_id)),
         subject: Set(if subject.is_empty() { "(no subject)".to_owned() } else { subject.to_owned() }),
         status: Set(TicketStatus::Open.key().to_owned()),
         channel: Set(channel.key().to_owned()),

@@ -140,7 +140,11 @@ pub async fn agent_reply(
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let t = find_live(&txn, number, None).await?;
-    let c = contact::Entity::find_by_id(t.contact_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    // A ticket without a contact yet has its WhatsApp conversation to answer on.
+    let c = match t.contact_id {
+        Some(id) => Some(contact::Entity::find_by_id(id).one(&txn).await?.ok_or(ServiceError::NotFound)?),
+        None => None,
+    };
     let route = match Channel::from_key(&t.channel) {
         Some(Channel::WhatsApp) => conversations::route(&txn, &t).await?,
         _ => None,
@@ -165,7 +169,10 @@ pub async fn agent_reply(
             id
         }
         None => {
-            let message_id = mail_reply(&txn, mail, agent_id, &t, &c, body, now).await?;
+            let message_id = match &c {
+                Some(c) => mail_reply(&txn, mail, agent_id, &t, c, body, now).await?,
+                None => None,
+            };
             add_message(&txn, t.id, author, body, false, message_id, now).await?
         }
     };

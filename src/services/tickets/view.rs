@@ -188,14 +188,19 @@ pub(super) async fn load(db: &Db, number: i64, reader: Reader<'_>) -> ServiceRes
         .all(&db.conn)
         .await?;
     let contact_name = match reader {
-        Reader::Agent(rules) => contact::Entity::find_by_id(t.contact_id).one(&db.conn).await?.map(|c| {
-            let first = c.first_name.as_deref().filter(|_| rules.shows("first_name"));
-            PersonName { first, last: &c.last_name }.to_string()
-        }),
+        Reader::Agent(rules) => match t.contact_id {
+            Some(id) => contact::Entity::find_by_id(id).one(&db.conn).await?.map(|c| {
+                let first = c.first_name.as_deref().filter(|_| rules.shows("first_name"));
+                PersonName { first, last: &c.last_name }.to_string()
+            }),
+            None => None,
+        },
         Reader::Contact(_) => None,
     };
-    let hidden_addresses = match reader {
-        Reader::Agent(rules) if !rules.shows("email") => Some(identities::emails_of(&db.conn, t.contact_id).await?),
+    let hidden_addresses = match (reader, t.contact_id) {
+        (Reader::Agent(rules), Some(id)) if !rules.shows("email") => Some(identities::emails_of(&db.conn, id).await?),
+        // No contact, no address of its to hide; a sender's address is hidden all the same.
+        (Reader::Agent(rules), None) if !rules.shows("email") => Some(Vec::new()),
         _ => None,
     };
     // A WhatsApp sender's address is a number: a profile that hides Mobile reads none.

@@ -1,6 +1,7 @@
 //! The WhatsApp channel, against a local stand-in for Meta's Cloud API (`standin`).
 
 mod api;
+mod contactless;
 mod inbound;
 mod inbound_media;
 mod opt_ins;

@@ -7,11 +7,11 @@ use super::connect;
 use super::standin::Standin;
 use crate::helpers::{spawn_app_with, Page, TestApp};
 
-const FORM: &str = "/agent/whatsapp/send";
+pub(super) const FORM: &str = "/agent/whatsapp/send";
 
 /// An app on the stand-in, an administrator logged in, the number connected with two approved
 /// templates (as a sync leaves them).
-async fn app_with_templates(meta: &Standin) -> TestApp {
+pub(super) async fn app_with_templates(meta: &Standin) -> TestApp {
     let url = meta.url.clone();
     let app = spawn_app_with(move |s| {
         s.whatsapp_api_url = url;
@@ -37,20 +37,20 @@ async fn app_with_templates(meta: &Standin) -> TestApp {
     app
 }
 
-async fn template_id(app: &TestApp, name: &str) -> String {
+pub(super) async fn template_id(app: &TestApp, name: &str) -> String {
     app.texts(&format!("SELECT CAST(id AS TEXT) AS v FROM whatsapp_templates WHERE name = '{name}'")).await.remove(0)
 }
 
 /// Posts `fields` to the form as `client`, with its session's CSRF token (from the logout form
 /// every console page has): a post no form of its own offered.
-async fn crafted(client: &TestApp, fields: &[(&str, &str)]) -> Page {
+pub(super) async fn crafted(client: &TestApp, fields: &[(&str, &str)]) -> Page {
     let mut values = crate::helpers::form_values(&client.get("/agent/tickets").await.html, "/agent/logout");
     values.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     Page::from(client.client.post(client.url(FORM)).form(&values).send().await.unwrap()).await
 }
 
 /// Posts the form as the page at `page` shows it, with `fields` changed.
-async fn post(app: &TestApp, page: &str, fields: &[(&str, &str)]) -> Page {
+pub(super) async fn post(app: &TestApp, page: &str, fields: &[(&str, &str)]) -> Page {
     app.submit(page, FORM, fields).await
 }
 
@@ -131,27 +131,50 @@ async fn a_message_to_a_new_number_creates_the_contact_when_the_profile_may() {
 }
 
 #[tokio::test]
-async fn without_create_permission_the_message_goes_and_no_contact_is_made() {
+async fn without_create_permission_the_message_goes_and_its_ticket_waits_for_a_contact() {
     let meta = Standin::start().await;
     let app = app_with_templates(&meta).await;
+    let agent = send_as_viewer(&app, "+44 7700 900789").await;
+    assert_eq!(meta.sent().len(), 1);
+    assert_eq!(meta.sent()[0].body["to"], "+447700900789");
+    assert_eq!(app.count("contacts").await, 0);
+    // The ticket is kept, with no contact, the template first in its thread.
+    let tickets =
+        app.texts("SELECT CAST(number AS TEXT) || ' ' || channel || ' ' || subject AS v FROM tickets WHERE contact_id IS NULL").await;
+    let number = tickets[0].split(' ').next().unwrap().to_owned();
+    assert_eq!(tickets, [format!("{number} whatsapp WhatsApp: hello_world")]);
+    let thread = app.texts("SELECT author_kind || ': ' || body AS v FROM messages").await;
+    assert_eq!(thread, ["agent: Hello from our support team."]);
+    let conversation = app.texts("SELECT customer AS v FROM whatsapp_conversations WHERE contact_id IS NULL").await;
+    assert_eq!(conversation, ["+447700900789"]);
+    let page = agent.get(&format!("/agent/tickets/{number}")).await;
+    assert!(page.text().contains("Hello from our support team."), "{}", page.text());
+    assert!(page.text().contains("No contact: this ticket is not linked to a contact yet."), "{}", page.text());
+    assert!(page.text().contains("+447700900789"), "the number, which the profile may see: {}", page.text());
+    assert!(page.has("a[href$='/contact']"), "Link to contact: {}", page.text());
+}
+
+/// Sends the hello_world template to `number` as an agent whose profile may view contacts and
+/// edit tickets but not create contacts; the agent's client, on the ticket it landed on.
+pub(super) async fn send_as_viewer(app: &TestApp, number: &str) -> TestApp {
     app.create_profile("Viewers", &["contacts.view", "tickets.view", "tickets.edit"], &[]).await;
     let agent = app.client_as("Viewers", "viewer@example.com").await;
-    let template = template_id(&app, "hello_world").await;
+    let template = template_id(app, "hello_world").await;
     let page = format!("{FORM}?template_id={template}");
     let form = agent.get(&page).await;
     assert!(form.text().contains("may not create contacts"), "{}", form.text());
     let sent = post(
         &agent,
         &page,
-        &[("contact_name", "New Person"), ("new_number", "+44 7700 900789"), ("opt_in", "on"), ("action", "send")],
+        &[("contact_name", "New Person"), ("new_number", number), ("opt_in", "on"), ("action", "send")],
     )
     .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
-    let after = agent.get(&sent.location.clone().unwrap()).await;
+    let location = sent.location.clone().unwrap();
+    assert!(location.starts_with("/agent/tickets/"), "{location}");
+    let after = agent.get(&location).await;
     assert!(after.text().contains("No contact was created: your profile may not create contacts."), "{}", after.text());
-    assert_eq!(meta.sent().len(), 1);
-    assert_eq!(meta.sent()[0].body["to"], "+447700900789");
-    assert_eq!(app.count("contacts").await, 0);
+    agent
 }
 
 #[tokio::test]

@@ -26,7 +26,10 @@ pub(super) async fn add_to_thread(
     support: &[String],
     now: DateTime<Utc>,
 ) -> Result<Outcome, sea_orm::DbErr> {
-    let contact_emails = identities::emails_of(txn, t.contact_id).await?;
+    let contact_emails = match t.contact_id {
+        Some(id) => identities::emails_of(txn, id).await?,
+        None => Vec::new(),
+    };
     let contact_copied = mail.recipients.iter().any(|e| contact_emails.iter().any(|c| c == e.as_str()));
     let backend = txn.get_database_backend();
     let along = Vec::from_iter(participants_statement(backend, t.id, mail, &contact_emails, support));

@@ -53,8 +53,10 @@ pub(super) async fn find_ticket<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    if identities::has_email(conn, t.contact_id, mail.from.as_str()).await? {
-        return Ok(Some(t));
+    if let Some(contact_id) = t.contact_id {
+        if identities::has_email(conn, contact_id, mail.from.as_str()).await? {
+            return Ok(Some(t));
+        }
     }
     let participant = ticket_participant::Entity::find_by_id((t.id, mail.from.as_str().to_owned())).one(conn).await?;
     Ok(participant.map(|_| t))

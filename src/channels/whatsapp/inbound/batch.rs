@@ -91,10 +91,16 @@ impl Writer {
 
 /// The batch written together, or, when that fails, each message on its own.
 async fn write_or_each(db: &Db, reopen_days: u32, jobs: &[Job]) -> Vec<Result<Taken, sea_orm::DbErr>> {
-    match write_batch(db, reopen_days, jobs).await {
-        Ok(taken) => taken.into_iter().map(Ok).collect(),
+    let written = match write_batch(db, reopen_days, jobs).await {
+        Ok(written) => written,
         Err(e) => {
             tracing::warn!(error = %e, messages = jobs.len(), "a batch of WhatsApp messages failed; taking them one by one");
+            None
+        }
+    };
+    match written {
+        Some(taken) => taken.into_iter().map(Ok).collect(),
+        None => {
             let mut each = Vec::with_capacity(jobs.len());
             for job in jobs {
                 each.push(super::store(db, reopen_days, &job.number, &job.who, &job.message, &job.text, job.now).await);
@@ -121,11 +127,20 @@ enum TicketRef {
 /// What one message of the batch does.
 enum Step {
     Done(Taken),
-    Open { contact: ContactRef, ticket: usize },
-    Add { ticket: TicketRef },
+    /// Answers a ticket that has no contact yet: linking it is left to the one-message path.
+    Alone,
+    Open {
+        contact: ContactRef,
+        ticket: usize,
+    },
+    Add {
+        ticket: TicketRef,
+    },
 }
 
-async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Vec<Taken>, sea_orm::DbErr> {
+/// The batch written in one transaction; `None` (nothing written) when one of its messages
+/// needs the one-message path.
+async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Option<Vec<Taken>>, sea_orm::DbErr> {
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
     let customers: Vec<(i64, &str)> = jobs.iter().filter_map(|j| Some((j.number.id, j.who.customer()?))).collect();
@@ -141,6 +156,9 @@ async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Vec<Take
         } else {
             plan.step(&txn, job, reopen_days, &mut new_tickets).await?
         };
+        if matches!(step, Step::Alone) {
+            return Ok(None);
+        }
         steps.push(step);
     }
     let contact_ids = crate::db::reserve_ids(&txn, "contacts", plan.new_contacts).await?;
@@ -149,7 +167,7 @@ async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Vec<Take
     let reserved = Reserved { contacts: &contact_ids, tickets: &ticket_ids, numbers: &numbers };
     let taken = build(&txn, jobs, steps, &stored, reserved).await?;
     txn.commit().await?;
-    Ok(taken)
+    Ok(Some(taken))
 }
 
 /// What the batch's messages find stored, read for all of them at once.
@@ -308,6 +326,13 @@ impl Plan<'_> {
         if let Some((ticket, _)) = self.threads.get(&conversation) {
             return Ok(Step::Add { ticket: *ticket });
         }
+        let reopen_until = job.now - Duration::days(i64::from(reopen_days));
+        let waiting = self.stored.conversation_ticket(job.number.id, who).is_some_and(|t| {
+            t.contact_id.is_none() && (t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until)
+        });
+        if waiting {
+            return Ok(Step::Alone);
+        }
         let settled = keys.iter().find_map(|k| self.contacts.get(k)).cloned();
         let contact = match settled {
             Some(c) => Some(c),
@@ -322,11 +347,10 @@ impl Plan<'_> {
             }
         };
         if let Some(ContactRef::Stored(c)) = &contact {
-            let reopen_until = job.now - Duration::days(i64::from(reopen_days));
             let thread = self
                 .stored
                 .conversation_ticket(job.number.id, who)
-                .filter(|t| t.contact_id == c.id)
+                .filter(|t| t.contact_id == Some(c.id))
                 .filter(|t| t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until);
             if let Some(t) = thread {
                 let settled = ContactRef::Stored(c.clone());
@@ -425,6 +449,7 @@ async fn build(
                 taken.push(t);
                 continue;
             }
+            Step::Alone => return Err(missing("message to take alone")),
             Step::Add { ticket } => {
                 let t = match tickets.get(&ticket) {
                     Some(t) => t.clone(),
@@ -435,10 +460,10 @@ async fn build(
                 };
                 let mut along = vec![window_statement(backend, t.id, at)];
                 along.extend(message_rows(backend, job.number.id, t.id, m, now));
-                if asks {
-                    along.push(opt_ins::statement(backend, t.contact_id, customer, opt_ins::ASKED, None, at));
+                if let (true, Some(contact_id)) = (asks, t.contact_id) {
+                    along.push(opt_ins::statement(backend, contact_id, customer, opt_ins::ASKED, None, at));
                 }
-                let (after, received) = batch.add(&arrival, &t, true, &incoming, along, now);
+                let (after, received) = batch.add(&arrival, &t, t.contact_id, &incoming, along, now);
                 tickets.insert(ticket, after);
                 received
             }
@@ -462,7 +487,7 @@ async fn build(
                     let conversation = whatsapp_conversation::ActiveModel {
                         ticket_id: Set(t.id),
                         number_id: Set(job.number.id),
-                        contact_id: Set(c.id),
+                        contact_id: Set(Some(c.id)),
                         customer: Set(customer.to_owned()),
                         last_inbound_at: Set(Some(at)),
                     };

@@ -2,7 +2,8 @@
 //! number and/or a business-scoped user id), which contact that is (by its WhatsApp identity,
 //! else by a Phone or Mobile that matches, else a new one), and which ticket the message joins
 //! (the open WhatsApp ticket of that customer on that business number, a closed one closed
-//! less than `reopen_days` ago, else a new one). Beside the thread entry it writes the
+//! less than `reopen_days` ago, else a new one; a ticket that has no contact yet, opened by an
+//! agent's template, is linked to the contact found or created and the message joins it). Beside the thread entry it writes the
 //! conversation (the 24-hour window moves forward only) and a `whatsapp_messages` row; the
 //! unique `wamid` stores a message once however often Meta delivers it. Media is only noted
 //! here (`pending`) and fetched by the worker in `super::media`, outside Meta's request.
@@ -17,7 +18,7 @@ pub mod render;
 mod system;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QuerySelect, QueryTrait, Statement,
@@ -30,13 +31,14 @@ use super::webhook::Context;
 use crate::db::Db;
 use crate::domain::phone::Phone;
 use crate::domain::{Channel, FileUpload, TicketStatus};
-use crate::entities::contact_identity::{self, IdentityKind};
+use crate::entities::contact_identity::IdentityKind;
 use crate::entities::whatsapp_message::{self, Direction, MediaState};
 use crate::entities::{message, whatsapp_conversation};
 use crate::services::contacts::identities;
 use crate::services::events::{self, Action, Actor, Event, Field};
 use crate::services::intake::{self, Arrival, Brake, Identity, Incoming, Received};
 use crate::services::is_unique_violation;
+use crate::services::tickets::link;
 
 pub use batch::Writer;
 
@@ -243,16 +245,30 @@ async fn write(
     let backend = txn.get_database_backend();
     // A customer who answers "START" to an invitation opts in to business-initiated messages.
     let asks = m.kind == "text" && opt_ins::asks_for_messages(text);
-    let thread = match &known {
-        Some(c) => lookup::conversation_ticket(txn, number.id, who).await?.filter(|t| t.contact_id == c.id),
-        None => None,
-    };
+    // The conversation's ticket, when it is this contact's or waits for one (sent by an agent who
+    // may not create contacts): the answer joins it.
+    let thread = lookup::conversation_ticket(txn, number.id, who).await?.filter(|t| match (t.contact_id, &known) {
+        (None, _) => true,
+        (Some(id), Some(c)) => id == c.id,
+        (Some(_), None) => false,
+    });
     let reopen_until = now - Duration::days(i64::from(reopen_days));
     if let Some(t) = thread.filter(|t| t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until) {
+        let t = match t.contact_id {
+            Some(_) => t,
+            None => {
+                let known = intake::Contact::Found(known.map(Box::new));
+                let c = match intake::contact_for(txn, arrival, known, now).await? {
+                    Ok((c, _)) => c,
+                    Err(refusal) => return Ok(Taken::Skipped(refusal)),
+                };
+                link::to_contact(txn, t, &c, Actor::Contact(c.id), now).await?
+            }
+        };
         let mut along = vec![window_statement(backend, t.id, at)];
         along.extend(message_rows(backend, number.id, t.id, m, now));
-        if asks {
-            along.push(opt_ins::statement(backend, t.contact_id, customer, opt_ins::ASKED, None, at));
+        if let (true, Some(contact_id)) = (asks, t.contact_id) {
+            along.push(opt_ins::statement(backend, contact_id, customer, opt_ins::ASKED, None, at));
         }
         return Ok(Taken::Stored(intake::add_to_thread(txn, arrival, t, &incoming, along, now).await?));
     }
@@ -262,7 +278,7 @@ async fn write(
         let conversation = whatsapp_conversation::ActiveModel {
             ticket_id: Set(t.id),
             number_id: Set(number.id),
-            contact_id: Set(c.id),
+            contact_id: Set(Some(c.id)),
             customer: Set(customer.to_owned()),
             last_inbound_at: Set(Some(at)),
         };
@@ -321,15 +337,7 @@ pub(crate) fn identity_row(
     value: &str,
     now: DateTime<Utc>,
 ) -> Statement {
-    contact_identity::Entity::insert(identities::row(contact_id, kind, value, false, now))
-        .on_conflict(
-            // The unique index over identities is partial: its predicate names it.
-            OnConflict::columns([contact_identity::Column::Kind, contact_identity::Column::Value])
-                .target_and_where(Expr::cust("kind IN ('email', 'whatsapp', 'whatsapp_user')"))
-                .do_nothing()
-                .to_owned(),
-        )
-        .build(backend)
+    identities::insert_unless_taken(backend, contact_id, kind, value, now)
 }
 
 /// The 24-hour window of ticket `ticket_id` moved to `at`, never back.

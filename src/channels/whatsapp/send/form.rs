@@ -117,7 +117,7 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
         Err(_) => None,
     };
     let contact_id = match &ticket {
-        Some((_, contact_id)) => Some(*contact_id),
+        Some((_, contact_id)) => *contact_id,
         None => form.contact_id.trim().parse::<i64>().ok(),
     };
     let ticket = ticket.map(|(t, _)| t);
@@ -195,8 +195,8 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
 }
 
 /// WhatsApp ticket `number` for a template from `actor` (who needs Edit on tickets, as for a
-/// reply), and its contact's id.
-async fn on_ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<(OnTicket, i64)> {
+/// reply), and its contact's id (none until it is linked to a contact).
+async fn on_ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<(OnTicket, Option<i64>)> {
     actor.may(Module::Tickets, Action::Edit)?;
     let t = tickets::find_live(&db.conn, number, None).await?;
     let route = conversations::route(&db.conn, &t).await?.ok_or_else(|| {

@@ -7,8 +7,10 @@
 //! nothing (403); Phone and Mobile hidden by the profile: nothing, with an alert that says
 //! "restricted field permission" (and the number is never shown); Phone and Mobile read-only:
 //! only the contact's own numbers, never one typed; without Create on contacts a message to a
-//! new number is sent and no contact is created — and then, as a ticket needs a contact, no
-//! ticket either: the customer's answer opens one through the intake.
+//! new number is sent and no contact is created: the ticket opens without a contact, with the
+//! conversation to the number (so replies reach it), and is linked to a contact later, by an
+//! agent from the ticket's page or by the customer's answer (`services::tickets::link`). The
+//! opt-in the agent confirms then is not recorded: an opt-in belongs to a contact.
 
 mod form;
 mod on_ticket;
@@ -37,9 +39,11 @@ use crate::services::{Actor, ServiceResult};
 /// What sending did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
-    /// The ticket it opened (none when no contact could be created).
+    /// The ticket it opened or wrote to (none when the chosen contact was deleted meanwhile).
     pub ticket: Option<i64>,
     pub contact_created: bool,
+    /// The ticket has no contact: the profile may not create one.
+    pub contactless: bool,
 }
 
 /// Where the message goes, checked against the profile.
@@ -87,7 +91,8 @@ pub async fn send(
         None => recipient(form, &prepared, phones, &mut errors),
     };
     let name = form.contact_name.trim();
-    if prepared.contact.is_none() && name.is_empty() {
+    // A ticket without a contact yet needs none: its conversation says where the template goes.
+    if prepared.contact.is_none() && prepared.ticket.is_none() && name.is_empty() {
         errors.add("contact_name", "Enter the contact's name, or find and choose a contact.");
     }
     match &prepared.template {
@@ -201,7 +206,9 @@ async fn write(
     };
     let mut values = with_ticket_number(&prepared.params, 0);
     let mut statements = Vec::new();
-    let ticket = match c.as_ref().filter(|c| !c.trashed) {
+    // No contact at all (not one in the Recycle Bin): the ticket waits for one.
+    let contactless = prepared.contact.is_none() && c.is_none();
+    let ticket = match c.as_ref().filter(|c| !c.trashed).map(Some).or(contactless.then_some(None)) {
         Some(c) => {
             let subject = format!("WhatsApp: {}", template.template.name);
             let t = opening::insert_one(&txn, c, &subject, Channel::WhatsApp, None, now).await?;
@@ -213,18 +220,20 @@ async fn write(
             whatsapp_conversation::ActiveModel {
                 ticket_id: Set(t.id),
                 number_id: Set(template.template.number_id),
-                contact_id: Set(c.id),
+                contact_id: Set(c.map(|c| c.id)),
                 customer: Set(to.as_str().to_owned()),
                 last_inbound_at: Set(None),
             }
             .insert(&txn)
             .await?;
-            if !identities::belongs_to(&txn, c.id, IdentityKind::WhatsApp, to.as_str()).await? && !contact_created {
-                let row = identities::row(c.id, IdentityKind::WhatsApp, to.as_str(), false, now);
-                statements.push(crate::entities::contact_identity::Entity::insert(row).build(backend));
-            }
-            if record_opt_in {
-                statements.push(self::record_opt_in(backend, c.id, to.as_str(), actor, now));
+            if let Some(c) = c {
+                if !identities::belongs_to(&txn, c.id, IdentityKind::WhatsApp, to.as_str()).await? && !contact_created {
+                    let row = identities::row(c.id, IdentityKind::WhatsApp, to.as_str(), false, now);
+                    statements.push(crate::entities::contact_identity::Entity::insert(row).build(backend));
+                }
+                if record_opt_in {
+                    statements.push(self::record_opt_in(backend, c.id, to.as_str(), actor, now));
+                }
             }
             Some((t.id, t.number, entry.id))
         }
@@ -241,7 +250,8 @@ async fn write(
     statements.extend(outgoing::enqueue_statements(backend, &delivery, message, now));
     execute_all(&txn, statements).await?;
     txn.commit().await?;
-    Ok((Sent { ticket: ticket.map(|(_, number, _)| number), contact_created }, delivery))
+    let sent = Sent { ticket: ticket.map(|(_, number, _)| number), contact_created, contactless };
+    Ok((sent, delivery))
 }
 
 /// The template as `actor`'s message in ticket `t`'s thread, under our id `delivery` of it, and
@@ -323,10 +333,10 @@ async fn create<C: ConnectionTrait>(
 /// What the agent reads after sending.
 #[must_use]
 pub fn outcome(sent: &Sent, problem: Option<&str>) -> String {
-    let what = match (sent.ticket, sent.contact_created) {
-        (Some(_), true) => "WhatsApp message sent and contact created.",
-        (Some(_), false) => "WhatsApp message sent.",
-        (None, _) => "WhatsApp message sent. No contact was created: your profile may not create contacts.",
+    let what = match (sent.contactless, sent.contact_created) {
+        (true, _) => "WhatsApp message sent. No contact was created: your profile may not create contacts.",
+        (false, true) => "WhatsApp message sent and contact created.",
+        (false, false) => "WhatsApp message sent.",
     };
     match problem {
         None => what.to_owned(),

@@ -44,12 +44,13 @@ pub(super) async fn write(
         message_id: Some(entry.id),
     };
     statements.extend(outgoing::enqueue_statements(backend, &delivery, message, now));
-    if opt_in {
-        statements.push(record_opt_in(backend, t.contact_id, on.route.to.as_str(), actor, now));
+    // An opt-in belongs to a contact: a ticket that has none yet records none.
+    if let (true, Some(contact_id)) = (opt_in, t.contact_id) {
+        statements.push(record_opt_in(backend, contact_id, on.route.to.as_str(), actor, now));
     }
     execute_all(&txn, statements).await?;
     let number = t.number;
     thread::save(&txn, t, None, now).await?;
     txn.commit().await?;
-    Ok((Sent { ticket: Some(number), contact_created: false }, delivery))
+    Ok((Sent { ticket: Some(number), contact_created: false, contactless: false }, delivery))
 }
