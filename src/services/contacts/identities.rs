@@ -220,7 +220,14 @@ pub fn insert_unless_taken(
     value: &str,
     now: DateTime<Utc>,
 ) -> Statement {
-    contact_identity::Entity::insert(row(contact_id, kind, value, false, now))
+    insert_all_unless_taken(backend, vec![row(contact_id, kind, value, false, now)])
+}
+
+/// Identity `rows` added, each unless some contact has it already (see [`insert_unless_taken`]).
+/// `rows` must not be empty.
+#[must_use]
+pub fn insert_all_unless_taken(backend: DbBackend, rows: Vec<contact_identity::ActiveModel>) -> Statement {
+    contact_identity::Entity::insert_many(rows)
         .on_conflict(
             // The unique index over identities is partial: its predicate names it.
             sea_orm::sea_query::OnConflict::columns([contact_identity::Column::Kind, contact_identity::Column::Value])

@@ -91,13 +91,23 @@ pub fn index_statement(
     secondary_emails: &[String],
     account_name: Option<&str>,
 ) -> Option<Statement> {
-    let rows: Vec<contact_search_term::ActiveModel> = terms_of(contact, secondary_emails, account_name)
+    let rows = rows(contact, secondary_emails, account_name);
+    (!rows.is_empty()).then(|| contact_search_term::Entity::insert_many(rows).build(backend))
+}
+
+/// The rows of [`index_statement`], for a caller that inserts many contacts' words at once.
+#[must_use]
+pub fn rows(
+    contact: &contact::Model,
+    secondary_emails: &[String],
+    account_name: Option<&str>,
+) -> Vec<contact_search_term::ActiveModel> {
+    terms_of(contact, secondary_emails, account_name)
         .into_iter()
         .map(|(field, term)| contact_search_term::ActiveModel {
             term: Set(term),
             field: Set(field.to_owned()),
             contact_id: Set(contact.id),
         })
-        .collect();
-    (!rows.is_empty()).then(|| contact_search_term::Entity::insert_many(rows).build(backend))
+        .collect()
 }

@@ -72,11 +72,20 @@ pub(super) fn identities(
     c: &contact::Model,
     now: DateTime<Utc>,
 ) -> Statement {
+    contact_identity::Entity::insert_many(identity_rows(arrival, c, now)).build(backend)
+}
+
+/// The rows of [`identities`].
+pub(super) fn identity_rows(
+    arrival: &Arrival<'_>,
+    c: &contact::Model,
+    now: DateTime<Utc>,
+) -> Vec<contact_identity::ActiveModel> {
     let mut rows = identities::rows_of(c, &[], now);
     if matches!(arrival.identity, Identity::WhatsApp(_) | Identity::WhatsAppUser(_)) {
         rows.push(identities::row(c.id, arrival.identity.kind(), arrival.identity.value(), false, now));
     }
-    contact_identity::Entity::insert_many(rows).build(backend)
+    rows
 }
 
 /// What a message added to a thread does beside its entry.
@@ -101,26 +110,46 @@ pub(super) fn added(
     incoming: &Incoming<'_>,
     now: DateTime<Utc>,
 ) -> Added {
+    let events = added_events(arrival, t, contact, Subject::LastMessage, incoming, now);
+    let author = if contact.is_some() { Author::Contact } else { Author::Participant };
+    let reopen = reopens(t, incoming);
+    Added { author, reopen, events: events::statement(backend, &events) }
+}
+
+/// The status a message makes its ticket take: a closed ticket opens again unless the message
+/// is automatic (an out-of-office answer must not reopen what an agent closed).
+pub(super) fn reopens(t: &ticket::Model, incoming: &Incoming<'_>) -> Option<TicketStatus> {
+    (t.status == TicketStatus::Closed.key() && !incoming.automatic).then_some(TicketStatus::Open)
+}
+
+/// The events of message `message` from `arrival` added to `t`'s thread (see [`added`]).
+pub(super) fn added_events(
+    arrival: &Arrival<'_>,
+    t: &ticket::Model,
+    contact: Option<i64>,
+    message: Subject,
+    incoming: &Incoming<'_>,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
     let (author, actor) = match contact {
         Some(id) => (Author::Contact, Actor::Contact(id)),
         None => (Author::Participant, Actor::System),
     };
     // Without the identity: histories are read by profiles that may not see it (the thread
     // keeps who sent what).
-    let message = Event::message(actor, Subject::LastMessage, t, Action::Replied, now)
+    let entry = Event::message(actor, message, t, Action::Replied, now)
         .set(Field::Author, Some(author.kind()))
         .set(Field::Channel, Some(arrival.channel.key()));
-    let reopen = (t.status == TicketStatus::Closed.key() && !incoming.automatic).then_some(TicketStatus::Open);
-    let reopened = status_change(t, reopen).map(|c| Event::ticket(actor, t, Action::Updated, now).with([c]));
-    let events = events::statement(backend, &Vec::from_iter([message].into_iter().chain(reopened)));
-    Added { author, reopen, events }
+    let reopened =
+        status_change(t, reopens(t, incoming)).map(|c| Event::ticket(actor, t, Action::Updated, now).with([c]));
+    [entry].into_iter().chain(reopened).collect()
 }
 
-/// Ticket `ticket_id` touched, with its new status if any (as `tickets::thread::save`).
-pub(super) fn saved(backend: DbBackend, ticket_id: i64, status: Option<TicketStatus>, now: DateTime<Utc>) -> Statement {
+/// Tickets `ids` touched, with their new status if any (as `tickets::thread::save`).
+pub(super) fn saved(backend: DbBackend, ids: &[i64], status: Option<TicketStatus>, now: DateTime<Utc>) -> Statement {
     let mut update = ticket::Entity::update_many().col_expr(ticket::Column::UpdatedAt, Expr::value(now));
     if let Some(status) = status {
         update = update.col_expr(ticket::Column::Status, Expr::value(status.key()));
     }
-    update.filter(ticket::Column::Id.eq(ticket_id)).build(backend)
+    update.filter(ticket::Column::Id.is_in(ids.iter().copied())).build(backend)
 }

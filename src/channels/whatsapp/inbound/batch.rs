@@ -20,14 +20,15 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{add_identities, identity_rows, lookup, message_rows, opt_ins, render, window_statement, Taken, Who};
+use super::{add_identities, lookup, message_row, opt_ins, render, window_statement, Taken, Who};
 use crate::channels::whatsapp::numbers::Number;
 use crate::channels::whatsapp::webhook::payload::Message;
 use crate::db::Db;
 use crate::domain::{Channel, FileUpload, TicketStatus};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{contact, ticket, whatsapp_conversation, whatsapp_message};
-use crate::services::intake::batch::Batch;
+use crate::services::contacts::identities;
+use crate::services::intake::batch::{Batch, NewTicket};
 use crate::services::intake::{Arrival, Incoming};
 use crate::services::tickets::opening::reserve_numbers;
 
@@ -164,8 +165,10 @@ async fn write_batch(db: &Db, reopen_days: u32, jobs: &[Job]) -> Result<Option<V
     let contact_ids = crate::db::reserve_ids(&txn, "contacts", plan.new_contacts).await?;
     let ticket_ids = crate::db::reserve_ids(&txn, "tickets", new_tickets).await?;
     let numbers = reserve_numbers(&txn, new_tickets).await?;
-    let reserved = Reserved { contacts: &contact_ids, tickets: &ticket_ids, numbers: &numbers };
-    let taken = build(&txn, jobs, steps, &stored, reserved).await?;
+    let stored_messages = steps.iter().filter(|s| matches!(s, Step::Open { .. } | Step::Add { .. })).count();
+    let message_ids = crate::db::reserve_ids(&txn, "messages", stored_messages).await?;
+    let reserved = Reserved { contacts: &contact_ids, tickets: &ticket_ids, numbers: &numbers, messages: &message_ids };
+    let taken = build(&txn, jobs, steps, &stored, reserved, Utc::now()).await?;
     txn.commit().await?;
     Ok(Some(taken))
 }
@@ -392,12 +395,43 @@ fn identity_keys(who: &Who) -> Vec<(IdentityKind, String)> {
     phone.into_iter().chain(who.user.clone().map(|u| (IdentityKind::WhatsAppUser, u))).collect()
 }
 
-/// The ids and numbers reserved for the batch's new contacts and tickets.
+/// The ids and numbers reserved for the batch's new contacts, tickets and messages.
 #[derive(Clone, Copy)]
 struct Reserved<'a> {
     contacts: &'a [i64],
     tickets: &'a [i64],
     numbers: &'a [i64],
+    messages: &'a [i64],
+}
+
+/// The channel's rows of a batch, a table at a time.
+#[derive(Default)]
+struct Rows {
+    conversations: Vec<whatsapp_conversation::ActiveModel>,
+    messages: Vec<whatsapp_message::ActiveModel>,
+    /// The WhatsApp identities of new contacts, each unless some contact has it.
+    identities: Vec<contact_identity::ActiveModel>,
+    /// The latest message of each conversation that continues: its 24-hour window moves on.
+    windows: HashMap<i64, DateTime<Utc>>,
+    others: Vec<sea_orm::Statement>,
+}
+
+impl Rows {
+    fn statements(self, backend: sea_orm::DbBackend) -> Vec<sea_orm::Statement> {
+        let mut statements = Vec::new();
+        if !self.conversations.is_empty() {
+            statements.push(whatsapp_conversation::Entity::insert_many(self.conversations).build(backend));
+        }
+        if !self.messages.is_empty() {
+            statements.push(whatsapp_message::Entity::insert_many(self.messages).build(backend));
+        }
+        if !self.identities.is_empty() {
+            statements.push(identities::insert_all_unless_taken(backend, self.identities));
+        }
+        statements.extend(self.windows.into_iter().map(|(ticket_id, at)| window_statement(backend, ticket_id, at)));
+        statements.extend(self.others);
+        statements
+    }
 }
 
 /// Builds and writes the rows of `steps`; what became of each message.
@@ -407,14 +441,17 @@ async fn build(
     steps: Vec<Step>,
     stored: &Stored,
     reserved: Reserved<'_>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Taken>, sea_orm::DbErr> {
     let backend = txn.get_database_backend();
-    let mut batch = Batch::new(backend);
+    let mut batch = Batch::new(backend, now);
+    let mut rows = Rows::default();
     let mut contacts: HashMap<usize, contact::Model> = HashMap::new();
     let mut tickets: HashMap<TicketRef, ticket::Model> = HashMap::new();
+    let mut message_ids = reserved.messages.iter().copied();
     let mut taken = Vec::with_capacity(jobs.len());
     for (job, step) in jobs.iter().zip(steps) {
-        let (m, who, now) = (&job.message, &job.who, job.now);
+        let (m, who) = (&job.message, &job.who);
         let (Some(customer), Some(identity)) = (who.customer(), who.identity()) else {
             taken.push(match step {
                 Step::Done(t) => t,
@@ -444,7 +481,7 @@ async fn build(
         };
         let at = m.at().unwrap_or(now);
         let asks = m.kind == "text" && opt_ins::asks_for_messages(&job.text);
-        let received = match step {
+        let (t, received) = match step {
             Step::Done(t) => {
                 taken.push(t);
                 continue;
@@ -458,14 +495,13 @@ async fn build(
                         TicketRef::New(_) => return Err(missing("ticket")),
                     },
                 };
-                let mut along = vec![window_statement(backend, t.id, at)];
-                along.extend(message_rows(backend, job.number.id, t.id, m, now));
-                if let (true, Some(contact_id)) = (asks, t.contact_id) {
-                    along.push(opt_ins::statement(backend, contact_id, customer, opt_ins::ASKED, None, at));
-                }
-                let (after, received) = batch.add(&arrival, &t, t.contact_id, &incoming, along, now);
-                tickets.insert(ticket, after);
-                received
+                let id = message_ids.next().ok_or_else(|| missing("message id"))?;
+                let (after, received) = batch.add(&arrival, &t, t.contact_id, id, &incoming);
+                let window = rows.windows.entry(t.id).or_insert(at);
+                *window = (*window).max(at);
+                rows.messages.push(thread_message(message_row(job.number.id, t.id, m, now), id));
+                tickets.insert(ticket, after.clone());
+                (after, received)
             }
             Step::Open { contact, ticket } => {
                 let (c, created) = match contact {
@@ -474,40 +510,49 @@ async fn build(
                         Some(c) => (c.clone(), false),
                         None => {
                             let id = *reserved.contacts.get(n).ok_or_else(|| missing("contact id"))?;
-                            let c = batch.create_contact(&arrival, id, now)?;
+                            let c = batch.create_contact(&arrival, id)?;
                             contacts.insert(n, c.clone());
                             (c, true)
                         }
                     },
                 };
-                let id = *reserved.tickets.get(ticket).ok_or_else(|| missing("ticket id"))?;
-                let number = *reserved.numbers.get(ticket).ok_or_else(|| missing("ticket number"))?;
-                let writes = |opened: crate::services::intake::Opened<'_>| {
-                    let (t, c) = (opened.ticket, opened.contact);
-                    let conversation = whatsapp_conversation::ActiveModel {
-                        ticket_id: Set(t.id),
-                        number_id: Set(job.number.id),
-                        contact_id: Set(Some(c.id)),
-                        customer: Set(customer.to_owned()),
-                        last_inbound_at: Set(Some(at)),
-                    };
-                    let mut writes = vec![whatsapp_conversation::Entity::insert(conversation).build(backend)];
-                    writes.extend(message_rows(backend, job.number.id, t.id, m, now));
-                    writes.extend(identity_rows(backend, c.id, who, now));
-                    if asks {
-                        writes.push(opt_ins::statement(backend, c.id, customer, opt_ins::ASKED, None, at));
-                    }
-                    Ok(writes)
+                let new = NewTicket {
+                    id: *reserved.tickets.get(ticket).ok_or_else(|| missing("ticket id"))?,
+                    number: *reserved.numbers.get(ticket).ok_or_else(|| missing("ticket number"))?,
+                    message: message_ids.next().ok_or_else(|| missing("message id"))?,
                 };
-                let (t, received) = batch.open(&arrival, &c, (id, number), created, &incoming, writes, now)?;
-                tickets.insert(TicketRef::New(ticket), t);
-                received
+                let (t, received) = batch.open(&arrival, &c, new, created, &incoming)?;
+                rows.conversations.push(whatsapp_conversation::ActiveModel {
+                    ticket_id: Set(t.id),
+                    number_id: Set(job.number.id),
+                    contact_id: Set(Some(c.id)),
+                    customer: Set(customer.to_owned()),
+                    last_inbound_at: Set(Some(at)),
+                });
+                rows.messages.push(thread_message(message_row(job.number.id, t.id, m, now), new.message));
+                rows.identities.extend(
+                    identity_keys(who).into_iter().map(|(kind, value)| {
+                        crate::services::contacts::identities::row(c.id, kind, &value, false, now)
+                    }),
+                );
+                tickets.insert(TicketRef::New(ticket), t.clone());
+                (t, received)
             }
         };
+        if let (true, Some(contact_id)) = (asks, t.contact_id) {
+            rows.others.push(opt_ins::statement(backend, contact_id, customer, opt_ins::ASKED, None, at));
+        }
         taken.push(Taken::Stored(received));
     }
+    batch.push(rows.statements(backend));
     batch.write(txn).await?;
     Ok(taken)
+}
+
+/// `row` naming its thread message, `message_id`.
+fn thread_message(mut row: whatsapp_message::ActiveModel, message_id: i64) -> whatsapp_message::ActiveModel {
+    row.message_id = Set(Some(message_id));
+    row
 }
 
 fn missing(what: &str) -> sea_orm::DbErr {

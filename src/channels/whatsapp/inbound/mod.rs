@@ -356,11 +356,28 @@ fn window_statement(backend: DbBackend, ticket_id: i64, at: DateTime<Utc>) -> St
 /// The `whatsapp_messages` row of inbound `m`, then its link to the thread message stored with
 /// its wamid (whose id is not known before the batch runs).
 fn message_rows(backend: DbBackend, number_id: i64, ticket_id: i64, m: &Message, now: DateTime<Utc>) -> [Statement; 2] {
+    let row = message_row(number_id, ticket_id, m, now);
+    let thread_message = Query::select()
+        .column(message::Column::Id)
+        .from(message::Entity)
+        .and_where(message::Column::MessageId.eq(m.id.as_str()))
+        .to_owned();
+    let thread_message = SimpleExpr::SubQuery(None, Box::new(thread_message.into_sub_query_statement()));
+    let link = whatsapp_message::Entity::update_many()
+        .col_expr(whatsapp_message::Column::MessageId, thread_message)
+        .filter(whatsapp_message::Column::Wamid.eq(m.id.as_str()))
+        .build(backend);
+    [whatsapp_message::Entity::insert(row).build(backend), link]
+}
+
+/// The `whatsapp_messages` row of inbound `m` in ticket `ticket_id` (its thread message not
+/// named yet).
+fn message_row(number_id: i64, ticket_id: i64, m: &Message, now: DateTime<Utc>) -> whatsapp_message::ActiveModel {
     let media_id = render::MEDIA
         .contains(&m.kind.as_str())
         .then(|| m.object().get("id").and_then(|v| v.as_str()).map(str::to_owned))
         .flatten();
-    let row = whatsapp_message::ActiveModel {
+    whatsapp_message::ActiveModel {
         wamid: Set(Some(m.id.clone())),
         number_id: Set(number_id),
         ticket_id: Set(Some(ticket_id)),
@@ -373,18 +390,7 @@ fn message_rows(backend: DbBackend, number_id: i64, ticket_id: i64, m: &Message,
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    let thread_message = Query::select()
-        .column(message::Column::Id)
-        .from(message::Entity)
-        .and_where(message::Column::MessageId.eq(m.id.as_str()))
-        .to_owned();
-    let thread_message = SimpleExpr::SubQuery(None, Box::new(thread_message.into_sub_query_statement()));
-    let link = whatsapp_message::Entity::update_many()
-        .col_expr(whatsapp_message::Column::MessageId, thread_message)
-        .filter(whatsapp_message::Column::Wamid.eq(m.id.as_str()))
-        .build(backend);
-    [whatsapp_message::Entity::insert(row).build(backend), link]
+    }
 }
 
 async fn execute(txn: &DatabaseTransaction, statements: Vec<Statement>) -> Result<(), sea_orm::DbErr> {
