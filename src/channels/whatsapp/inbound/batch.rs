@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{add_identities, lookup, message_row, opt_ins, render, window_statement, Taken, Who};
+use super::{add_identities, lookup, message_row, opt_ins, render, Taken, Who};
 use crate::channels::whatsapp::numbers::Number;
 use crate::channels::whatsapp::webhook::payload::Message;
 use crate::db::Db;
@@ -47,35 +47,32 @@ pub(crate) struct Job {
 
 type Reply = oneshot::Sender<Result<Taken, sea_orm::DbErr>>;
 
+/// Writers side by side on PostgreSQL, where a batch spends most of its time waiting for round
+/// trips and other transactions can go on meanwhile; SQLite has one writer at a time anyway.
+const POSTGRES_LANES: usize = 4;
+
 /// The group committer of inbound WhatsApp messages: [`Writer::store`] waits until its
-/// message's batch is committed.
+/// message's batch is committed. Each customer's messages go to one lane (a writer task), so
+/// that they are taken in the order they came and lanes never wait on each other's customers.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<(Job, Reply)>,
+    lanes: Vec<mpsc::Sender<(Job, Reply)>>,
 }
 
 impl Writer {
-    /// Starts the writer's task on the current Tokio runtime; a closed ticket takes a new
+    /// Starts the writer's tasks on the current Tokio runtime; a closed ticket takes a new
     /// message at most `reopen_days` after it was closed.
     #[must_use]
     pub fn start(db: Db, reopen_days: u32) -> Self {
-        let (jobs, mut queue) = mpsc::channel::<(Job, Reply)>(1024);
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (jobs, replies): (Vec<Job>, Vec<Reply>) = batch.into_iter().unzip();
-                for (reply, taken) in replies.into_iter().zip(write_or_each(&db, reopen_days, &jobs).await) {
-                    let _ = reply.send(taken);
-                }
-            }
-        });
-        Self { jobs }
+        let lanes = if db.backend() == sea_orm::DbBackend::Postgres { POSTGRES_LANES } else { 1 };
+        let lanes = (0..lanes)
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel::<(Job, Reply)>(1024);
+                tokio::spawn(lane(db.clone(), reopen_days, queue));
+                jobs
+            })
+            .collect();
+        Self { lanes }
     }
 
     /// Stores `job`'s message with the others that wait, and waits until it is committed.
@@ -84,9 +81,29 @@ impl Writer {
     /// Database errors.
     pub(crate) async fn store(&self, job: Job) -> Result<Taken, sea_orm::DbErr> {
         let stopped = || sea_orm::DbErr::Custom("the WhatsApp writer has stopped".into());
+        let customer = job.who.customer().unwrap_or_default();
+        let lane = usize::try_from(lookup::lock_key(job.number.id, customer).unsigned_abs()).unwrap_or_default();
+        let jobs = self.lanes.get(lane % self.lanes.len().max(1)).ok_or_else(stopped)?;
         let (reply, answer) = oneshot::channel();
-        self.jobs.send((job, reply)).await.map_err(|_| stopped())?;
+        jobs.send((job, reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// One writer task: the messages that wait are the next batch.
+async fn lane(db: Db, reopen_days: u32, mut queue: mpsc::Receiver<(Job, Reply)>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (jobs, replies): (Vec<Job>, Vec<Reply>) = batch.into_iter().unzip();
+        for (reply, taken) in replies.into_iter().zip(write_or_each(&db, reopen_days, &jobs).await) {
+            let _ = reply.send(taken);
+        }
     }
 }
 
@@ -428,10 +445,33 @@ impl Rows {
         if !self.identities.is_empty() {
             statements.push(identities::insert_all_unless_taken(backend, self.identities));
         }
-        statements.extend(self.windows.into_iter().map(|(ticket_id, at)| window_statement(backend, ticket_id, at)));
+        statements.extend(windows_statement(backend, &self.windows));
         statements.extend(self.others);
         statements
     }
+}
+
+/// The 24-hour windows of conversations `windows` (ticket → latest message) moved on, never
+/// back, in one statement.
+fn windows_statement(backend: sea_orm::DbBackend, windows: &HashMap<i64, DateTime<Utc>>) -> Option<sea_orm::Statement> {
+    use sea_orm::sea_query::{CaseStatement, Expr, SimpleExpr};
+    use sea_orm::Condition;
+    let mut latest = CaseStatement::new();
+    for (ticket_id, at) in windows {
+        latest = latest.case(whatsapp_conversation::Column::TicketId.eq(*ticket_id), Expr::value(*at));
+    }
+    let latest = SimpleExpr::Case(Box::new(latest));
+    (!windows.is_empty()).then(|| {
+        whatsapp_conversation::Entity::update_many()
+            .col_expr(whatsapp_conversation::Column::LastInboundAt, latest.clone())
+            .filter(whatsapp_conversation::Column::TicketId.is_in(windows.keys().copied()))
+            .filter(
+                Condition::any()
+                    .add(whatsapp_conversation::Column::LastInboundAt.is_null())
+                    .add(Expr::col(whatsapp_conversation::Column::LastInboundAt).lt(latest)),
+            )
+            .build(backend)
+    })
 }
 
 /// Builds and writes the rows of `steps`; what became of each message.
@@ -557,4 +597,64 @@ fn thread_message(mut row: whatsapp_message::ActiveModel, message_id: i64) -> wh
 
 fn missing(what: &str) -> sea_orm::DbErr {
     sea_orm::DbErr::Custom(format!("a WhatsApp batch lost track of a {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ActiveModelTrait, PaginatorTrait};
+
+    fn message(from: &str, wamid: &str) -> Message {
+        serde_json::from_value(serde_json::json!({"from": from, "id": wamid, "timestamp": "1765000000",
+            "type": "text", "text": {"body": "Where is my order?"}}))
+        .expect("a message")
+    }
+
+    /// A batch with a message for a number deleted meanwhile fails as a whole (its rows name
+    /// the number); taken again one by one, only that message fails.
+    #[tokio::test]
+    async fn a_batch_that_fails_is_taken_again_a_message_at_a_time() {
+        let file = std::env::temp_dir().join(format!("frontdesk-batch-{}.db", uuid::Uuid::new_v4().simple()));
+        let db = Db::connect(&format!("sqlite://{}", file.display()), 2).await.expect("a database");
+        let sealer = crate::secrets::Sealer::new("a test key of enough length for the sealer");
+        let now = Utc::now();
+        let number = crate::entities::whatsapp_number::ActiveModel {
+            name: Set("Support".into()),
+            phone_number_id: Set("1001".into()),
+            waba_id: Set("1".into()),
+            access_token: Set(sealer.seal("token")),
+            app_secret: Set(sealer.seal("secret")),
+            graph_version: Set("v23.0".into()),
+            webhook_key: Set("key".into()),
+            verify_token: Set("verify".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db.conn)
+        .await
+        .expect("a number");
+        let gone = Number { id: number.id + 1, ..number.clone() };
+        let job = |number: &Number, from: &str, wamid: &str| {
+            let message = message(from, wamid);
+            let who = Who::of(&message, &[]);
+            Job { number: number.clone(), who, message, text: "Where is my order?".into(), now }
+        };
+        let jobs = [
+            job(&number, "14155550100", "wamid.A"),
+            job(&gone, "14155550101", "wamid.B"),
+            job(&number, "14155550102", "wamid.C"),
+        ];
+        let taken = write_or_each(&db, 7, &jobs).await;
+        assert!(matches!(taken[0], Ok(Taken::Stored(_))), "{:?}", taken[0]);
+        assert!(taken[1].is_err(), "{:?}", taken[1]);
+        assert!(matches!(taken[2], Ok(Taken::Stored(_))), "{:?}", taken[2]);
+        let tickets = ticket::Entity::find().count(&db.conn).await.expect("count");
+        let stored = whatsapp_message::Entity::find().count(&db.conn).await.expect("count");
+        assert_eq!((tickets, stored), (2, 2));
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
 }

@@ -48,7 +48,7 @@ pub(super) async fn serialise_all(txn: &DatabaseTransaction, customers: &[(i64, 
 }
 
 /// The advisory lock of a customer on a number.
-fn lock_key(number_id: i64, customer: &str) -> i64 {
+pub(super) fn lock_key(number_id: i64, customer: &str) -> i64 {
     // FNV-1a: stable across instances and releases, unlike std's hasher.
     let key = format!("whatsapp:{number_id}:{customer}")
         .bytes()
