@@ -128,6 +128,11 @@ impl Batch {
         self.statements.push(message::Entity::insert(entry).build(self.backend));
     }
 
+    /// Adds a channel's own `statements` (rows it keeps beside the threads), run after the rest.
+    pub fn also(&mut self, statements: impl IntoIterator<Item = Statement>) {
+        self.statements.extend(statements);
+    }
+
     /// Writes the batch inside `txn`.
     ///
     /// # Errors
