@@ -6,7 +6,6 @@ use askama::Template;
 
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::whatsapp::inbound::held;
-use crate::channels::whatsapp::webhook::Context;
 use crate::domain::{Action, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
@@ -61,8 +60,7 @@ pub async fn restore(
     let mut said = format!("{} restored.", entry.label_for(agent.permissions()));
     if entry.kind == "contact" {
         // What restoring the contact was for; the restore stands whatever becomes of them.
-        let ctx =
-            Context { db: &state.db, sealer: &state.sealer, api: &state.whatsapp, writer: &state.whatsapp_inbound };
+        let ctx = state.whatsapp_context();
         match held::take_for_contact(ctx, entry.item_id, chrono::Utc::now()).await {
             Ok(back) if back.stored > 0 => {
                 let s = if back.stored == 1 { " was" } else { "s were" };

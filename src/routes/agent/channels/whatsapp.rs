@@ -17,7 +17,6 @@ use crate::channels::whatsapp::connection::{self, Checked};
 use crate::channels::whatsapp::inbound::held::{self, Held, Retried};
 use crate::channels::whatsapp::numbers::{self, Number};
 use crate::channels::whatsapp::templates::{self, Template as WaTemplate};
-use crate::channels::whatsapp::webhook::Context;
 use crate::domain::whatsapp_number::NumberForm;
 use crate::domain::FieldErrors;
 use crate::error::AppResult;
@@ -295,7 +294,7 @@ pub async fn held_retry(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     agent.require_admin()?;
-    let ctx = Context { db: &state.db, sealer: &state.sealer, api: &state.whatsapp, writer: &state.whatsapp_inbound };
+    let ctx = state.whatsapp_context();
     agent.flash(&match held::retry(ctx, agent.actor(), *id, Utc::now()).await? {
         Retried::Stored(Some(received)) => format!("Stored in ticket #{}.", received.number()),
         Retried::Stored(None) => "It had been stored already.".to_owned(),
