@@ -271,6 +271,17 @@ impl AppState {
         let company = self.branding.get(&self.db.conn).await?.company_name;
         Ok(crate::channels::email::ingest::IngestContext::new(&self.settings, &self.mailer, &self.public_url, company))
     }
+
+    /// What taking WhatsApp events in needs from this instance.
+    #[must_use]
+    pub fn whatsapp_context(&self) -> crate::channels::whatsapp::webhook::Context<'_> {
+        crate::channels::whatsapp::webhook::Context {
+            db: &self.db,
+            sealer: &self.sealer,
+            api: &self.whatsapp,
+            writer: &self.whatsapp_inbound,
+        }
+    }
 }
 
 /// Polls the support mailboxes that are due, every few seconds. Safe on every instance at

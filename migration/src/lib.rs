@@ -37,6 +37,7 @@ mod m0030_events;
 mod m0031_delivery_channels;
 mod m0032_whatsapp;
 mod m0033_contactless_tickets;
+mod m0034_whatsapp_held;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0031_delivery_channels::Migration),
             Box::new(m0032_whatsapp::Migration),
             Box::new(m0033_contactless_tickets::Migration),
+            Box::new(m0034_whatsapp_held::Migration),
         ]
     }
 }

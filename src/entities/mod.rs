@@ -25,6 +25,7 @@ pub mod ticket;
 pub mod ticket_participant;
 pub mod time_entry;
 pub mod whatsapp_conversation;
+pub mod whatsapp_held_message;
 pub mod whatsapp_message;
 pub mod whatsapp_number;
 pub mod whatsapp_opt_in;

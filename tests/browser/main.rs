@@ -119,3 +119,71 @@ async fn an_agent_sets_up_adds_edits_a_contact_and_uses_the_shortcut() {
     expect_heading(&c, "Send WhatsApp Message").await;
     c.close().await.expect("close");
 }
+
+/// Whether the page is wider than the window (something would need sideways scrolling).
+async fn overflows(c: &Client) -> bool {
+    let wider =
+        c.execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![]).await.expect("script");
+    wider.as_bool().unwrap_or(true)
+}
+
+#[tokio::test]
+#[ignore = "needs chromedriver: run by .ci/run"]
+async fn the_held_whatsapp_messages_page_fits_a_desktop_and_a_phone() {
+    use frontdesk::channels::whatsapp::numbers;
+    use frontdesk::domain::whatsapp_number::NumberForm;
+    use frontdesk::services::Actor;
+
+    let app = helpers::spawn_app().await;
+    app.set_up_admin().await;
+    let admin = app.texts("SELECT CAST(id AS TEXT) AS v FROM agents").await.remove(0);
+    let admin = Actor::load(&app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
+    let form = NumberForm {
+        name: "Support line with a rather long name".into(),
+        phone_number_id: "1234567890".into(),
+        waba_id: "987654321".into(),
+        access_token: "token".into(),
+        app_secret: "secret".into(),
+        graph_version: "v23.0".into(),
+    };
+    let number =
+        numbers::create(&app.state.db, &admin, &app.state.sealer, form.parse(true).unwrap(), chrono::Utc::now())
+            .await
+            .unwrap();
+    let text = "My router blinks red and green every few seconds since the storm last night, and the \
+                reset button does nothing at all: what can I try next?";
+    let raw =
+        json!({"from": "447700900123", "id": "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhggQTdCOUQ2", "timestamp": "1765000000",
+                     "type": "text", "text": {"body": text}})
+        .to_string();
+    app.exec(&format!(
+        "INSERT INTO whatsapp_held_messages (number_id, wamid, sender_phone, sender_user_id, profile_name, raw, \
+         reason, attempts, received_at) VALUES ({}, 'wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhggQTdCOUQ2', '+447700900123', \
+         'US.13491208655302741918', 'Melissa Ortiz', '{}', 'The sender +447700900123 is a contact in the Recycle Bin. \
+         Restore the contact, then retry.', 2, '2026-12-07 10:00:00+00:00')",
+        number.id,
+        raw.replace('\'', "''")
+    ))
+    .await;
+
+    let c = browser().await;
+    c.goto(&app.url("/agent/login")).await.expect("goto");
+    fill(&c, "email", helpers::ADMIN_EMAIL).await;
+    fill(&c, "password", helpers::ADMIN_PASSWORD).await;
+    c.find(Locator::XPath("//button[normalize-space()='Log in']")).await.expect("Log in").click().await.expect("click");
+    expect_heading(&c, "Contacts").await;
+    for width in [1280, 360] {
+        c.set_window_size(width, 900).await.expect("resize");
+        c.goto(&app.url("/agent/settings/channels/whatsapp/held")).await.expect("goto");
+        expect_heading(&c, "Settings").await;
+        let body = c.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+        assert!(body.contains("Melissa Ortiz") && body.contains("Restore the contact, then retry."), "{body}");
+        c.find(Locator::XPath("//button[normalize-space()='Retry']")).await.expect("Retry");
+        assert!(!overflows(&c).await, "the page scrolls sideways at {width} px");
+        if let Ok(dir) = std::env::var("SCREENSHOT_DIR") {
+            let png = c.screenshot().await.expect("screenshot");
+            std::fs::write(format!("{dir}/held-{width}.png"), png).expect("write");
+        }
+    }
+    c.close().await.expect("close");
+}

@@ -1,9 +1,11 @@
 //! The Recycle Bin: what was deleted, Restore, and Delete Permanently (administrators only).
+//! Restoring a contact also takes the WhatsApp messages held while it was in the bin.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::auth::{CsrfForm, CurrentAgent};
+use crate::channels::whatsapp::inbound::held;
 use crate::domain::{Action, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
@@ -55,7 +57,20 @@ pub async fn restore(
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     let entry = recycle_bin::restore(&state.db, agent.actor(), *id).await?;
-    agent.flash(&format!("{} restored.", entry.label_for(agent.permissions())));
+    let mut said = format!("{} restored.", entry.label_for(agent.permissions()));
+    if entry.kind == "contact" {
+        // What restoring the contact was for; the restore stands whatever becomes of them.
+        let ctx = state.whatsapp_context();
+        match held::take_for_contact(ctx, entry.item_id, chrono::Utc::now()).await {
+            Ok(back) if back.stored > 0 => {
+                let s = if back.stored == 1 { " was" } else { "s were" };
+                said.push_str(&format!(" {} held WhatsApp message{s} added to its tickets.", back.stored));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, contact = entry.item_id, "taking held WhatsApp messages again failed"),
+        }
+    }
+    agent.flash(&said);
     let back = if entry.kind == "account" { "/agent/accounts" } else { "/agent/contacts" };
     Ok(page::see_other(&format!("{back}/{}", entry.item_id)))
 }

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-use crate::channels::whatsapp::webhook::{self, Context, Handshake, Received};
+use crate::channels::whatsapp::webhook::{self, Handshake, Received};
 use crate::startup::AppState;
 
 /// The largest webhook body taken (Meta's are a few KB; a batch stays well under this).
@@ -65,7 +65,7 @@ pub async fn receive(
         body.extend_from_slice(&chunk);
     }
     let signature = request.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-    let ctx = Context { db: &state.db, sealer: &state.sealer, api: &state.whatsapp, writer: &state.whatsapp_inbound };
+    let ctx = state.whatsapp_context();
     match webhook::receive(ctx, &key, signature, &body, chrono::Utc::now()).await {
         Ok(Received::Handled) => plain(StatusCode::OK, "ok"),
         Ok(Received::BadSignature) => plain(StatusCode::UNAUTHORIZED, "bad signature"),

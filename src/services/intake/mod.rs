@@ -158,6 +158,16 @@ pub enum Received {
     Added { number: i64 },
 }
 
+impl Received {
+    /// The number of the ticket it went to.
+    #[must_use]
+    pub fn number(&self) -> i64 {
+        match self {
+            Self::Opened { number, .. } | Self::Added { number } => *number,
+        }
+    }
+}
+
 /// Why a message cannot be taken: kept aside by the channel with this reason.
 pub type Refusal = String;
 

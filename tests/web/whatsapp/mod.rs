@@ -2,6 +2,7 @@
 
 mod api;
 mod contactless;
+mod held;
 mod inbound;
 mod inbound_media;
 mod opt_ins;

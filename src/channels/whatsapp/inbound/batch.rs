@@ -9,7 +9,8 @@
 //! Each message is decided as the one-message path (`super::write`) decides it, in the order
 //! they came: a later message of the batch sees the contact and the ticket an earlier one made.
 //! When a batch fails as a whole, each of its messages is taken again on its own (`super::store`),
-//! so that one bad message costs only itself.
+//! so that one bad message costs only itself. A message the one-message path would hold (its
+//! sender is in the Recycle Bin) is held in the batch's transaction too (`super::held`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +21,7 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{add_identities, lookup, message_row, opt_ins, render, Taken, Who};
+use super::{add_identities, held, lookup, message_row, opt_ins, render, Taken, Who};
 use crate::channels::whatsapp::numbers::Number;
 use crate::channels::whatsapp::webhook::payload::Message;
 use crate::db::Db;
@@ -40,6 +41,8 @@ pub(crate) struct Job {
     pub number: Number,
     pub who: Who,
     pub message: Message,
+    /// The message as Meta sent it, kept if it is held.
+    pub raw: serde_json::Value,
     /// The message as the thread shows it.
     pub text: String,
     pub now: DateTime<Utc>,
@@ -121,7 +124,7 @@ async fn write_or_each(db: &Db, reopen_days: u32, jobs: &[Job]) -> Vec<Result<Ta
         None => {
             let mut each = Vec::with_capacity(jobs.len());
             for job in jobs {
-                each.push(super::store(db, reopen_days, &job.number, &job.who, &job.message, &job.text, job.now).await);
+                each.push(super::store(db, reopen_days, job).await);
             }
             each
         }
@@ -380,7 +383,7 @@ impl Plan<'_> {
             if c.trashed {
                 let refusal =
                     format!("The sender {customer} is a contact in the Recycle Bin. Restore the contact, then retry.");
-                return Ok(Step::Done(Taken::Skipped(refusal)));
+                return Ok(Step::Done(Taken::Held(refusal)));
             }
         }
         let contact = contact.unwrap_or_else(|| {
@@ -523,6 +526,9 @@ async fn build(
         let asks = m.kind == "text" && opt_ins::asks_for_messages(&job.text);
         let (t, received) = match step {
             Step::Done(t) => {
+                if let Taken::Held(reason) = &t {
+                    batch.push([held::statement(backend, job, reason)]);
+                }
                 taken.push(t);
                 continue;
             }
@@ -585,6 +591,12 @@ async fn build(
         taken.push(Taken::Stored(received));
     }
     batch.push(rows.statements(backend));
+    let stored_now = jobs.iter().zip(&taken).filter(|(_, t)| matches!(t, Taken::Stored(_)));
+    let wamids: Vec<&str> = stored_now.map(|(j, _)| j.message.id.as_str()).collect();
+    if !wamids.is_empty() {
+        // A message held earlier and stored now (retried, or delivered again) is held no more.
+        batch.push([held::released(backend, wamids)]);
+    }
     batch.write(txn).await?;
     Ok(taken)
 }
@@ -604,10 +616,10 @@ mod tests {
     use super::*;
     use sea_orm::{ActiveModelTrait, PaginatorTrait};
 
-    fn message(from: &str, wamid: &str) -> Message {
-        serde_json::from_value(serde_json::json!({"from": from, "id": wamid, "timestamp": "1765000000",
-            "type": "text", "text": {"body": "Where is my order?"}}))
-        .expect("a message")
+    fn message(from: &str, wamid: &str) -> (Message, serde_json::Value) {
+        let raw = serde_json::json!({"from": from, "id": wamid, "timestamp": "1765000000",
+            "type": "text", "text": {"body": "Where is my order?"}});
+        (serde_json::from_value(raw.clone()).expect("a message"), raw)
     }
 
     /// A batch with a message for a number deleted meanwhile fails as a whole (its rows name
@@ -636,9 +648,9 @@ mod tests {
         .expect("a number");
         let gone = Number { id: number.id + 1, ..number.clone() };
         let job = |number: &Number, from: &str, wamid: &str| {
-            let message = message(from, wamid);
+            let (message, raw) = message(from, wamid);
             let who = Who::of(&message, &[]);
-            Job { number: number.clone(), who, message, text: "Where is my order?".into(), now }
+            Job { number: number.clone(), who, message, raw, text: "Where is my order?".into(), now }
         };
         let jobs = [
             job(&number, "14155550100", "wamid.A"),

@@ -8,11 +8,16 @@
 //! unique `wamid` stores a message once however often Meta delivers it. Media is only noted
 //! here (`pending`) and fetched by the worker in `super::media`, outside Meta's request.
 //!
+//! A message the intake refuses (its sender is a contact in the Recycle Bin) is never dropped:
+//! it is held (`held`), as Meta sent it and with the reason, in the transaction that would have
+//! stored it, until an administrator retries it or restoring the contact takes it.
+//!
 //! One customer's messages are taken one after the other: SQLite's write lock does it, and on
 //! PostgreSQL a transaction-scoped advisory lock on (number, customer), so that fifty first
 //! messages at once make one contact and one ticket.
 
 mod batch;
+pub mod held;
 mod lookup;
 pub mod render;
 mod system;
@@ -50,6 +55,8 @@ pub enum Taken {
     Duplicate,
     /// A system message: the contact's identities were updated, no ticket.
     Identities,
+    /// Kept aside with the reason (see [`held`]): it can be retried once the cause is fixed.
+    Held(String),
     /// Not taken, with the reason (logged).
     Skipped(String),
 }
@@ -95,7 +102,8 @@ impl Who {
     }
 }
 
-/// Takes message `m` that came to `number`, `senders` being its change's `contacts`.
+/// Takes message `m` that came to `number`, `senders` being its change's `contacts`; `raw` is
+/// the message as Meta sent it, kept if the message is held.
 ///
 /// # Errors
 /// Database errors.
@@ -104,6 +112,7 @@ pub async fn take(
     number: &Number,
     senders: &[Sender],
     m: Message,
+    raw: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<Taken, sea_orm::DbErr> {
     let who = Who::of(&m, senders);
@@ -121,11 +130,13 @@ pub async fn take(
         let quotes = m.context.as_ref().and_then(|c| c.id.as_deref());
         let reacts_to = (m.kind == "reaction").then(|| m.object().get("message_id").and_then(|v| v.as_str())).flatten();
         let text = render::text(&m, quoted(&ctx.db.conn, reacts_to.or(quotes)).await?.as_deref());
-        let job = batch::Job { number: number.clone(), who, message: m, text, now };
+        let job = batch::Job { number: number.clone(), who, message: m, raw, text, now };
         ctx.writer.store(job).await?
     };
-    if let Taken::Skipped(why) = &taken {
-        tracing::warn!(%wamid, "an inbound WhatsApp message was skipped: {why}");
+    match &taken {
+        Taken::Skipped(why) => tracing::warn!(%wamid, "an inbound WhatsApp message was skipped: {why}"),
+        Taken::Held(why) => tracing::info!(%wamid, "an inbound WhatsApp message is held: {why}"),
+        _ => {}
     }
     Ok(taken)
 }
@@ -160,20 +171,22 @@ async fn quoted<C: ConnectionTrait>(conn: &C, wamid: Option<&str>) -> Result<Opt
         .await
 }
 
-/// Stores message `m` on its own, in a transaction of its own: the way a message of a batch
-/// that failed is taken again (see `batch`).
-async fn store(
-    db: &Db,
-    reopen_days: u32,
-    number: &Number,
-    who: &Who,
-    m: &Message,
-    text: &str,
-    now: DateTime<Utc>,
-) -> Result<Taken, sea_orm::DbErr> {
+/// Stores `job`'s message on its own, in a transaction of its own: the way a message of a
+/// batch that failed is taken again (see `batch`). A message refused is held in the same
+/// transaction; one stored leaves the held messages if it was one.
+async fn store(db: &Db, reopen_days: u32, job: &batch::Job) -> Result<Taken, sea_orm::DbErr> {
+    let batch::Job { number, who, message: m, text, now, .. } = job;
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
-    let taken = match write(&txn, reopen_days, number, who, m, text, now).await {
+    let backend = txn.get_database_backend();
+    let written = match write(&txn, reopen_days, number, who, m, text, *now).await {
+        Ok(Taken::Held(reason)) => {
+            txn.execute(held::statement(backend, job, &reason)).await.map(|_| Taken::Held(reason))
+        }
+        Ok(taken @ Taken::Stored(_)) => txn.execute(held::released(backend, [m.id.as_str()])).await.map(|_| taken),
+        other => other,
+    };
+    let taken = match written {
         Ok(taken) => taken,
         Err(e) if is_unique_violation(&e) => {
             drop(txn);
@@ -260,7 +273,7 @@ async fn write(
                 let known = intake::Contact::Found(known.map(Box::new));
                 let c = match intake::contact_for(txn, arrival, known, now).await? {
                     Ok((c, _)) => c,
-                    Err(refusal) => return Ok(Taken::Skipped(refusal)),
+                    Err(refusal) => return Ok(Taken::Held(refusal)),
                 };
                 link::to_contact(txn, t, &c, Actor::Contact(c.id), now).await?
             }
@@ -293,7 +306,7 @@ async fn write(
     let found = intake::Contact::Found(known.map(Box::new));
     Ok(match intake::open(txn, arrival, found, &incoming, brake, writes, now).await? {
         Ok(received) => Taken::Stored(received),
-        Err(refusal) => Taken::Skipped(refusal),
+        Err(refusal) => Taken::Held(refusal),
     })
 }
 

@@ -4,6 +4,10 @@
 //! message and status is handled. Anything Meta may send and that we do not use (other fields,
 //! odd shapes) is logged and answered as handled: Meta retries a POST that did not get a 200
 //! for seven days, and retrying would not make it any more useful.
+//!
+//! Every string of a body loses its NUL characters (U+0000) as it is read, here and nowhere
+//! else: PostgreSQL refuses them in text, and one in a message's text, a caption, a profile
+//! name or a file name would fail the message's transaction and have Meta retry it for days.
 
 pub mod payload;
 
@@ -99,7 +103,7 @@ pub async fn receive(
         tracing::warn!(number = number.id, "a WhatsApp webhook with a missing or wrong signature was refused");
         return Ok(Received::BadSignature);
     }
-    let body: Body = match serde_json::from_slice(body) {
+    let body: Body = match serde_json::from_slice(body).map(payload::without_nul).and_then(serde_json::from_value) {
         Ok(body) => body,
         Err(e) => {
             // Signed with our secret, so Meta's (or whoever holds the secret): answering 200
@@ -184,8 +188,10 @@ async fn handle_change(
         statuses::record(ctx.db, number.id, &found, now).await?;
     }
     let senders: Vec<Sender> = value.contacts.iter().filter_map(|c| shaped(c, "contact")).collect();
-    for message in value.messages.iter().filter_map(|m| shaped::<payload::Message>(m, "message")) {
-        inbound::take(ctx, &number, &senders, message, now).await?;
+    for raw in value.messages {
+        if let Some(message) = shaped::<payload::Message>(&raw, "message") {
+            inbound::take(ctx, &number, &senders, message, raw, now).await?;
+        }
     }
     Ok(false)
 }

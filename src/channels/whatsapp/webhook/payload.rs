@@ -147,6 +147,28 @@ fn seconds(raw: Option<&str>) -> Option<chrono::DateTime<chrono::Utc>> {
     raw.and_then(|t| t.trim().parse::<i64>().ok()).and_then(|s| chrono::DateTime::from_timestamp(s, 0))
 }
 
+/// `value` with every NUL character (U+0000) taken out of its strings and keys, the rest kept:
+/// PostgreSQL cannot store a NUL in text, and no text a customer means has one.
+#[must_use]
+pub fn without_nul(mut value: Value) -> Value {
+    strip_nul(&mut value);
+    value
+}
+
+fn strip_nul(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Object(fields) => {
+            if fields.keys().any(|k| k.contains('\0')) {
+                *fields = std::mem::take(fields).into_iter().map(|(k, v)| (k.replace('\0', ""), v)).collect();
+            }
+            fields.values_mut().for_each(strip_nul);
+        }
+        _ => {}
+    }
+}
+
 /// `value` read as `T`; `None` (the caller logs it) when it does not have the shape.
 #[must_use]
 pub fn read<T: for<'de> Deserialize<'de>>(value: &Value) -> Option<T> {
@@ -170,5 +192,15 @@ mod tests {
             .into();
         assert_eq!((s.error_code, s.error_message.as_deref()), (Some(131_047), Some("Re-engagement message")));
         assert!(s.timestamp.is_some());
+    }
+
+    #[test]
+    fn nul_characters_leave_every_string_and_nothing_else_does() {
+        let body: Value = serde_json::from_str(
+            r#"{"a\u0000b": ["x\u0000y", {"name": "\u0000Ann\u0000 Lee"}], "n": 1, "t": "\\u0000 é\n"}"#,
+        )
+        .unwrap();
+        let clean = without_nul(body);
+        assert_eq!(clean, serde_json::json!({"ab": ["xy", {"name": "Ann Lee"}], "n": 1, "t": "\\u0000 é\n"}));
     }
 }

@@ -3,14 +3,18 @@
 //! secrets are sealed and never printed back, not even on a form re-rendered with errors); each
 //! number's page shows the **Callback URL** and **Verify Token** to paste into Meta's dashboard,
 //! **Test connection** and **Sync templates** (answered in Meta's own words, on the page), and
-//! its templates. Deleting a number keeps its tickets.
+//! its templates. Deleting a number keeps its tickets. **Held messages** lists what came in
+//! but could not become part of a ticket (a sender in the Recycle Bin), with **Retry** and
+//! **Delete**.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Utc;
+use serde::Deserialize;
 
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::whatsapp::connection::{self, Checked};
+use crate::channels::whatsapp::inbound::held::{self, Held, Retried};
 use crate::channels::whatsapp::numbers::{self, Number};
 use crate::channels::whatsapp::templates::{self, Template as WaTemplate};
 use crate::domain::whatsapp_number::NumberForm;
@@ -21,11 +25,18 @@ use crate::services::ServiceError;
 use crate::startup::AppState;
 
 const LIST: &str = "/agent/settings/channels/whatsapp";
+const HELD: &str = "/agent/settings/channels/whatsapp/held";
+/// Held messages listed on one page.
+const HELD_PAGE: u64 = 50;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/settings/channels/whatsapp").route(web::get().to(index)).route(web::post().to(create)))
         .route("/settings/channels/whatsapp/new", web::get().to(new))
+        // Before `{id}`, which would take `held` for a number's id.
+        .route("/settings/channels/whatsapp/held", web::get().to(held_index))
+        .route("/settings/channels/whatsapp/held/{id}/retry", web::post().to(held_retry))
+        .route("/settings/channels/whatsapp/held/{id}/delete", web::post().to(held_delete))
         .service(
             web::resource("/settings/channels/whatsapp/{id}").route(web::get().to(show)).route(web::post().to(update)),
         )
@@ -48,13 +59,16 @@ fn number_path(id: i64) -> String {
 struct IndexPage {
     layout: Layout,
     numbers: Vec<Number>,
+    /// How many messages are held.
+    held: u64,
 }
 
 /// `GET /agent/settings/channels/whatsapp`
 pub async fn index(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.require_admin()?;
     let numbers = numbers::all(&state.db, agent.actor()).await?;
-    page::ok(&IndexPage { layout: Layout::new(&agent, "settings", "WhatsApp channel"), numbers })
+    let held = held::count(&state.db, agent.actor()).await?;
+    page::ok(&IndexPage { layout: Layout::new(&agent, "settings", "WhatsApp channel"), numbers, held })
 }
 
 #[derive(Template)]
@@ -239,4 +253,65 @@ pub async fn delete(
     let number = numbers::delete(&state.db, agent.actor(), *id).await?;
     agent.flash(&format!("{} was disconnected. Its tickets stay.", number.name));
     Ok(page::see_other(LIST))
+}
+
+#[derive(Template)]
+#[template(path = "agent/settings/whatsapp_held.html")]
+struct HeldPage {
+    layout: Layout,
+    held: Vec<Held>,
+    /// The next (older) page.
+    older: Option<String>,
+    /// Not the first page: an empty one means the newer messages were all that was left.
+    paged: bool,
+}
+
+/// Which page of the held messages.
+#[derive(Debug, Deserialize)]
+pub struct HeldQuery {
+    /// Messages older than this id.
+    older: Option<i64>,
+}
+
+/// `GET /agent/settings/channels/whatsapp/held[?older=ID]`
+pub async fn held_index(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    query: web::Query<HeldQuery>,
+) -> AppResult<HttpResponse> {
+    agent.require_admin()?;
+    let (held, next) = held::page(&state.db, agent.actor(), query.older, HELD_PAGE).await?;
+    let older = next.map(|id| format!("{HELD}?older={id}"));
+    let layout = Layout::new(&agent, "settings", "WhatsApp: held messages");
+    page::ok(&HeldPage { layout, held, older, paged: query.older.is_some() })
+}
+
+/// `POST /agent/settings/channels/whatsapp/held/{id}/retry`
+pub async fn held_retry(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require_admin()?;
+    let ctx = state.whatsapp_context();
+    agent.flash(&match held::retry(ctx, agent.actor(), *id, Utc::now()).await? {
+        Retried::Stored(Some(received)) => format!("Stored in ticket #{}.", received.number()),
+        Retried::Stored(None) => "It had been stored already.".to_owned(),
+        Retried::Held(reason) => format!("Still held: {reason}"),
+    });
+    Ok(page::see_other(HELD))
+}
+
+/// `POST /agent/settings/channels/whatsapp/held/{id}/delete`
+pub async fn held_delete(
+    state: web::Data<AppState>,
+    agent: CurrentAgent,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    agent.require_admin()?;
+    held::delete(&state.db, agent.actor(), *id).await?;
+    agent.flash("Held message deleted.");
+    Ok(page::see_other(HELD))
 }
