@@ -4,6 +4,7 @@ mod api;
 mod contactless;
 mod inbound;
 mod inbound_media;
+mod media_templates;
 mod opt_ins;
 mod send;
 mod sending;
