@@ -205,13 +205,11 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
                 };
                 ParamField::text(name, p.label(), value, known == Some(Prefill::TicketNumber))
             });
-            let slots = t
-                .template
-                .content
-                .slots()
-                .into_iter()
-                .map(|slot| slot_field(t.template.content.header_media.as_ref(), slot, form));
-            texts.chain(slots).collect()
+            // In the message's order: the header's file or place, the texts, the buttons' codes.
+            let (codes, header): (Vec<Slot>, Vec<Slot>) =
+                t.template.content.slots().into_iter().partition(|slot| matches!(slot, Slot::Code(_)));
+            let field = |slot| slot_field(t.template.content.header_media.as_ref(), slot, form);
+            header.into_iter().map(field).chain(texts).chain(codes.into_iter().map(field)).collect()
         })
         .unwrap_or_default();
     let values = values_of(&params);
