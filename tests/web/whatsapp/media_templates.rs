@@ -185,6 +185,14 @@ async fn a_location_header_is_sent_with_its_place_and_a_gif_header_is_not_offere
     let page = form_for(&app, contact, "visit_us").await;
     let options = app.get(&page).await.texts("#template_id option");
     assert!(!options.iter().any(|o| o.contains("animated")), "{options:?}");
+    // The administrator reads why, beside the template's status.
+    let number = app.texts("SELECT CAST(id AS TEXT) AS v FROM whatsapp_numbers").await.remove(0);
+    let rows = app.get(&format!("/agent/settings/channels/whatsapp/{number}")).await.texts("#templates tbody tr");
+    assert!(
+        rows.contains(&"animated en_US MARKETING APPROVED (not offered for sending: it has a GIF header) 0".to_owned()),
+        "{rows:?}"
+    );
+    assert!(rows.contains(&"visit_us en_US MARKETING APPROVED 4".to_owned()), "{rows:?}");
     let wrong = post(
         &app,
         &page,

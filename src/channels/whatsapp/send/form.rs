@@ -255,15 +255,16 @@ fn slot_field(media: Option<&HeaderMedia>, slot: Slot, form: &SendForm) -> Param
         (Some(HeaderMedia::File { example: Some(example), .. }), Slot::Link(_)) => Some(example.clone()),
         _ => None,
     };
-    let hint = match &example {
-        Some(_) => format!(
+    let value = form.rest.get(&name).cloned().or_else(|| example.clone()).unwrap_or_default();
+    let hint = if example.as_ref() == Some(&value) {
+        format!(
             "{} Prefilled with the example Meta stored with the template, whose link may expire: give your own \
              for a file that lasts.",
             slot.hint()
-        ),
-        None => slot.hint(),
+        )
+    } else {
+        slot.hint()
     };
-    let value = form.rest.get(&name).cloned().or(example).unwrap_or_default();
     ParamField {
         name,
         label: slot.label(),

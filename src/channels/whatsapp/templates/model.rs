@@ -168,7 +168,7 @@ impl Content {
                     if let Some(b) =
                         content.buttons.iter().find(|b| ["CATALOG", "MPM", "SPM"].contains(&b.kind.as_str()))
                     {
-                        content.unsendable = Some(format!("a {} button", b.kind));
+                        content.unsendable = Some(format!("{} buttons", b.kind));
                     }
                 }
                 "CAROUSEL" => content.unsendable = Some("a carousel".into()),

@@ -243,7 +243,7 @@ fn what_needs_more_than_the_form_asks_is_unsendable() {
     for (components, why) in [
         (json!([{"type": "HEADER", "format": "GIF"}]), "a GIF header"),
         (json!([{"type": "BODY", "text": "x"}, {"type": "CAROUSEL", "cards": []}]), "a carousel"),
-        (json!([{"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}]}]), "a MPM button"),
+        (json!([{"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}]}]), "MPM buttons"),
     ] {
         assert_eq!(Content::parse(&components.to_string()).unsendable.as_deref(), Some(why));
     }
