@@ -5,6 +5,7 @@ mod contactless;
 mod held;
 mod inbound;
 mod inbound_media;
+mod media_templates;
 mod opt_ins;
 mod send;
 mod sending;

@@ -11,7 +11,7 @@ use crate::helpers::{spawn_app_with, TestApp};
 use crate::intake::{arrive, number};
 
 /// An app on the stand-in with a WhatsApp ticket from +44 7700 900123; its ticket's page.
-async fn whatsapp_ticket(meta: &Standin) -> (TestApp, String) {
+pub(super) async fn whatsapp_ticket(meta: &Standin) -> (TestApp, String) {
     let url = meta.url.clone();
     let app = spawn_app_with(move |s| {
         s.whatsapp_api_url = url;

@@ -1,6 +1,11 @@
 //! The Send WhatsApp Message form: what it offers the acting agent (the chosen contact's numbers
 //! its profile shows, whether it may type one, the approved templates, their parameters and
 //! the preview, the contact's opt-in) as far as the agent has filled it in.
+//!
+//! A media header's link is prefilled with the example Meta stored with the template when that
+//! is an `https://` link: Meta's review saw that file, and a template whose header is always the
+//! same picture (a banner, a logo) then needs nothing typed. The hint says where it came from,
+//! since Meta's links can expire: a link the agent gives is checked the same way.
 
 use std::collections::HashMap;
 
@@ -10,7 +15,7 @@ use serde::Deserialize;
 
 use super::prefill::{prefill, Prefill};
 use crate::channels::whatsapp::conversations::{self, Route};
-use crate::channels::whatsapp::templates::model::Values;
+use crate::channels::whatsapp::templates::model::{is_link, Content, HeaderMedia, Slot, Values};
 use crate::channels::whatsapp::templates::Template;
 use crate::db::Db;
 use crate::domain::{Action, Module};
@@ -69,6 +74,38 @@ pub struct ParamField {
     pub error: String,
     /// Filled in when the message's ticket is known: no input.
     pub ticket_number: bool,
+    /// The input's HTML type (`text`, `url`).
+    pub input_type: &'static str,
+    pub required: bool,
+    /// What the agent reads under the input, or "".
+    pub hint: String,
+}
+
+impl ParamField {
+    fn text(name: String, label: String, value: String, ticket_number: bool) -> Self {
+        Self {
+            name,
+            label,
+            value,
+            error: String::new(),
+            ticket_number,
+            input_type: "text",
+            required: true,
+            hint: String::new(),
+        }
+    }
+}
+
+/// The file a media header carries, as the preview shows it: a link, never the file itself
+/// (the page loads nothing from elsewhere).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderShown {
+    /// `Image`, `Document`, `Location`.
+    pub what: &'static str,
+    /// The link, when it is one the form accepts.
+    pub link: Option<String>,
+    /// What the link reads, or the place.
+    pub text: String,
 }
 
 /// What the form shows.
@@ -87,8 +124,10 @@ pub struct Prepared {
     pub templates: Vec<TemplateChoice>,
     pub template: Option<TemplateChoice>,
     pub params: Vec<ParamField>,
-    /// The message as the customer will read it.
+    /// The message's text as the customer will read it.
     pub preview: Option<String>,
+    /// The media header's file or place, above the text.
+    pub preview_header: Option<HeaderShown>,
     /// The contact's recorded opt-in, in words.
     pub opt_in: Option<String>,
     /// The WhatsApp ticket the template goes to, when sent from one.
@@ -155,25 +194,27 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
     let first_name = contact.as_ref().and_then(|c| c.first_name.clone()).unwrap_or_default();
     let params: Vec<ParamField> = template
         .map(|t| {
-            t.template
-                .parameters()
-                .iter()
-                .map(|p| {
-                    let name = p.field();
-                    let typed = form.rest.get(&name).cloned();
-                    let known = prefill(&t.template.content, p);
-                    let value = match known {
-                        Some(Prefill::TicketNumber) => "#(the new ticket's number)".to_owned(),
-                        Some(Prefill::FirstName) => typed.unwrap_or_else(|| first_name.clone()),
-                        None => typed.unwrap_or_default(),
-                    };
-                    let ticket_number = known == Some(Prefill::TicketNumber);
-                    ParamField { name, label: p.label(), value, error: String::new(), ticket_number }
-                })
-                .collect()
+            let texts = t.template.parameters().into_iter().map(|p| {
+                let name = p.field();
+                let typed = form.rest.get(&name).cloned();
+                let known = prefill(&t.template.content, &p);
+                let value = match known {
+                    Some(Prefill::TicketNumber) => "#(the new ticket's number)".to_owned(),
+                    Some(Prefill::FirstName) => typed.unwrap_or_else(|| first_name.clone()),
+                    None => typed.unwrap_or_default(),
+                };
+                ParamField::text(name, p.label(), value, known == Some(Prefill::TicketNumber))
+            });
+            // In the message's order: the header's file or place, the texts, the buttons' codes.
+            let (codes, header): (Vec<Slot>, Vec<Slot>) =
+                t.template.content.slots().into_iter().partition(|slot| matches!(slot, Slot::Code(_)));
+            let field = |slot| slot_field(t.template.content.header_media.as_ref(), slot, form);
+            header.into_iter().map(field).chain(texts).chain(codes.into_iter().map(field)).collect()
         })
         .unwrap_or_default();
-    let preview = template.map(|t| t.template.content.preview(&values_of(&params)));
+    let values = values_of(&params);
+    let preview = template.map(|t| t.template.content.preview_text(&values));
+    let preview_header = template.and_then(|t| header_shown(&t.template.content, &values));
     let opt_in = match &contact {
         Some(c) => opt_in_of(&db.conn, c.id).await?,
         None => None,
@@ -189,6 +230,7 @@ pub async fn prepare(db: &Db, actor: &Actor, form: &SendForm, now: DateTime<Utc>
         template: template.cloned(),
         params,
         preview,
+        preview_header,
         opt_in,
         ticket,
     })
@@ -205,14 +247,62 @@ async fn on_ticket(db: &Db, actor: &Actor, number: i64) -> ServiceResult<(OnTick
     Ok((OnTicket { number: t.number, subject: t.subject, route }, t.contact_id))
 }
 
+/// The input for `slot` of a template whose header is `media`, with what `form` gave (or the
+/// template's example link).
+fn slot_field(media: Option<&HeaderMedia>, slot: Slot, form: &SendForm) -> ParamField {
+    let name = slot.field();
+    let example = match (media, slot) {
+        (Some(HeaderMedia::File { example: Some(example), .. }), Slot::Link(_)) => Some(example.clone()),
+        _ => None,
+    };
+    let value = form.rest.get(&name).cloned().or_else(|| example.clone()).unwrap_or_default();
+    let hint = if example.as_ref() == Some(&value) {
+        format!(
+            "{} Prefilled with the example Meta stored with the template, whose link may expire: give your own \
+             for a file that lasts.",
+            slot.hint()
+        )
+    } else {
+        slot.hint()
+    };
+    ParamField {
+        name,
+        label: slot.label(),
+        value,
+        error: String::new(),
+        ticket_number: false,
+        input_type: slot.input_type(),
+        required: slot.required(),
+        hint,
+    }
+}
+
+/// The header's file or place as the preview shows it, with `values`.
+fn header_shown(content: &Content, values: &Values) -> Option<HeaderShown> {
+    let value = |slot: Slot| values.get(&slot.field()).map(|v| v.trim().to_owned()).unwrap_or_default();
+    Some(match content.header_media.as_ref()? {
+        HeaderMedia::File { kind, .. } => {
+            let link = value(Slot::Link(*kind));
+            let filename = value(Slot::Filename);
+            let text = match (link.is_empty(), filename.is_empty()) {
+                (true, _) => "no link yet".to_owned(),
+                (false, false) => format!("{filename} ({link})"),
+                (false, true) => link.clone(),
+            };
+            HeaderShown { what: kind.word(), link: Some(link).filter(|l| is_link(l)), text }
+        }
+        HeaderMedia::Location => HeaderShown { what: "Location", link: None, text: content.place(values)? },
+    })
+}
+
 /// The parameters' values as the templates model takes them.
 #[must_use]
 pub fn values_of(params: &[ParamField]) -> Values {
     params.iter().map(|p| (p.name.clone(), p.value.clone())).collect()
 }
 
-/// Every approved template of every connected number the form can send (not those with a media
-/// header, which need a file), by channel, name and language.
+/// Every approved template of every connected number the form can send (not those that need
+/// what the form does not ask for: `Content::unsendable`), by channel, name and language.
 async fn approved(db: &Db) -> Result<Vec<TemplateChoice>, sea_orm::DbErr> {
     let rows: Vec<(whatsapp_template::Model, Option<whatsapp_number::Model>)> = whatsapp_template::Entity::find()
         .find_also_related(whatsapp_number::Entity)
@@ -227,7 +317,8 @@ async fn approved(db: &Db) -> Result<Vec<TemplateChoice>, sea_orm::DbErr> {
         .filter_map(|(row, number)| {
             let number = number?;
             let template = Template::from(row);
-            if template.content.header_media.is_some() {
+            if let Some(why) = &template.content.unsendable {
+                tracing::debug!(name = %template.name, why, "template not offered");
                 return None;
             }
             let label = format!("{} — {} ({})", number.name, template.name, template.language);

@@ -1,16 +1,25 @@
 //! What a message template says and takes, read from the components Meta gave for it: the
 //! parameters each component takes (`{{1}}`..`{{n}}` positional, or `{{first_name}}` named: in
-//! the header's text, the body, and a URL button's address), the message as the customer will
-//! read it with given values (the send form's preview), and the Cloud API's `template` object
-//! that sends it. Pure code: the send form and the sender both build on it.
+//! the header's text, the body, and a URL button's address), the other values a send gives
+//! (a media header's file, a location header's place, a copy-code button's code: `slots`), the
+//! message as the customer will read it with given values (the send form's preview), and the
+//! Cloud API's `template` object that sends it. Pure code: the send form and the sender both
+//! build on it.
 //!
 //! Meta's components are read leniently: what is not understood is left out rather than
 //! failing, and text that merely looks like a placeholder (`{{` never closed, `{{ hi there }}`)
-//! stays text.
+//! stays text. What a send would need and this model cannot give (a GIF header, a carousel, a
+//! limited-time offer's expiry, catalog and product buttons) makes the template
+//! [`Content::unsendable`]: the send form leaves it out rather than have Meta refuse it.
+//! Quick-reply buttons take nothing: without a payload WhatsApp reports the button's text.
+
+mod slots;
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
+
+pub use slots::{is_link, FileKind, HeaderMedia, Slot, CODE_MAX, LINK_MAX};
 
 /// Parameter values by [`Parameter::field`].
 pub type Values = BTreeMap<String, String>;
@@ -107,12 +116,13 @@ pub struct Button {
 pub struct Content {
     /// The header's text, when it is text.
     pub header: Option<String>,
-    /// The header's media format (`IMAGE`, `VIDEO`, `DOCUMENT`) when it is media: such a
-    /// template also needs a file to send, which this model does not give.
-    pub header_media: Option<String>,
+    /// The header when it is a file or a place.
+    pub header_media: Option<HeaderMedia>,
     pub body: String,
     pub footer: Option<String>,
     pub buttons: Vec<Button>,
+    /// Why it cannot be sent from Frontdesk (`a GIF header`), when it cannot.
+    pub unsendable: Option<String>,
 }
 
 fn text_of(component: &Value, field: &str) -> Option<String> {
@@ -130,10 +140,15 @@ impl Content {
             match kind.as_str() {
                 "HEADER" => {
                     let format = text_of(component, "format").unwrap_or_else(|| "TEXT".into()).to_ascii_uppercase();
-                    if format == "TEXT" {
-                        content.header = text_of(component, "text");
-                    } else {
-                        content.header_media = Some(format);
+                    match (format.as_str(), FileKind::from_format(&format)) {
+                        ("TEXT", _) => content.header = text_of(component, "text"),
+                        ("LOCATION", _) => content.header_media = Some(HeaderMedia::Location),
+                        (_, Some(kind)) => {
+                            let example = component.pointer("/example/header_handle/0").and_then(Value::as_str);
+                            let example = example.map(str::trim).filter(|e| is_link(e)).map(str::to_owned);
+                            content.header_media = Some(HeaderMedia::File { kind, example });
+                        }
+                        (other, None) => content.unsendable = Some(format!("a {other} header")),
                     }
                 }
                 "BODY" => content.body = text_of(component, "text").unwrap_or_default(),
@@ -149,11 +164,37 @@ impl Content {
                             url: text_of(b, "url"),
                         })
                         .collect();
+                    // These need products or a flow of their own that this form does not ask for.
+                    if let Some(b) =
+                        content.buttons.iter().find(|b| ["CATALOG", "MPM", "SPM"].contains(&b.kind.as_str()))
+                    {
+                        content.unsendable = Some(format!("{} buttons", b.kind));
+                    }
                 }
+                "CAROUSEL" => content.unsendable = Some("a carousel".into()),
+                "LIMITED_TIME_OFFER" => content.unsendable = Some("a limited-time offer".into()),
                 _ => {}
             }
         }
         content
+    }
+
+    /// The values besides text placeholders a send must or may give: the header's file or
+    /// place, then each copy-code button's code.
+    #[must_use]
+    pub fn slots(&self) -> Vec<Slot> {
+        let mut all = match &self.header_media {
+            Some(HeaderMedia::File { kind: FileKind::Document, .. }) => {
+                vec![Slot::Link(FileKind::Document), Slot::Filename]
+            }
+            Some(HeaderMedia::File { kind, .. }) => vec![Slot::Link(*kind)],
+            Some(HeaderMedia::Location) => {
+                vec![Slot::Latitude, Slot::Longitude, Slot::PlaceName, Slot::PlaceAddress]
+            }
+            None => Vec::new(),
+        };
+        all.extend(self.buttons.iter().enumerate().filter(|(_, b)| b.kind == "COPY_CODE").map(|(i, _)| Slot::Code(i)));
+        all
     }
 
     /// Every parameter a send must give: the header's, the body's, then each URL button's.
@@ -175,10 +216,34 @@ impl Content {
         all
     }
 
-    /// The message as the customer will read it: header, body and footer with `values` filled
-    /// in (a placeholder without a value stays as written).
+    /// The message as the customer will read it: the header's file or place (`[Image: link]`),
+    /// then [`Self::preview_text`].
     #[must_use]
     pub fn preview(&self, values: &Values) -> String {
+        let text = self.preview_text(values);
+        match self.header_line(values) {
+            Some(line) if text.is_empty() => line,
+            Some(line) => format!("{line}\n\n{text}"),
+            None => text,
+        }
+    }
+
+    /// `[Image: https://…]`: what the media header carries, with `values`.
+    #[must_use]
+    pub fn header_line(&self, values: &Values) -> Option<String> {
+        self.header_media.as_ref().map(|media| slots::header_line(media, |slot| slot_value(values, slot)))
+    }
+
+    /// A location header's place in words, with `values`.
+    #[must_use]
+    pub fn place(&self, values: &Values) -> Option<String> {
+        (self.header_media == Some(HeaderMedia::Location)).then(|| slots::place(|slot| slot_value(values, slot)))
+    }
+
+    /// The message's text: header, body and footer with `values` filled in (a placeholder
+    /// without a value stays as written).
+    #[must_use]
+    pub fn preview_text(&self, values: &Values) -> String {
         let header = self.header.as_deref().map(|h| fill(h, Part::Header, values));
         let body = Some(fill(&self.body, Part::Body, values));
         [header, body, self.footer.clone()]
@@ -196,7 +261,8 @@ impl Content {
     }
 
     /// What is wrong with `values`, by field: a parameter missing, too long, or with what Meta
-    /// refuses in one (a line break, a tab, more than four spaces in a row).
+    /// refuses in one (a line break, a tab, more than four spaces in a row); a slot missing or
+    /// not what it must be (a link that is not `https://`, a code too long).
     #[must_use]
     pub fn check(&self, values: &Values) -> BTreeMap<String, String> {
         let mut errors = BTreeMap::new();
@@ -215,11 +281,24 @@ impl Content {
                 errors.insert(p.field(), problem);
             }
         }
+        for slot in self.slots() {
+            let value = slot_value(values, slot);
+            let problem = if value.is_empty() {
+                slot.required().then(|| format!("Enter the {}.", slot.label().to_lowercase()))
+            } else {
+                slot.problem(&value)
+            };
+            if let Some(problem) = problem {
+                errors.insert(slot.field(), problem);
+            }
+        }
         errors
     }
 
     /// The Cloud API's `template` object sending template `name` in `language` with `values`
-    /// (each trimmed; a named placeholder's value carries its `parameter_name`).
+    /// (each trimmed; a named placeholder's value carries its `parameter_name`): the header's
+    /// file or place, the header's and the body's text, then each URL button's parameter and each
+    /// copy-code button's code by the button's index.
     #[must_use]
     pub fn send_object(&self, name: &str, language: &str, values: &Values) -> Value {
         let parameters = self.parameters();
@@ -237,17 +316,22 @@ impl Content {
                 .collect()
         };
         let mut components = Vec::new();
+        if let Some(media) = &self.header_media {
+            components.push(slots::header_component(media, |slot| slot_value(values, slot)));
+        }
         for (kind, part) in [("header", Part::Header), ("body", Part::Body)] {
             let given = of(part);
             if !given.is_empty() {
                 components.push(json!({"type": kind, "parameters": given}));
             }
         }
-        for i in 0..self.buttons.len() {
+        for (i, button) in self.buttons.iter().enumerate() {
             let given = of(Part::Button(i));
             if !given.is_empty() {
                 components
                     .push(json!({"type": "button", "sub_type": "url", "index": i.to_string(), "parameters": given}));
+            } else if button.kind == "COPY_CODE" {
+                components.push(slots::code_component(i, &slot_value(values, Slot::Code(i))));
             }
         }
         let mut template = json!({"name": name, "language": {"code": language}});
@@ -256,6 +340,11 @@ impl Content {
         }
         template
     }
+}
+
+/// The trimmed value of `slot` in `values` ("" when it has none).
+fn slot_value(values: &Values, slot: Slot) -> String {
+    values.get(&slot.field()).map(|v| v.trim().to_owned()).unwrap_or_default()
 }
 
 /// A piece of a template's text.
