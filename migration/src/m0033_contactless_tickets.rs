@@ -103,6 +103,12 @@ async fn rebuild<C: ConnectionTrait>(conn: &C, table: &str, column: &str, nullab
     let mut statements = vec![
         format!("CREATE TABLE \"{rebuilt}\"{definition}"),
         format!("INSERT INTO \"{rebuilt}\" SELECT * FROM \"{table}\""),
+        // The copy's id counter continues the old table's, past ids of rows purged before: an
+        // id is never given twice (no row of an AUTOINCREMENT-less table is touched).
+        format!(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence \
+             WHERE name = '{table}'), 0)) WHERE name = '{rebuilt}'"
+        ),
         format!("DROP TABLE \"{table}\""),
         // Legacy renaming touches only the renamed table: nothing else names the copy, and the
         // tables that point at the old name must keep it.

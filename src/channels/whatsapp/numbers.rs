@@ -166,12 +166,40 @@ pub async fn update(
 /// its tickets can no longer go out on WhatsApp, and messages still queued fail as "no longer
 /// connected".
 ///
+/// A number with held messages is not deleted: they are the only copy of what its customers
+/// wrote (Meta got its answer), and they would go with it.
+///
 /// # Errors
-/// `Forbidden` for anyone else; `NotFound`; database errors.
+/// `Forbidden` for anyone else; `NotFound`; `Conflict` while messages are held; database
+/// errors.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> ServiceResult<Number> {
+    use crate::entities::whatsapp_held_message;
+    use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, PaginatorTrait, QueryFilter, Statement};
     let number = get(db, actor, id).await?;
     let _gate = db.write_gate().await;
-    whatsapp_number::Entity::delete_by_id(id).exec(&db.conn).await?;
+    let txn = db.begin_write().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // A message held meanwhile locks the number's row (its foreign key): counted after it.
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM whatsapp_numbers WHERE id = $1 FOR UPDATE",
+            [id.into()],
+        ))
+        .await?;
+    }
+    let held = whatsapp_held_message::Entity::find()
+        .filter(whatsapp_held_message::Column::NumberId.eq(id))
+        .count(&txn)
+        .await?;
+    if held > 0 {
+        return Err(crate::services::ServiceError::Conflict(format!(
+            "{} has {held} held message(s), which would be lost with it: retry or delete them first \
+             (Settings → Channels → WhatsApp → held messages).",
+            number.name
+        )));
+    }
+    whatsapp_number::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(number)
 }
 

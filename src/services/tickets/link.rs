@@ -83,7 +83,8 @@ pub async fn customer_for<C: ConnectionTrait>(
     t: &ticket::Model,
 ) -> Result<Option<String>, sea_orm::DbErr> {
     let rules = actor.fields(Module::Contacts);
-    if t.contact_id.is_some() || !(rules.shows("phone") || rules.shows("mobile")) {
+    // A WhatsApp number is a Mobile (as the thread and History treat it).
+    if t.contact_id.is_some() || !rules.shows("mobile") {
         return Ok(None);
     }
     Ok(whatsapp_conversation::Entity::find_by_id(t.id).one(conn).await?.map(|c| c.customer))

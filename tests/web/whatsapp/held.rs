@@ -239,3 +239,21 @@ async fn a_batch_with_a_nul_in_one_message_stores_all_of_them() {
     assert_eq!(wa.app.count("tickets").await, 20);
     assert_eq!(wa.app.count("messages WHERE body = 'Broken text'").await, 1);
 }
+
+#[tokio::test]
+async fn a_number_with_held_messages_is_not_deleted_until_they_are_dealt_with() {
+    let (wa, _) = customer_in_the_bin().await;
+    let again = text_from(FROM, "Melissa Ortiz", "wamid.H9", "Hello?", 1_765_000_100);
+    assert_eq!(wa.post(&again).await, 200);
+    let path = format!("/agent/settings/channels/whatsapp/{}/delete", wa.number.id);
+    let refused = wa.app.submit(&path, &path, &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.text().contains("1 held message(s), which would be lost"), "{}", refused.text());
+    assert_eq!((wa.app.count("whatsapp_numbers").await, held_ids(&wa.app).await.len()), (1, 1), "nothing lost");
+
+    let id = held_ids(&wa.app).await.remove(0);
+    let drop = format!("{HELD}/{id}/delete");
+    assert_eq!(wa.app.submit(HELD, &drop, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(wa.app.submit(&path, &path, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(wa.app.count("whatsapp_numbers").await, 0);
+}

@@ -329,7 +329,8 @@ struct Plan<'s> {
     stored: &'s Stored,
     /// The contact each WhatsApp identity belongs to, once a message of the batch settled it.
     contacts: HashMap<(IdentityKind, String), ContactRef>,
-    /// The ticket each conversation (number, customer) continues in, once the batch opened one.
+    /// The ticket a conversation continues in, by (number, each identity of the customer), once
+    /// a message of the batch settled it.
     threads: HashMap<(i64, String), (TicketRef, ContactRef)>,
     new_contacts: usize,
 }
@@ -345,8 +346,15 @@ impl Plan<'_> {
         let who = &job.who;
         let Some(customer) = who.customer() else { return Ok(Step::Done(Taken::Skipped("no identity".into()))) };
         let keys = identity_keys(who);
-        let conversation = (job.number.id, customer.to_owned());
-        if let Some((ticket, _)) = self.threads.get(&conversation) {
+        // A sender the batch knows by one identity and not (or as someone else) by another:
+        // the one-message path adds the identity, or picks the contact, as it does alone.
+        let settled: Vec<Option<&ContactRef>> = keys.iter().map(|k| self.contacts.get(k)).collect();
+        let first = settled.first().copied().flatten();
+        if settled.iter().any(|c| c.is_some()) && settled.iter().any(|c| c.is_none() || !same(*c, first)) {
+            return Ok(Step::Alone);
+        }
+        let thread = keys.iter().find_map(|(_, value)| self.threads.get(&(job.number.id, value.clone())));
+        if let Some((ticket, _)) = thread {
             return Ok(Step::Add { ticket: *ticket });
         }
         let reopen_until = job.now - Duration::days(i64::from(reopen_days));
@@ -377,7 +385,7 @@ impl Plan<'_> {
                 .filter(|t| t.status != TicketStatus::Closed.key() || t.updated_at >= reopen_until);
             if let Some(t) = thread {
                 let settled = ContactRef::Stored(c.clone());
-                self.remember(&keys, conversation, TicketRef::Stored(t.id), settled);
+                self.remember(&keys, job.number.id, TicketRef::Stored(t.id), settled);
                 return Ok(Step::Add { ticket: TicketRef::Stored(t.id) });
             }
             if c.trashed {
@@ -392,21 +400,26 @@ impl Plan<'_> {
         });
         let ticket = *new_tickets;
         *new_tickets += 1;
-        self.remember(&keys, conversation, TicketRef::New(ticket), contact.clone());
+        self.remember(&keys, job.number.id, TicketRef::New(ticket), contact.clone());
         Ok(Step::Open { contact, ticket })
     }
 
-    fn remember(
-        &mut self,
-        keys: &[(IdentityKind, String)],
-        conversation: (i64, String),
-        ticket: TicketRef,
-        contact: ContactRef,
-    ) {
+    /// The contact of identities `keys` and the ticket their conversation on number
+    /// `number_id` continues in, for the batch's later messages.
+    fn remember(&mut self, keys: &[(IdentityKind, String)], number_id: i64, ticket: TicketRef, contact: ContactRef) {
         for key in keys {
             self.contacts.entry(key.clone()).or_insert_with(|| contact.clone());
+            self.threads.insert((number_id, key.1.clone()), (ticket, contact.clone()));
         }
-        self.threads.insert(conversation, (ticket, contact));
+    }
+}
+
+/// Whether two settled contacts are one.
+fn same(a: Option<&ContactRef>, b: Option<&ContactRef>) -> bool {
+    match (a, b) {
+        (Some(ContactRef::Stored(a)), Some(ContactRef::Stored(b))) => a.id == b.id,
+        (Some(ContactRef::New(a)), Some(ContactRef::New(b))) => a == b,
+        _ => false,
     }
 }
 
@@ -614,6 +627,7 @@ fn missing(what: &str) -> sea_orm::DbErr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::intake::Received;
     use sea_orm::{ActiveModelTrait, PaginatorTrait};
 
     fn message(from: &str, wamid: &str) -> (Message, serde_json::Value) {
@@ -664,6 +678,19 @@ mod tests {
         let tickets = ticket::Entity::find().count(&db.conn).await.expect("count");
         let stored = whatsapp_message::Entity::find().count(&db.conn).await.expect("count");
         assert_eq!((tickets, stored), (2, 2));
+        // A batch that can be written is written as one: the second message from a new number
+        // joins the ticket the first one opened, for the contact it made.
+        let jobs = [job(&number, "14155550103", "wamid.D"), job(&number, "14155550103", "wamid.E")];
+        let taken = write_batch(&db, 7, &jobs).await.expect("the batch").expect("written together");
+        assert!(
+            matches!(
+                (&taken[0], &taken[1]),
+                (Taken::Stored(Received::Opened { contact_created: true, .. }), Taken::Stored(Received::Added { .. }))
+            ),
+            "{taken:?}"
+        );
+        let tickets = ticket::Entity::find().count(&db.conn).await.expect("count");
+        assert_eq!(tickets, 3);
         drop(db);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
