@@ -187,3 +187,66 @@ async fn the_held_whatsapp_messages_page_fits_a_desktop_and_a_phone() {
     }
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+#[ignore = "needs chromedriver: run by .ci/run"]
+async fn a_whatsapp_ticket_without_a_contact_and_its_link_page_fit_a_desktop_and_a_phone() {
+    use frontdesk::channels::whatsapp::numbers;
+    use frontdesk::domain::whatsapp_number::NumberForm;
+    use frontdesk::services::Actor;
+
+    let app = helpers::spawn_app().await;
+    app.set_up_admin().await;
+    let admin = app.texts("SELECT CAST(id AS TEXT) AS v FROM agents").await.remove(0);
+    let admin = Actor::load(&app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
+    let form = NumberForm {
+        name: "Support line".into(),
+        phone_number_id: "1234567890".into(),
+        waba_id: "987654321".into(),
+        access_token: "token".into(),
+        app_secret: "secret".into(),
+        graph_version: "v23.0".into(),
+    };
+    let number =
+        numbers::create(&app.state.db, &admin, &app.state.sealer, form.parse(true).unwrap(), chrono::Utc::now())
+            .await
+            .unwrap();
+    app.exec(
+        "INSERT INTO tickets (number, subject, status, channel, priority, created_at, updated_at) VALUES \
+         (4242, 'Your order 4242 has shipped and will reach you on Thursday between nine and noon', 'Open', \
+         'whatsapp', 'Medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    )
+    .await;
+    app.exec(&format!(
+        "INSERT INTO whatsapp_conversations (ticket_id, number_id, customer) SELECT id, {}, '+447700900123' \
+         FROM tickets WHERE number = 4242",
+        number.id
+    ))
+    .await;
+    app.exec(
+        "INSERT INTO messages (ticket_id, author_kind, body, internal, created_at) SELECT id, 'agent', \
+         'Hello, your order 4242 has shipped.', FALSE, CURRENT_TIMESTAMP FROM tickets WHERE number = 4242",
+    )
+    .await;
+
+    let c = browser().await;
+    c.goto(&app.url("/agent/login")).await.expect("goto");
+    fill(&c, "email", helpers::ADMIN_EMAIL).await;
+    fill(&c, "password", helpers::ADMIN_PASSWORD).await;
+    c.find(Locator::XPath("//button[normalize-space()='Log in']")).await.expect("Log in").click().await.expect("click");
+    expect_heading(&c, "Contacts").await;
+    for width in [1280, 360] {
+        c.set_window_size(width, 900).await.expect("resize");
+        for (page, name) in [("/agent/tickets/4242", "ticket"), ("/agent/tickets/4242/contact", "link")] {
+            c.goto(&app.url(page)).await.expect("goto");
+            let body = c.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+            assert!(body.contains("No contact") || body.contains("Link to contact"), "{page}: {body}");
+            assert!(!overflows(&c).await, "{page} scrolls sideways at {width} px");
+            if let Ok(dir) = std::env::var("SCREENSHOT_DIR") {
+                let png = c.screenshot().await.expect("screenshot");
+                std::fs::write(format!("{dir}/contactless-{name}-{width}.png"), png).expect("write");
+            }
+        }
+    }
+    c.close().await.expect("close");
+}
