@@ -130,26 +130,7 @@ async fn overflows(c: &Client) -> bool {
 #[tokio::test]
 #[ignore = "needs chromedriver: run by .ci/run"]
 async fn the_held_whatsapp_messages_page_fits_a_desktop_and_a_phone() {
-    use frontdesk::channels::whatsapp::numbers;
-    use frontdesk::domain::whatsapp_number::NumberForm;
-    use frontdesk::services::Actor;
-
-    let app = helpers::spawn_app().await;
-    app.set_up_admin().await;
-    let admin = app.texts("SELECT CAST(id AS TEXT) AS v FROM agents").await.remove(0);
-    let admin = Actor::load(&app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
-    let form = NumberForm {
-        name: "Support line with a rather long name".into(),
-        phone_number_id: "1234567890".into(),
-        waba_id: "987654321".into(),
-        access_token: "token".into(),
-        app_secret: "secret".into(),
-        graph_version: "v23.0".into(),
-    };
-    let number =
-        numbers::create(&app.state.db, &admin, &app.state.sealer, form.parse(true).unwrap(), chrono::Utc::now())
-            .await
-            .unwrap();
+    let (app, number) = app_with_number("Support line with a rather long name").await;
     let text = "My router blinks red and green every few seconds since the storm last night, and the \
                 reset button does nothing at all: what can I try next?";
     let raw =
@@ -166,12 +147,7 @@ async fn the_held_whatsapp_messages_page_fits_a_desktop_and_a_phone() {
     ))
     .await;
 
-    let c = browser().await;
-    c.goto(&app.url("/agent/login")).await.expect("goto");
-    fill(&c, "email", helpers::ADMIN_EMAIL).await;
-    fill(&c, "password", helpers::ADMIN_PASSWORD).await;
-    c.find(Locator::XPath("//button[normalize-space()='Log in']")).await.expect("Log in").click().await.expect("click");
-    expect_heading(&c, "Contacts").await;
+    let c = logged_in_admin(&app).await;
     for width in [1280, 360] {
         c.set_window_size(width, 900).await.expect("resize");
         c.goto(&app.url("/agent/settings/channels/whatsapp/held")).await.expect("goto");
@@ -191,26 +167,7 @@ async fn the_held_whatsapp_messages_page_fits_a_desktop_and_a_phone() {
 #[tokio::test]
 #[ignore = "needs chromedriver: run by .ci/run"]
 async fn a_whatsapp_ticket_without_a_contact_and_its_link_page_fit_a_desktop_and_a_phone() {
-    use frontdesk::channels::whatsapp::numbers;
-    use frontdesk::domain::whatsapp_number::NumberForm;
-    use frontdesk::services::Actor;
-
-    let app = helpers::spawn_app().await;
-    app.set_up_admin().await;
-    let admin = app.texts("SELECT CAST(id AS TEXT) AS v FROM agents").await.remove(0);
-    let admin = Actor::load(&app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
-    let form = NumberForm {
-        name: "Support line".into(),
-        phone_number_id: "1234567890".into(),
-        waba_id: "987654321".into(),
-        access_token: "token".into(),
-        app_secret: "secret".into(),
-        graph_version: "v23.0".into(),
-    };
-    let number =
-        numbers::create(&app.state.db, &admin, &app.state.sealer, form.parse(true).unwrap(), chrono::Utc::now())
-            .await
-            .unwrap();
+    let (app, number) = app_with_number("Support line").await;
     app.exec(
         "INSERT INTO tickets (number, subject, status, channel, priority, created_at, updated_at) VALUES \
          (4242, 'Your order 4242 has shipped and will reach you on Thursday between nine and noon', 'Open', \
@@ -229,12 +186,7 @@ async fn a_whatsapp_ticket_without_a_contact_and_its_link_page_fit_a_desktop_and
     )
     .await;
 
-    let c = browser().await;
-    c.goto(&app.url("/agent/login")).await.expect("goto");
-    fill(&c, "email", helpers::ADMIN_EMAIL).await;
-    fill(&c, "password", helpers::ADMIN_PASSWORD).await;
-    c.find(Locator::XPath("//button[normalize-space()='Log in']")).await.expect("Log in").click().await.expect("click");
-    expect_heading(&c, "Contacts").await;
+    let c = logged_in_admin(&app).await;
     for width in [1280, 360] {
         c.set_window_size(width, 900).await.expect("resize");
         for (page, name) in [("/agent/tickets/4242", "ticket"), ("/agent/tickets/4242/contact", "link")] {
@@ -249,4 +201,40 @@ async fn a_whatsapp_ticket_without_a_contact_and_its_link_page_fit_a_desktop_and
         }
     }
     c.close().await.expect("close");
+}
+
+/// An app with its administrator set up and WhatsApp number `name` connected.
+async fn app_with_number(name: &str) -> (helpers::TestApp, frontdesk::channels::whatsapp::numbers::Number) {
+    use frontdesk::channels::whatsapp::numbers;
+    use frontdesk::domain::whatsapp_number::NumberForm;
+    use frontdesk::services::Actor;
+
+    let app = helpers::spawn_app().await;
+    app.set_up_admin().await;
+    let admin = app.texts("SELECT CAST(id AS TEXT) AS v FROM agents").await.remove(0);
+    let admin = Actor::load(&app.state.db.conn, admin.parse().unwrap()).await.unwrap().unwrap();
+    let form = NumberForm {
+        name: name.into(),
+        phone_number_id: "1234567890".into(),
+        waba_id: "987654321".into(),
+        access_token: "token".into(),
+        app_secret: "secret".into(),
+        graph_version: "v23.0".into(),
+    };
+    let number =
+        numbers::create(&app.state.db, &admin, &app.state.sealer, form.parse(true).unwrap(), chrono::Utc::now())
+            .await
+            .unwrap();
+    (app, number)
+}
+
+/// A browser logged in to `app` as its administrator, on Contacts Home.
+async fn logged_in_admin(app: &helpers::TestApp) -> Client {
+    let c = browser().await;
+    c.goto(&app.url("/agent/login")).await.expect("goto");
+    fill(&c, "email", helpers::ADMIN_EMAIL).await;
+    fill(&c, "password", helpers::ADMIN_PASSWORD).await;
+    c.find(Locator::XPath("//button[normalize-space()='Log in']")).await.expect("Log in").click().await.expect("click");
+    expect_heading(&c, "Contacts").await;
+    c
 }
