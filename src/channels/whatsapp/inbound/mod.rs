@@ -22,6 +22,8 @@ mod lookup;
 pub mod render;
 mod system;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
 use sea_orm::{
@@ -278,7 +280,7 @@ async fn write(
                 link::to_contact(txn, t, &c, Actor::Contact(c.id), now).await?
             }
         };
-        let mut along = vec![window_statement(backend, t.id, at)];
+        let mut along = Vec::from_iter(windows_statement(backend, &HashMap::from([(t.id, at)])));
         along.extend(message_rows(backend, number.id, t.id, m, now));
         if let (true, Some(contact_id)) = (asks, t.contact_id) {
             along.push(opt_ins::statement(backend, contact_id, customer, opt_ins::ASKED, None, at));
@@ -353,17 +355,26 @@ pub(crate) fn identity_row(
     identities::insert_unless_taken(backend, contact_id, kind, value, now)
 }
 
-/// The 24-hour window of ticket `ticket_id` moved to `at`, never back.
-fn window_statement(backend: DbBackend, ticket_id: i64, at: DateTime<Utc>) -> Statement {
-    whatsapp_conversation::Entity::update_many()
-        .col_expr(whatsapp_conversation::Column::LastInboundAt, Expr::value(at))
-        .filter(whatsapp_conversation::Column::TicketId.eq(ticket_id))
-        .filter(
-            Condition::any()
-                .add(whatsapp_conversation::Column::LastInboundAt.is_null())
-                .add(whatsapp_conversation::Column::LastInboundAt.lt(at)),
-        )
-        .build(backend)
+/// The 24-hour windows of conversations `windows` (ticket → latest message) moved on, never
+/// back, in one statement.
+fn windows_statement(backend: DbBackend, windows: &HashMap<i64, DateTime<Utc>>) -> Option<Statement> {
+    use sea_orm::sea_query::CaseStatement;
+    let mut latest = CaseStatement::new();
+    for (ticket_id, at) in windows {
+        latest = latest.case(whatsapp_conversation::Column::TicketId.eq(*ticket_id), Expr::value(*at));
+    }
+    let latest = SimpleExpr::Case(Box::new(latest));
+    (!windows.is_empty()).then(|| {
+        whatsapp_conversation::Entity::update_many()
+            .col_expr(whatsapp_conversation::Column::LastInboundAt, latest.clone())
+            .filter(whatsapp_conversation::Column::TicketId.is_in(windows.keys().copied()))
+            .filter(
+                Condition::any()
+                    .add(whatsapp_conversation::Column::LastInboundAt.is_null())
+                    .add(Expr::col(whatsapp_conversation::Column::LastInboundAt).lt(latest)),
+            )
+            .build(backend)
+    })
 }
 
 /// The `whatsapp_messages` row of inbound `m`, then its link to the thread message stored with

@@ -3,11 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryTrait};
 
-use super::super::{held, message_row, opt_ins, render, Taken};
+use super::super::{held, message_row, opt_ins, render, windows_statement, Taken};
 use super::stored::Stored;
 use super::{missing, plan::identity_keys, ContactRef, Job, Step, TicketRef};
 use crate::domain::{Channel, FileUpload};
@@ -56,29 +54,6 @@ impl Rows {
     }
 }
 
-/// The 24-hour windows of conversations `windows` (ticket → latest message) moved on, never
-/// back, in one statement.
-fn windows_statement(backend: sea_orm::DbBackend, windows: &HashMap<i64, DateTime<Utc>>) -> Option<sea_orm::Statement> {
-    use sea_orm::sea_query::{CaseStatement, Expr, SimpleExpr};
-    use sea_orm::Condition;
-    let mut latest = CaseStatement::new();
-    for (ticket_id, at) in windows {
-        latest = latest.case(whatsapp_conversation::Column::TicketId.eq(*ticket_id), Expr::value(*at));
-    }
-    let latest = SimpleExpr::Case(Box::new(latest));
-    (!windows.is_empty()).then(|| {
-        whatsapp_conversation::Entity::update_many()
-            .col_expr(whatsapp_conversation::Column::LastInboundAt, latest.clone())
-            .filter(whatsapp_conversation::Column::TicketId.is_in(windows.keys().copied()))
-            .filter(
-                Condition::any()
-                    .add(whatsapp_conversation::Column::LastInboundAt.is_null())
-                    .add(Expr::col(whatsapp_conversation::Column::LastInboundAt).lt(latest)),
-            )
-            .build(backend)
-    })
-}
-
 /// Builds and writes the rows of `steps`; what became of each message.
 pub(super) async fn build(
     txn: &DatabaseTransaction,
@@ -96,12 +71,21 @@ pub(super) async fn build(
     let mut message_ids = reserved.messages.iter().copied();
     let mut taken = Vec::with_capacity(jobs.len());
     for (job, step) in jobs.iter().zip(steps) {
+        // What writes no thread entry is settled before the entry's parts are built.
+        let step = match step {
+            Step::Done(t) => {
+                if let Taken::Held(reason) = &t {
+                    batch.push([held::statement(backend, job, reason)]);
+                }
+                taken.push(t);
+                continue;
+            }
+            Step::Alone => return Err(missing("message to take alone")),
+            step => step,
+        };
         let (m, who) = (&job.message, &job.who);
         let (Some(customer), Some(identity)) = (who.customer(), who.identity()) else {
-            taken.push(match step {
-                Step::Done(t) => t,
-                _ => Taken::Skipped("no identity".into()),
-            });
+            taken.push(Taken::Skipped("no identity".into()));
             continue;
         };
         let (first, last) = who.names();
@@ -127,14 +111,7 @@ pub(super) async fn build(
         let at = m.at().unwrap_or(now);
         let asks = m.kind == "text" && opt_ins::asks_for_messages(&job.text);
         let (t, received) = match step {
-            Step::Done(t) => {
-                if let Taken::Held(reason) = &t {
-                    batch.push([held::statement(backend, job, reason)]);
-                }
-                taken.push(t);
-                continue;
-            }
-            Step::Alone => return Err(missing("message to take alone")),
+            Step::Done(_) | Step::Alone => return Err(missing("settled step")),
             Step::Add { ticket } => {
                 let t = match tickets.get(&ticket) {
                     Some(t) => t.clone(),
