@@ -134,6 +134,17 @@ pub struct Settings {
     /// reopening it.
     #[arg(long, global = true, env = "FRONTDESK_WHATSAPP_REOPEN_DAYS", default_value_t = 7)]
     pub whatsapp_reopen_days: u32,
+    /// Largest file Import Contacts takes, in megabytes.
+    #[arg(long, global = true, env = "FRONTDESK_MAX_IMPORT_MB", default_value_t = 50)]
+    pub max_import_mb: u32,
+    /// Seconds an instance running an import holds it without a sign of life; after that
+    /// (the instance stopped, or was killed) another instance, or this one restarted, resumes it.
+    #[arg(long, global = true, env = "FRONTDESK_IMPORT_LEASE_SECONDS", default_value_t = 30)]
+    pub import_lease_seconds: u32,
+    /// Whether this instance runs contact imports (`false` for an instance that only serves
+    /// pages; another instance on the same database then runs them).
+    #[arg(long, global = true, env = "FRONTDESK_RUN_IMPORTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_imports: bool,
     /// Log filter (tracing's EnvFilter syntax; RUST_LOG wins when set).
     #[arg(long, global = true, env = "FRONTDESK_LOG", default_value = "info")]
     pub log: String,
@@ -168,6 +179,9 @@ impl Settings {
             mail_pipe_users: Vec::new(),
             whatsapp_api_url: "https://graph.facebook.com".into(),
             whatsapp_reopen_days: 7,
+            max_import_mb: 50,
+            import_lease_seconds: 30,
+            run_imports: true,
             log: "info".into(),
         }
     }

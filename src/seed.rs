@@ -273,6 +273,8 @@ async fn seed_contacts(
                 trashed: false,
                 recycle_entry_id: None,
                 password_hash: n.is_multiple_of(20).then(|| help_hash.clone()),
+                import_id: None,
+                external_id: None,
             };
             let mut active: contact::ActiveModel = model.clone().into();
             active.id = sea_orm::ActiveValue::NotSet;

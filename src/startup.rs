@@ -222,6 +222,7 @@ impl Application {
         let checkpointer = tokio::spawn(checkpointer(self.state.clone()));
         let mail_poller = tokio::spawn(mail_poller(self.state.clone()));
         let whatsapp_media = tokio::spawn(whatsapp_media(self.state.clone()));
+        let imports = tokio::spawn(imports(self.state.clone()));
         let sessions = tokio::spawn(session_cache::listen(self.state.db.conn.clone(), self.state.sessions.clone()));
         let piped = self.mail_socket.and_then(|bound| bound.serve(self.state.clone()));
         let result = self.server.await;
@@ -234,6 +235,7 @@ impl Application {
         checkpointer.abort();
         mail_poller.abort();
         whatsapp_media.abort();
+        imports.abort();
         result
     }
 }
@@ -320,6 +322,16 @@ async fn whatsapp_media(state: web::Data<AppState>) {
             tracing::warn!(error = %e, "fetching WhatsApp media failed");
         }
     }
+}
+
+/// Runs contact imports and their test runs. Safe on every instance at once: an import is
+/// leased before it runs.
+async fn imports(state: web::Data<AppState>) {
+    if !state.settings.run_imports {
+        return;
+    }
+    let lease = Duration::from_secs(u64::from(state.settings.import_lease_seconds.max(1)));
+    crate::services::contacts::import::runner::work(&state.db, &state.phones, lease).await;
 }
 
 /// Checkpoints SQLite's write-ahead log every second, off the request path.

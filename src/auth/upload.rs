@@ -55,6 +55,11 @@ struct Limits {
     total: usize,
 }
 
+/// Marks a route whose file is an import (Import Contacts): its size is capped by the import
+/// limit (`max_import_mb`) rather than the attachments' one.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportFileRoute;
+
 impl FromRequest for CsrfUpload {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -71,9 +76,17 @@ pub(crate) fn read_form(
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<CsrfUpload, AppError>> {
     let session = req.get_session();
-    let limits = req.app_data::<Data<AppState>>().map_or(Limits { file: 10 << 20, total: 25 << 20 }, |s| Limits {
-        file: s.settings.max_attachment_mb as usize * 1024 * 1024,
-        total: s.settings.max_mail_mb as usize * 1024 * 1024,
+    let import = req.app_data::<ImportFileRoute>().is_some();
+    let limits = req.app_data::<Data<AppState>>().map_or(Limits { file: 10 << 20, total: 25 << 20 }, |s| {
+        if import {
+            let file = s.settings.max_import_mb as usize * 1024 * 1024;
+            Limits { file, total: file + MAX_TEXT * 4 }
+        } else {
+            Limits {
+                file: s.settings.max_attachment_mb as usize * 1024 * 1024,
+                total: s.settings.max_mail_mb as usize * 1024 * 1024,
+            }
+        }
     });
     let essence = req.mime_type().ok().flatten().map(|m| m.essence_str().to_owned());
     let body = match essence.as_deref() {

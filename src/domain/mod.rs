@@ -8,6 +8,7 @@ pub mod email;
 pub mod field_rules;
 pub mod form;
 pub mod hidden;
+pub mod import_fields;
 pub mod mail_html;
 pub mod mailbox;
 pub mod markdown;

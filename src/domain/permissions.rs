@@ -192,6 +192,9 @@ pub struct Permissions {
     /// Restricted account fields; a field not listed is read-write.
     #[serde(default)]
     pub account_fields: BTreeMap<String, FieldAccess>,
+    /// Import Contacts (the Import permission).
+    #[serde(default)]
+    pub import_contacts: bool,
 }
 
 impl Permissions {
@@ -242,6 +245,12 @@ impl Permissions {
     #[must_use]
     pub fn can(&self, module: Module, action: Action) -> bool {
         self.admin || self.module(module).allows(action)
+    }
+
+    /// Whether the profile may import contacts. Administrators may.
+    #[must_use]
+    pub fn can_import_contacts(&self) -> bool {
+        self.admin || self.import_contacts
     }
 
     /// How a contact field is seen. Administrators see everything.

@@ -29,6 +29,10 @@ pub struct Model {
     pub owner_sort: String,
     /// Argon2id hash of the Help Center password; none until the contact sets one.
     pub password_hash: Option<String>,
+    /// The import that created it (Revert moves such contacts to the Recycle Bin).
+    pub import_id: Option<i64>,
+    /// Its id in the system it was imported from, which a later import matches it by.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

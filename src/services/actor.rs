@@ -85,6 +85,21 @@ impl Actor {
         }
     }
 
+    /// Refuses unless the profile has the Import permission (Import Contacts).
+    ///
+    /// # Errors
+    /// `Forbidden`, naming the missing permission.
+    pub fn may_import_contacts(&self) -> ServiceResult<()> {
+        if self.permissions.can_import_contacts() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "Your profile ({}) does not have the Import permission for Contacts. Ask an administrator to change your profile.",
+                self.profile_name
+            )))
+        }
+    }
+
     /// Refuses anyone but an administrator.
     ///
     /// # Errors

@@ -14,6 +14,8 @@ mod agent_login;
 mod agent_profiles;
 mod article_html;
 mod contact_identities;
+mod contact_import;
+mod contact_import_revert;
 mod contact_search;
 mod csrf;
 mod database_files;

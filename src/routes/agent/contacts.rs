@@ -51,6 +51,7 @@ struct IndexPage {
     q: String,
     rules: FieldRules,
     can_create: bool,
+    can_import: bool,
     can_edit: bool,
 }
 
@@ -136,6 +137,7 @@ pub async fn index(
         q: list_query.search,
         rules: actor.fields(Module::Contacts),
         can_create: actor.can(Module::Contacts, Action::Create),
+        can_import: actor.permissions().can_import_contacts(),
         can_edit: actor.can(Module::Contacts, Action::Edit),
     })
 }

@@ -3,9 +3,10 @@
 //! through `FieldRules::screen` so that a hidden field is ignored and a read-only one cannot be
 //! changed.
 
-mod detail;
+pub(crate) mod detail;
 pub mod fragments;
 pub mod identities;
+pub mod import;
 mod list;
 mod rules;
 pub(crate) mod search_terms;

@@ -24,7 +24,7 @@ pub enum NewContactSource {
 }
 
 impl NewContactSource {
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Self::Agent => "agent",
             Self::Email => "email",
@@ -408,6 +408,8 @@ pub fn channel_row(
         account_sort: Set(String::new()),
         owner_sort: Set(new.owner.map(|a| a.name_sort.clone()).unwrap_or_default()),
         password_hash: Set(password_hash),
+        import_id: Set(None),
+        external_id: Set(None),
         ..Default::default()
     }
 }
