@@ -324,8 +324,9 @@ mod tests {
         let exporter = Permissions { export_contacts: true, ..Permissions::light_agent() };
         assert!(exporter.can_export_contacts() && !exporter.can_import_contacts());
         // Profiles stored before these permissions existed read as neither.
-        let old: Permissions = serde_json::from_str(r#"{"contacts":{"view":true,"create":false,"edit":false,"delete":false}}"#)
-            .unwrap_or_default();
+        let old: Permissions =
+            serde_json::from_str(r#"{"contacts":{"view":true,"create":false,"edit":false,"delete":false}}"#)
+                .unwrap_or_default();
         assert!(old.contacts.view && !old.can_export_contacts() && !old.can_import_contacts());
     }
 

@@ -13,6 +13,7 @@ mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
 mod article_html;
+mod contact_export;
 mod contact_identities;
 mod contact_search;
 mod csrf;

@@ -4,9 +4,11 @@
 //! changed.
 
 mod detail;
+pub mod export;
 pub mod fragments;
 pub mod identities;
 mod list;
+mod matching;
 mod rules;
 pub(crate) mod search_terms;
 pub mod write;
