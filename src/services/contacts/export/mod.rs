@@ -8,13 +8,19 @@
 //! each fetches the chunk's secondary addresses and its owners' addresses, and the chunk's CSV
 //! goes to the response before the next is read. The chunks are read in one read-only
 //! transaction, so that the file is one consistent picture of the list: a contact renamed or
-//! added while the file is written neither moves the cursor nor appears twice.
+//! added while the file is written neither moves the cursor nor appears twice. The snapshot is
+//! the download's for at most [`SNAPSHOT_LIMIT`]: a client that stops reading without closing
+//! the connection would otherwise hold a pooled connection, and hold back SQLite's checkpoints
+//! and PostgreSQL's vacuum, for as long as it likes. After that the export stops (interrupted).
 
 mod file;
 mod history;
 
 pub use file::{columns, Column, BOM};
 pub use history::{recent, ExportHistory, ExportRecord, HISTORY_PAGE};
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -30,16 +36,23 @@ use crate::domain::{Action, FieldRules, Module};
 use crate::entities::agent;
 use crate::entities::contact_export::ExportStatus;
 use crate::entities::contact_identity::{self, IdentityKind};
-use crate::services::{Actor, ServiceResult};
+use crate::services::{Actor, ServiceError, ServiceResult};
 use file::Related;
 
 /// Contacts read and written per chunk: a constant number of queries for each.
 pub const CHUNK: u64 = 1_000;
 
+/// The longest an export reads from its snapshot. A million contacts take seconds to read; the
+/// limit leaves a slow link a quarter of an hour to take the file (about 100 MB).
+pub const SNAPSHOT_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// The export's read transaction, taken away when the export ends or [`SNAPSHOT_LIMIT`] passes.
+type Snapshot = Arc<tokio::sync::Mutex<Option<DatabaseTransaction>>>;
+
 /// An export under way: the rows still to write, read from its snapshot of the database.
 pub struct ContactExport {
     db: Db,
-    snapshot: Option<DatabaseTransaction>,
+    snapshot: Snapshot,
     agent_id: i64,
     rules: FieldRules,
     columns: Vec<Column>,
@@ -69,11 +82,12 @@ pub async fn start(db: &Db, actor: &Actor, query: ListQuery, now: DateTime<Utc>)
     let rules = actor.fields(Module::Contacts);
     let query = ListQuery { after: None, before: None, ..query };
     let (sort, descending) = effective_sort(&query, &rules);
-    let snapshot = snapshot(db).await?;
+    let snapshot: Snapshot = Arc::new(tokio::sync::Mutex::new(Some(snapshot(db).await?)));
+    expire(&snapshot);
     let record = history::started(db, actor.id(), &query, sort, descending, now).await?;
     Ok(ContactExport {
         db: db.clone(),
-        snapshot: Some(snapshot),
+        snapshot,
         agent_id: actor.id(),
         columns: file::columns(&rules),
         rules,
@@ -93,6 +107,22 @@ async fn snapshot(db: &Db) -> Result<DatabaseTransaction, sea_orm::DbErr> {
     } else {
         db.conn.begin().await
     }
+}
+
+/// Ends the snapshot after [`SNAPSHOT_LIMIT`] if the export still has it. The timer holds it
+/// weakly: an export dropped earlier frees it at once.
+fn expire(snapshot: &Snapshot) {
+    let held = Arc::downgrade(snapshot);
+    tokio::spawn(async move {
+        tokio::time::sleep(SNAPSHOT_LIMIT).await;
+        let taken = match held.upgrade() {
+            Some(slot) => slot.lock().await.take(),
+            None => None,
+        };
+        if let Some(txn) = taken {
+            let _ = txn.rollback().await;
+        }
+    });
 }
 
 impl ContactExport {
@@ -115,25 +145,34 @@ impl ContactExport {
             Stage::Done => return Ok(None),
             Stage::Rows => {}
         }
-        let Some(snapshot) = &self.snapshot else { return Ok(None) };
-        let page = one_page(snapshot, self.agent_id, &self.rules, &self.query, self.now, CHUNK).await?;
-        if page.rows.is_empty() {
-            self.finish().await?;
-            return Ok(None);
-        }
-        let related = related(snapshot, &self.columns, &page.rows).await?;
-        let text = file::rows(&self.columns, &page.rows, &related)?;
-        self.rows += page.rows.len() as u64;
-        match page.next {
+        let (text, count, next) = {
+            let slot = self.snapshot.lock().await;
+            let Some(snapshot) = slot.as_ref() else {
+                return Err(ServiceError::Conflict(format!(
+                    "The export was stopped after {} minutes.",
+                    SNAPSHOT_LIMIT.as_secs() / 60
+                )));
+            };
+            let page = one_page(snapshot, self.agent_id, &self.rules, &self.query, self.now, CHUNK).await?;
+            if page.rows.is_empty() {
+                (None, 0, None)
+            } else {
+                let related = related(snapshot, &self.columns, &page.rows).await?;
+                (Some(file::rows(&self.columns, &page.rows, &related)?), page.rows.len() as u64, page.next)
+            }
+        };
+        self.rows += count;
+        match next {
             Some(cursor) => self.query.after = Some(cursor),
             None => self.finish().await?,
         }
-        Ok(Some(text))
+        Ok(text)
     }
 
     /// Ends the snapshot and completes the record.
     async fn finish(&mut self) -> ServiceResult<()> {
-        if let Some(snapshot) = self.snapshot.take() {
+        let snapshot = self.snapshot.lock().await.take();
+        if let Some(snapshot) = snapshot {
             snapshot.commit().await?;
         }
         history::ended(&self.db, self.record, self.rows, ExportStatus::Finished).await?;
