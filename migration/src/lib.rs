@@ -39,6 +39,7 @@ mod m0032_whatsapp;
 mod m0033_contactless_tickets;
 mod m0034_whatsapp_held;
 mod m0035_contact_imports;
+mod m0036_contact_exports;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0033_contactless_tickets::Migration),
             Box::new(m0034_whatsapp_held::Migration),
             Box::new(m0035_contact_imports::Migration),
+            Box::new(m0036_contact_exports::Migration),
         ]
     }
 }

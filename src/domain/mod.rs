@@ -4,6 +4,7 @@ pub mod account;
 pub mod article;
 pub mod brand_color;
 pub mod contact;
+pub mod csv_cell;
 pub mod email;
 pub mod field_rules;
 pub mod form;

@@ -192,9 +192,12 @@ pub struct Permissions {
     /// Restricted account fields; a field not listed is read-write.
     #[serde(default)]
     pub account_fields: BTreeMap<String, FieldAccess>,
-    /// Import Contacts (the Import permission).
+    /// May import contacts from a file (Contacts Home → Import Contacts).
     #[serde(default)]
     pub import_contacts: bool,
+    /// May export contacts as CSV (Contacts Home → Export Contacts).
+    #[serde(default)]
+    pub export_contacts: bool,
 }
 
 impl Permissions {
@@ -202,7 +205,16 @@ impl Permissions {
     #[must_use]
     pub fn administrator() -> Self {
         let all = ModuleRights::ALL;
-        Self { admin: true, contacts: all, accounts: all, tickets: all, articles: all, ..Self::default() }
+        Self {
+            admin: true,
+            contacts: all,
+            accounts: all,
+            tickets: all,
+            articles: all,
+            import_contacts: true,
+            export_contacts: true,
+            ..Self::default()
+        }
     }
 
     /// The built-in Agent profile: works every module, deletes contacts, accounts and tickets.
@@ -253,6 +265,12 @@ impl Permissions {
         self.admin || self.import_contacts
     }
 
+    /// Whether the profile may export contacts. Administrators may.
+    #[must_use]
+    pub fn can_export_contacts(&self) -> bool {
+        self.admin || self.export_contacts
+    }
+
     /// How a contact field is seen. Administrators see everything.
     #[must_use]
     pub fn contact_field(&self, field: &str) -> FieldAccess {
@@ -294,6 +312,22 @@ mod tests {
         let mut admin = Permissions::administrator();
         admin.contact_fields.insert("email".into(), FieldAccess::Hidden);
         assert_eq!(admin.contact_field("email"), FieldAccess::ReadWrite);
+    }
+
+    #[test]
+    fn only_administrators_import_and_export_unless_the_profile_says_so() {
+        let admin = Permissions { import_contacts: false, export_contacts: false, ..Permissions::administrator() };
+        assert!(admin.can_import_contacts() && admin.can_export_contacts());
+        for p in [Permissions::agent(), Permissions::light_agent()] {
+            assert!(!p.can_import_contacts() && !p.can_export_contacts());
+        }
+        let exporter = Permissions { export_contacts: true, ..Permissions::light_agent() };
+        assert!(exporter.can_export_contacts() && !exporter.can_import_contacts());
+        // Profiles stored before these permissions existed read as neither.
+        let old: Permissions =
+            serde_json::from_str(r#"{"contacts":{"view":true,"create":false,"edit":false,"delete":false}}"#)
+                .unwrap_or_default();
+        assert!(old.contacts.view && !old.can_export_contacts() && !old.can_import_contacts());
     }
 
     #[test]

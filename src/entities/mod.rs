@@ -7,6 +7,7 @@ pub mod article;
 pub mod article_category;
 pub mod attachment;
 pub mod contact;
+pub mod contact_export;
 pub mod contact_identity;
 pub mod contact_import;
 pub mod contact_import_change;

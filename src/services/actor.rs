@@ -85,16 +85,28 @@ impl Actor {
         }
     }
 
-    /// Refuses unless the profile has the Import permission (Import Contacts).
+    /// Refuses, naming the missing permission, unless the profile may import contacts.
     ///
     /// # Errors
-    /// `Forbidden`, naming the missing permission.
+    /// `Forbidden`, with the words of the console's 403 page.
     pub fn may_import_contacts(&self) -> ServiceResult<()> {
-        if self.permissions.can_import_contacts() {
+        self.may_transfer(self.permissions.can_import_contacts(), "Import")
+    }
+
+    /// Refuses, naming the missing permission, unless the profile may export contacts.
+    ///
+    /// # Errors
+    /// `Forbidden`, with the words of the console's 403 page.
+    pub fn may_export_contacts(&self) -> ServiceResult<()> {
+        self.may_transfer(self.permissions.can_export_contacts(), "Export")
+    }
+
+    fn may_transfer(&self, allowed: bool, permission: &str) -> ServiceResult<()> {
+        if allowed {
             Ok(())
         } else {
             Err(ServiceError::Forbidden(format!(
-                "Your profile ({}) does not have the Import permission for Contacts. Ask an administrator to change your profile.",
+                "Your profile ({}) does not have the {permission} permission for Contacts. Ask an administrator to change your profile.",
                 self.profile_name
             )))
         }

@@ -282,3 +282,33 @@ async fn a_workbook_that_unpacks_to_far_more_than_its_size_is_refused_before_it_
     assert!(page.field_error("file").unwrap_or_default().contains("unpacks to far more"), "{}", page.text());
     assert_eq!(app.count("contact_imports").await, 0);
 }
+
+#[tokio::test]
+async fn a_field_the_profile_hides_cannot_be_mapped_and_the_page_says_why() {
+    let app = admin().await;
+    app.create_profile(
+        "Importer",
+        &["contacts.view", "contacts.create", "contacts.edit", "import_contacts"],
+        &[("contact.email", "hidden"), ("contact.title", "read_only")],
+    )
+    .await;
+    let importer = app.client_as("Importer", "importer@example.com").await;
+    let id = uploaded(&importer, "x.csv", b"Last Name,Email,Title\nOrtiz,ortiz@x.example,Boss\n".to_vec()).await;
+    let path = format!("/agent/contacts/import/{id}");
+    let page = importer.get(&path).await;
+    assert!(page.text().contains("Email cannot be imported: it is hidden from your profile."), "{}", page.text());
+    assert!(page.text().contains("Title cannot be imported: it is read-only for your profile."));
+    assert!(page.html.contains("<option value=\"email\" disabled>"), "offered, but disabled");
+
+    // A post that maps it anyway is refused next to the column, and nothing runs.
+    let posted = importer.submit(&path, &path, &[("col_1", "email"), ("mode", "add"), ("action", "import")]).await;
+    assert_eq!(posted.status, 422);
+    assert!(posted.field_error("col_1").unwrap_or_default().contains("hidden from your profile"), "{}", posted.text());
+    assert_eq!(app.column("contact_imports", "status", id).await.as_deref(), Some("uploaded"));
+    assert_eq!(app.count("contacts WHERE last_name = 'Ortiz'").await, 0);
+
+    // Mapped to nothing, the rest imports.
+    let done = run(&importer, id, "add", "import", &[("col_1", ""), ("col_2", "")]).await;
+    assert_eq!(counts(&app, id).await, [1, 0, 0, 0], "{}", done.text());
+    assert_eq!(app.count("contacts WHERE last_name = 'Ortiz' AND email IS NULL AND title IS NULL").await, 1);
+}

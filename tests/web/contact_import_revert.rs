@@ -113,3 +113,43 @@ async fn an_import_killed_midway_resumes_where_it_stopped_and_imports_no_row_twi
     assert_eq!(app.count(&format!("contacts WHERE import_id = {id}")).await, ROWS, "no row imported twice");
     assert_eq!(app.count("contact_identities WHERE value LIKE 'resume%@example.com'").await, ROWS);
 }
+
+async fn export_bytes(app: &TestApp) -> Vec<u8> {
+    let response = app.client.get(app.url("/agent/contacts/export?sort=email")).send().await.expect("GET export");
+    assert_eq!(response.status(), 200);
+    response.bytes().await.expect("body").to_vec()
+}
+
+#[tokio::test]
+async fn an_export_imported_into_a_new_help_desk_exports_the_same_file() {
+    let from = spawn_app().await;
+    from.set_up_admin().await;
+    from.add_account("Acme, Inc.").await;
+    from.add_contact(&[
+        ("first_name", "Ana"),
+        ("last_name", "Ortiz"),
+        ("email", "ana@example.com"),
+        ("secondary_emails", "ana.o@home.example\nao@work.example"),
+        ("phone", "+1 415 555 2671"),
+        ("mobile", "+44 7700 900123"),
+        ("account", "Acme, Inc."),
+        ("title", "=cmd|' /C calc'!A0"),
+        ("description", "Two lines,\n\"quoted\"; and more"),
+    ])
+    .await;
+    from.add_contact(&[("last_name", "Solo"), ("email", "solo@example.com"), ("title", "-minus")]).await;
+    let exported = export_bytes(&from).await;
+
+    let to = spawn_app().await;
+    to.set_up_admin().await;
+    let id = uploaded(&to, "contacts.csv", exported.clone()).await;
+    run(&to, id, "add", "import", &[("create_accounts", "on")]).await;
+    assert_eq!(counts(&to, id).await, [2, 0, 0, 0]);
+    let again = export_bytes(&to).await;
+    assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&exported));
+
+    // And imported again into the help desk it came from, it changes nothing.
+    let id = uploaded(&from, "contacts.csv", exported.clone()).await;
+    run(&from, id, "add_update", "import", &[]).await;
+    assert_eq!(counts(&from, id).await, [0, 0, 2, 0]);
+}

@@ -13,6 +13,7 @@ mod agent_contacts;
 mod agent_login;
 mod agent_profiles;
 mod article_html;
+mod contact_export;
 mod contact_identities;
 mod contact_import;
 mod contact_import_revert;

@@ -42,6 +42,27 @@ pub struct IndexQuery {
     pub before: Option<String>,
 }
 
+impl IndexQuery {
+    /// The list asked for (the search cut to 200 characters). Export Contacts takes the same.
+    #[must_use]
+    pub fn into_list_query(self) -> ListQuery {
+        let descending = match self.dir.as_str() {
+            "asc" => Some(false),
+            "desc" => Some(true),
+            _ => None,
+        };
+        ListQuery {
+            view: View::from_key(&self.view),
+            sort: Sort::from_key(&self.sort),
+            descending,
+            search: self.q.chars().take(200).collect(),
+            after: self.after,
+            before: self.before,
+            search_cap: 0,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "agent/contacts/index.html")]
 struct IndexPage {
@@ -53,6 +74,7 @@ struct IndexPage {
     can_create: bool,
     can_import: bool,
     can_edit: bool,
+    can_export: bool,
 }
 
 impl IndexPage {
@@ -95,6 +117,12 @@ impl IndexPage {
         }
     }
 
+    /// Export Contacts for what the page lists: its view, search and sort.
+    fn export_url(&self) -> String {
+        let url = self.url(self.view, self.list.sort, self.list.descending, None);
+        url.replacen("/agent/contacts?", "/agent/contacts/export?", 1)
+    }
+
     fn next_url(&self) -> Option<String> {
         self.list.next.as_deref().map(|c| self.url(self.view, self.list.sort, self.list.descending, Some(("after", c))))
     }
@@ -115,20 +143,7 @@ pub async fn index(
 ) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::View)?;
     let actor = agent.actor();
-    let q = query.into_inner();
-    let list_query = ListQuery {
-        view: View::from_key(&q.view),
-        sort: Sort::from_key(&q.sort),
-        descending: match q.dir.as_str() {
-            "asc" => Some(false),
-            "desc" => Some(true),
-            _ => None,
-        },
-        search: q.q.chars().take(200).collect(),
-        after: q.after,
-        before: q.before,
-        search_cap: 0,
-    };
+    let list_query = query.into_inner().into_list_query();
     let list = contacts::list(&state.db.conn, actor, &list_query, chrono::Utc::now()).await?;
     page::ok(&IndexPage {
         layout: Layout::new(&agent, "customers", "Contacts"),
@@ -139,6 +154,7 @@ pub async fn index(
         can_create: actor.can(Module::Contacts, Action::Create),
         can_import: actor.permissions().can_import_contacts(),
         can_edit: actor.can(Module::Contacts, Action::Edit),
+        can_export: actor.permissions().can_export_contacts(),
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod channels;
+pub mod contact_export;
 pub mod contact_import;
 pub mod contacts;
 pub mod help_center_access;
@@ -30,7 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/password").route(web::get().to(password::form)).route(web::post().to(password::submit)),
         )
         .route("/password-reset", web::get().to(password::reset))
+        // Before the contacts' routes: `/contacts/{id}` would take `/contacts/import` and
+        // `/contacts/export`.
         .configure(contact_import::configure)
+        .configure(contact_export::configure)
         .configure(contacts::configure)
         .configure(accounts::configure)
         .configure(articles::configure)

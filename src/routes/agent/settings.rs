@@ -253,7 +253,7 @@ impl ProfileFormPage {
 }
 
 /// Reads the profile form: `name`, `<module>.<action>` checkboxes, `contact.<field>` and
-/// `account.<field>` levels.
+/// `account.<field>` levels, the `import_contacts` and `export_contacts` checkboxes.
 fn read_profile_form(pairs: &[(String, String)]) -> (String, Permissions) {
     let mut permissions = Permissions::default();
     let mut name = String::new();
@@ -276,6 +276,10 @@ fn read_profile_form(pairs: &[(String, String)]) -> (String, Permissions) {
                     permissions.account_fields.insert((*f).to_owned(), level);
                 }
             }
+        } else if key == "import_contacts" {
+            permissions.import_contacts = true;
+        } else if key == "export_contacts" {
+            permissions.export_contacts = true;
         } else if let Some((m, a)) = key.split_once('.') {
             let module = Module::ALL.into_iter().find(|x| x.key() == m);
             let action = Action::ALL.into_iter().find(|x| x.key() == a);

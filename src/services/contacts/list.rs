@@ -3,18 +3,18 @@
 //! found from the last/first row's sort key, so page 4,000 costs what page 1 costs: one query.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, BinOper, Expr, Func, JoinType, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{BinOper, Expr, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
-use super::fragments;
+use super::matching::{among, matching_ids, Matches};
 use super::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
 use crate::db::inline_limit;
-use crate::domain::search::{prefix_end, query_terms};
+use crate::domain::search::query_terms;
 use crate::domain::{Action, FieldRules, Module};
-use crate::entities::{contact, contact_search_term};
+use crate::entities::contact;
 use crate::services::{Actor, ServiceResult};
 
 /// Rows per page.
@@ -157,7 +157,7 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
 }
 
 /// Whether the cursor's row exists (deleted or not: its place in the order is what counts).
-async fn cursor_exists(conn: &DatabaseConnection, id: i64) -> Result<bool, sea_orm::DbErr> {
+async fn cursor_exists<C: ConnectionTrait>(conn: &C, id: i64) -> Result<bool, sea_orm::DbErr> {
     Ok(contact::Entity::find_by_id(id)
         .select_only()
         .column(contact::Column::Id)
@@ -198,19 +198,28 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> ServiceResult<ContactList> {
     actor.may(Module::Contacts, Action::View)?;
-    one_page(conn, actor.id(), &actor.fields(Module::Contacts), query, now).await
+    one_page(conn, actor.id(), &actor.fields(Module::Contacts), query, now, PAGE_SIZE).await
 }
 
-async fn one_page(
-    conn: &DatabaseConnection,
+/// The sort and direction the list uses for `query`: the one asked for when `rules` show its
+/// field, else the view's own.
+pub(super) fn effective_sort(query: &ListQuery, rules: &FieldRules) -> (Sort, bool) {
+    let default_sort = if query.view == View::Recent { Sort::Created } else { Sort::Name };
+    let sort = query.sort.filter(|s| s.field().is_none_or(|f| rules.shows(f))).unwrap_or(default_sort);
+    (sort, query.descending.unwrap_or(sort == Sort::Created))
+}
+
+/// Up to `size` rows of the list from `query.after` on, as [`list`] gives them (the checks and
+/// field rules are the caller's): how an export walks the whole list, a large page at a time.
+pub(super) async fn one_page<C: ConnectionTrait>(
+    conn: &C,
     agent_id: i64,
     rules: &FieldRules,
     query: &ListQuery,
     now: DateTime<Utc>,
+    size: u64,
 ) -> ServiceResult<ContactList> {
-    let default_sort = if query.view == View::Recent { Sort::Created } else { Sort::Name };
-    let sort = query.sort.filter(|s| s.field().is_none_or(|f| rules.shows(f))).unwrap_or(default_sort);
-    let descending = query.descending.unwrap_or(sort == Sort::Created);
+    let (sort, descending) = effective_sort(query, rules);
     let backwards = query.before.is_some() && query.after.is_none();
     let cursor = query.after.as_deref().or(query.before.as_deref()).and_then(decode_cursor);
 
@@ -234,7 +243,7 @@ async fn one_page(
             .filter(conditions)
             .order_by(sort.column(), order.clone())
             .order_by(contact::Column::Id, order)
-            .limit(PAGE_SIZE + 1)
+            .limit(size + 1)
             .build(backend)
     } else {
         let cap = if query.search_cap == 0 { SEARCH_CAP } else { query.search_cap };
@@ -250,7 +259,7 @@ async fn one_page(
             .cond_where(conditions)
             .order_by((contact::Entity, sort.column()), order.clone())
             .order_by((contact::Entity, contact::Column::Id), order.clone())
-            .limit(PAGE_SIZE + 1);
+            .limit(size + 1);
         let chosen = inline_limit(backend.build(&chosen));
         let rows = with_row_columns(contact::Entity::find())
             .order_by(sort.column(), order.clone())
@@ -267,13 +276,13 @@ async fn one_page(
             // A cursor whose row is gone for good (deleted permanently) matches nothing: start over.
             if !cursor_exists(conn, id).await? {
                 let fresh = ListQuery { after: None, before: None, ..query.clone() };
-                return Box::pin(one_page(conn, agent_id, rules, &fresh, now)).await;
+                return Box::pin(one_page(conn, agent_id, rules, &fresh, now, size)).await;
             }
         }
     }
 
-    let more = rows.len() as u64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
     if backwards {
         rows.reverse();
     }
@@ -294,165 +303,6 @@ impl ContactList {
     fn empty(sort: Sort, descending: bool, too_broad: bool) -> Self {
         Self { rows: Vec::new(), sort, descending, next: None, previous: None, too_broad }
     }
-}
-
-/// The contacts `ids` (the matches of a search) as a query to filter and sort: driven by the ids,
-/// each contact looked up by its key. Left to itself, SQLite's planner walks the sort's index
-/// over every contact instead, checking each against the list (53 ms at 100,000 contacts for
-/// 167 matches), since an index in the list's order spares it a sort.
-fn among(backend: DbBackend, ids: &[i64]) -> SelectStatement {
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let mut select = Query::select();
-    select.column((contact::Entity, Asterisk));
-    if backend == DbBackend::Postgres {
-        select.from(contact::Entity).and_where(Expr::cust_with_values(
-            r#""contacts"."id" = ANY(CAST($1 AS bigint[]))"#,
-            [format!("{{{list}}}")],
-        ));
-    } else {
-        // CROSS JOIN keeps the list as the outer loop: SQLite's way of fixing a join order.
-        let m = Alias::new("m");
-        select.from_function(Func::cust(Alias::new("json_each")).arg(format!("[{list}]")), m.clone()).join(
-            JoinType::CrossJoin,
-            contact::Entity,
-            Expr::col((contact::Entity, contact::Column::Id)).equals((m, Alias::new("value"))),
-        );
-    }
-    select
-}
-
-/// The contacts a search matches.
-enum Matches {
-    Ids(Vec<i64>),
-    TooBroad,
-}
-
-/// The fields a search looks in: those the agent may see.
-fn searchable_fields(rules: &FieldRules) -> Vec<&'static str> {
-    ["name", "first_name", "email", "phone", "mobile", "account"]
-        .into_iter()
-        .filter(|f| *f == "name" || rules.shows(f))
-        .collect()
-}
-
-/// The search-word entries starting with `term` in a visible field, among `within` when given.
-fn entries(
-    term: &str,
-    fields: &[&'static str],
-    within: Option<&[i64]>,
-) -> sea_orm::Select<contact_search_term::Entity> {
-    let mut q = contact_search_term::Entity::find()
-        .select_only()
-        .column(contact_search_term::Column::ContactId)
-        .filter(contact_search_term::Column::Term.gte(term))
-        .filter(contact_search_term::Column::Term.lt(prefix_end(term)))
-        .filter(contact_search_term::Column::Field.is_in(fields.iter().copied()));
-    if let Some(ids) = within {
-        q = q.filter(contact_search_term::Column::ContactId.is_in(ids.iter().copied()));
-    }
-    q
-}
-
-/// How many entries start with `term`, counting no further than `limit`: the database reads at
-/// most `limit` index entries and sends one number.
-async fn count_entries(
-    conn: &DatabaseConnection,
-    term: &str,
-    fields: &[&'static str],
-    limit: u64,
-) -> Result<u64, sea_orm::DbErr> {
-    let capped = entries(term, fields, None).limit(limit).into_query();
-    let mut count = sea_orm::sea_query::Query::select();
-    count.expr(Expr::cust("COUNT(*)")).from_subquery(capped, sea_orm::sea_query::Alias::new("capped"));
-    let stmt = conn.get_database_backend().build(&count);
-    let row = conn.query_one(stmt).await?;
-    Ok(row.and_then(|r| r.try_get_by_index::<i64>(0).ok()).unwrap_or_default().max(0) as u64)
-}
-
-/// The contacts having a word that starts with `term`, deduplicated (a contact is found by its
-/// name and its email alike), and how many entries were read for them (at most `limit`).
-async fn contacts_with(
-    conn: &DatabaseConnection,
-    term: &str,
-    fields: &[&'static str],
-    within: Option<&[i64]>,
-    limit: u64,
-) -> Result<(Vec<i64>, u64), sea_orm::DbErr> {
-    // The limit written into the text: PostgreSQL then keeps one plan for the statement
-    // instead of planning each search afresh.
-    let stmt = inline_limit(entries(term, fields, within).limit(limit).build(conn.get_database_backend()));
-    let mut ids =
-        conn.query_all(stmt).await?.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
-    let entries = ids.len() as u64;
-    ids.sort_unstable();
-    ids.dedup();
-    Ok((ids, entries))
-}
-
-/// How many index entries a contact may have for one word (first name, last name, email and
-/// its local part, account): the entry budget per word is this times the contact cap.
-const ENTRIES_PER_CONTACT: u64 = 4;
-
-/// The contacts having, for every term, a word that starts with it. The narrowest term drives:
-/// its matches (at most `cap`) are checked against the other terms, so a search reads a bounded
-/// number of index entries however common its words are. When every term matches more than
-/// `cap` contacts the search is too broad to list in order at that cost.
-async fn matching_ids(
-    conn: &DatabaseConnection,
-    terms: &[String],
-    rules: &FieldRules,
-    cap: usize,
-) -> ServiceResult<Matches> {
-    let fields = searchable_fields(rules);
-    // Words of three characters or more are found anywhere in a field, through the trigram
-    // index, all of them in one query; shorter ones only as the start of a word.
-    let (fragments, prefixes): (Vec<&str>, Vec<&str>) =
-        terms.iter().map(String::as_str).partition(|w| w.chars().count() >= fragments::MIN_FRAGMENT);
-    if !fragments.is_empty() {
-        let mut ids = fragments::matching(conn, &fragments, &fields, cap as u64 + 1).await?;
-        if ids.len() > cap {
-            return Ok(Matches::TooBroad);
-        }
-        ids.sort_unstable();
-        for word in prefixes {
-            let mut kept = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(500) {
-                let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
-                kept.extend(contacts_with(conn, word, &fields, Some(chunk), limit).await?.0);
-            }
-            ids = kept;
-        }
-        return Ok(Matches::Ids(ids));
-    }
-    let budget = cap as u64 * ENTRIES_PER_CONTACT;
-    let mut words: Vec<&str> = terms.iter().map(String::as_str).collect();
-    // Several words: count each (up to the budget) to find the narrowest. One word needs no
-    // counting: reading its entries says whether it is too broad.
-    if words.len() > 1 {
-        let mut counted = Vec::with_capacity(words.len());
-        for word in words {
-            counted.push((count_entries(conn, word, &fields, budget).await?, word));
-        }
-        counted.sort_unstable();
-        if counted.first().is_some_and(|&(count, _)| count >= budget) {
-            return Ok(Matches::TooBroad);
-        }
-        words = counted.into_iter().map(|(_, word)| word).collect();
-    }
-    let Some((narrowest, others)) = words.split_first() else { return Ok(Matches::Ids(Vec::new())) };
-    let (mut ids, read) = contacts_with(conn, narrowest, &fields, None, budget).await?;
-    if read >= budget || ids.len() > cap {
-        return Ok(Matches::TooBroad);
-    }
-    for word in others {
-        let mut kept = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let limit = chunk.len() as u64 * ENTRIES_PER_CONTACT * 4;
-            kept.extend(contacts_with(conn, word, &fields, Some(chunk), limit).await?.0);
-        }
-        ids = kept;
-    }
-    Ok(Matches::Ids(ids))
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! changed.
 
 pub(crate) mod detail;
+pub mod export;
 pub mod fragments;
 pub mod identities;
 pub mod import;
 mod list;
+mod matching;
 mod rules;
 pub(crate) mod search_terms;
 pub mod write;

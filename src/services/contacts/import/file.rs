@@ -109,16 +109,11 @@ pub fn read(kind: FileKind, bytes: &[u8], each: impl FnMut(Row) -> ControlFlow<(
     }
 }
 
-/// A cell as imported: trimmed, at most [`MAX_CELL`] characters, and without the apostrophe a
-/// spreadsheet export puts before a value that would otherwise be taken for a formula.
+/// A cell as imported: without the apostrophe a spreadsheet export (Frontdesk's own among
+/// them) puts before a value that would otherwise be taken for a formula, trimmed, at most
+/// [`MAX_CELL`] characters.
 fn cell(raw: &str) -> String {
-    let mut text = raw.trim();
-    if let Some(rest) = text.strip_prefix('\'') {
-        if rest.starts_with(['=', '+', '-', '@']) {
-            text = rest;
-        }
-    }
-    text.chars().take(MAX_CELL).collect()
+    crate::domain::csv_cell::unescape(raw).trim().chars().take(MAX_CELL).collect()
 }
 
 fn too_wide(line: u64) -> FileError {
