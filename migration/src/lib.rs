@@ -38,6 +38,7 @@ mod m0031_delivery_channels;
 mod m0032_whatsapp;
 mod m0033_contactless_tickets;
 mod m0034_whatsapp_held;
+mod m0037_contact_merges;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0032_whatsapp::Migration),
             Box::new(m0033_contactless_tickets::Migration),
             Box::new(m0034_whatsapp_held::Migration),
+            Box::new(m0037_contact_merges::Migration),
         ]
     }
 }

@@ -8,6 +8,8 @@ pub mod article_category;
 pub mod attachment;
 pub mod contact;
 pub mod contact_identity;
+pub mod contact_merge;
+pub mod contact_merge_row;
 pub mod contact_search_term;
 pub mod event;
 pub mod help_center_token;

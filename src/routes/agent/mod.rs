@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod channels;
+pub mod contact_merge;
 pub mod contacts;
 pub mod help_center_access;
 pub mod help_center_settings;
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/password").route(web::get().to(password::form)).route(web::post().to(password::submit)),
         )
         .route("/password-reset", web::get().to(password::reset))
+        // Before the contacts' own: `/contacts/{id}` would take `/contacts/merge`.
+        .configure(contact_merge::configure)
         .configure(contacts::configure)
         .configure(accounts::configure)
         .configure(articles::configure)

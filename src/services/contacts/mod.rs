@@ -4,6 +4,7 @@
 //! changed.
 
 mod detail;
+pub mod merge;
 pub mod fragments;
 pub mod identities;
 mod list;
@@ -24,7 +25,7 @@ use crate::entities::{account, agent, contact};
 use crate::domain::PersonName;
 
 /// `select` with the columns of [`ContactRow`], the account's and the owner's names joined in.
-fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select<contact::Entity> {
+pub(crate) fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select<contact::Entity> {
     select
         .select_only()
         .columns([
