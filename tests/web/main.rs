@@ -14,6 +14,7 @@ mod agent_login;
 mod agent_profiles;
 mod article_html;
 mod contact_identities;
+mod contact_merge;
 mod contact_search;
 mod csrf;
 mod database_files;

@@ -1,0 +1,378 @@
+//! Merging contacts (issue 23): three contacts with tickets, activities, time entries,
+//! identities and a Help Center user merged into a master, then undone with everything back as
+//! it was; mail to a merged contact's old address reaching the master; the old page leading to
+//! the master; Find Duplicates; and what is refused (one or four contacts, no Delete
+//! permission, a hidden field, a post without its CSRF token, an undo after a purge).
+
+use chrono::Utc;
+use frontdesk::entities::{activity, time_entry};
+use frontdesk::services::tickets;
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+use crate::help_center::{invite_and_join, CONTACT_PASSWORD};
+use crate::helpers::TestApp;
+use crate::inbound_mail::{message, pipe};
+use crate::mail::{last_mail_to, spawn_app_with_mail};
+use crate::smtp_sink::SmtpSink;
+
+async fn console() -> (TestApp, SmtpSink) {
+    let (app, sink) = spawn_app_with_mail().await;
+    app.set_up_admin().await;
+    (app, sink)
+}
+
+async fn ticket_for(app: &TestApp, contact_id: i64, subject: &str) -> i64 {
+    let new = tickets::NewTicket {
+        contact_id,
+        subject: subject.into(),
+        status: "Open",
+        channel: "web",
+        priority: "Medium",
+    };
+    tickets::create(&app.state.db, new).await.expect("ticket").id
+}
+
+async fn activity_and_time_for(app: &TestApp, contact_id: i64) {
+    let now = Utc::now();
+    activity::ActiveModel {
+        contact_id: Set(contact_id),
+        kind: Set("Call".into()),
+        subject: Set("Called back".into()),
+        done: Set(true),
+        created_at: Set(now),
+        trashed: Set(false),
+        ..Default::default()
+    }
+    .insert(&app.state.db.conn)
+    .await
+    .expect("activity");
+    time_entry::ActiveModel {
+        contact_id: Set(contact_id),
+        minutes: Set(15),
+        created_at: Set(now),
+        trashed: Set(false),
+        ..Default::default()
+    }
+    .insert(&app.state.db.conn)
+    .await
+    .expect("time entry");
+}
+
+fn merge_page(ids: &[i64]) -> String {
+    let query: Vec<String> = ids.iter().map(|id| format!("ids={id}")).collect();
+    format!("/agent/contacts/merge?{}", query.join("&"))
+}
+
+/// What a merge and its undo touch, one line a row, to compare before and after.
+async fn snapshot(app: &TestApp, events_up_to: i64) -> Vec<Vec<String>> {
+    let t = |column: &str| format!("COALESCE(CAST({column} AS TEXT), '-')");
+    vec![
+        app.texts(&format!(
+            "SELECT {} || ' ' || {} || ' ' || last_name || ' ' || {} || ' ' || {} || ' ' || {} || ' ' || {} || ' ' || {} \
+             || ' ' || {} || ' ' || help_center_status || ' ' || {} || ' ' || name_sort || ' ' || email_sort || ' ' \
+             || account_sort || ' ' || {} AS v FROM contacts ORDER BY id",
+            t("id"), t("first_name"), t("email"), t("phone"), t("mobile"), t("account_id"), t("owner_id"),
+            t("title"), t("trashed"), t("password_hash"),
+        ))
+        .await,
+        app.texts(&format!(
+            "SELECT {} || ' ' || {} || ' ' || kind || ' ' || value || ' ' || {} AS v FROM contact_identities ORDER BY id",
+            t("id"), t("contact_id"), t("is_primary")
+        ))
+        .await,
+        app.texts(&format!("SELECT {} || ' ' || {} AS v FROM tickets ORDER BY id", t("id"), t("contact_id"))).await,
+        app.texts(&format!("SELECT {} || ' ' || {} AS v FROM activities ORDER BY id", t("id"), t("contact_id"))).await,
+        app.texts(&format!("SELECT {} || ' ' || {} AS v FROM time_entries ORDER BY id", t("id"), t("contact_id"))).await,
+        app.texts(&format!(
+            "SELECT {} || ' ' || {} AS v FROM events WHERE id <= {events_up_to} ORDER BY id",
+            t("id"),
+            t("contact_id")
+        ))
+        .await,
+        app.texts(&format!(
+            "SELECT term || ' ' || field || ' ' || {} AS v FROM contact_search_terms ORDER BY term, field, contact_id",
+            t("contact_id")
+        ))
+        .await,
+    ]
+}
+
+async fn last_event(app: &TestApp) -> i64 {
+    app.texts("SELECT CAST(MAX(id) AS TEXT) AS v FROM events").await[0].parse().expect("an event id")
+}
+
+#[tokio::test]
+async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo_puts_it_all_back() {
+    let (app, sink) = console().await;
+    app.add_account("Acme").await;
+    let master = app
+        .add_contact(&[
+            ("first_name", "Melissa"),
+            ("last_name", "Ortiz"),
+            ("email", "melissa@example.com"),
+            ("phone", "+1 415 555 2671"),
+            ("title", "CTO"),
+        ])
+        .await;
+    let mel = app
+        .add_contact(&[
+            ("first_name", "Mel"),
+            ("last_name", "Ortiz"),
+            ("email", "mel@home.example"),
+            ("secondary_emails", "m.ortiz@work.example"),
+            ("mobile", "+1 415 555 0134"),
+            ("account", "Acme"),
+        ])
+        .await;
+    let old = app
+        .add_contact(&[("last_name", "Ortiz"), ("email", "ortiz@old.example"), ("phone", "+1 415 555 2671")])
+        .await;
+    let customer = invite_and_join(&app, &sink, old, "ortiz@old.example").await;
+    ticket_for(&app, master, "Printer on fire").await;
+    ticket_for(&app, mel, "Invoice missing").await;
+    ticket_for(&app, mel, "Password reset").await;
+    ticket_for(&app, old, "Old order").await;
+    activity_and_time_for(&app, mel).await;
+    let events_before = last_event(&app).await;
+    let before = snapshot(&app, events_before).await;
+
+    // The contacts side by side, and what would move.
+    let page = app.get(&merge_page(&[master, mel, old])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.texts("button").contains(&"Merge".to_owned()));
+    assert!(page.text().contains("Master record"));
+    for label in ["First Name", "Last Name", "Email", "Phone", "Mobile", "Account Name", "Contact Owner", "Title"] {
+        assert!(page.texts("th[scope=row]").iter().any(|t| t.starts_with(label)), "{label}: {}", page.text());
+    }
+    assert!(
+        page.text().contains(
+            "3 tickets, 1 activity, 1 time entry, 3 email addresses, 1 phone number, Help Center access"
+        ),
+        "{}",
+        page.text()
+    );
+
+    let merged = app
+        .submit(
+            &merge_page(&[master, mel, old]),
+            "/agent/contacts/merge",
+            &[("master", &master.to_string()), ("keep_first_name", &mel.to_string()), ("keep_email", &mel.to_string()),
+              ("keep_account", &mel.to_string()), ("keep_title", &master.to_string())],
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+    assert_eq!(merged.location.as_deref(), Some(format!("/agent/contacts/{master}").as_str()));
+
+    // Every ticket, activity and time entry is the master's; the others are in the bin.
+    assert_eq!(app.count(&format!("tickets WHERE contact_id = {master}")).await, 4);
+    assert_eq!(app.count(&format!("activities WHERE contact_id = {master}")).await, 1);
+    assert_eq!(app.count(&format!("time_entries WHERE contact_id = {master}")).await, 1);
+    assert_eq!(app.count("contacts WHERE trashed = true").await, 2);
+    assert_eq!(app.count("recycle_bin").await, 2);
+    // The chosen values, and every address and number, none dropped (the shared phone once).
+    assert_eq!(app.column("contacts", "first_name", master).await.as_deref(), Some("Mel"));
+    assert_eq!(app.column("contacts", "email", master).await.as_deref(), Some("mel@home.example"));
+    assert_eq!(app.column("contacts", "title", master).await.as_deref(), Some("CTO"));
+    assert_eq!(app.column("contacts", "help_center_status", master).await.as_deref(), Some("active"));
+    let mut identities = app
+        .texts(&format!(
+            "SELECT kind || ':' || value || CASE WHEN is_primary THEN '*' ELSE '' END AS v \
+             FROM contact_identities WHERE contact_id = {master}"
+        ))
+        .await;
+    identities.sort();
+    assert_eq!(
+        identities,
+        [
+            "email:m.ortiz@work.example",
+            "email:mel@home.example*",
+            "email:melissa@example.com",
+            "email:ortiz@old.example",
+            "mobile:+14155550134",
+            "phone:+14155552671",
+        ]
+    );
+    let shown = app.get(&format!("/agent/contacts/{master}")).await;
+    assert!(shown.text().contains("Acme") && shown.text().contains("Secondary Email"), "{}", shown.text());
+    assert!(shown.text().contains("merged contacts into this one"), "{}", shown.text());
+    assert!(shown.texts("button").contains(&"Undo merge".to_owned()));
+    // The search finds the master by a merged contact's address.
+    assert!(app.get("/agent/contacts?q=ortiz%40old.example").await.text().contains("Mel Ortiz"));
+    // The bin says where they went; its Restore is Undo merge's.
+    let bin = app.get("/agent/recycle-bin").await;
+    assert_eq!(bin.text().matches("Merged into").count(), 2, "{}", bin.text());
+    assert!(!bin.texts("button").contains(&"Restore".to_owned()));
+    // Their old pages lead to the master.
+    for gone in [mel, old] {
+        let page = app.get(&format!("/agent/contacts/{gone}")).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some(format!("/agent/contacts/{master}").as_str()));
+    }
+    // The Help Center user keeps its login, now the master's, and was told.
+    let told = last_mail_to(&app, &sink, "ortiz@old.example", "Help Center account").await;
+    assert!(told.body().contains("ortiz@old.example"), "{}", told.body());
+    let again = customer
+        .submit("/help/login", "/help/login", &[("email", "ortiz@old.example"), ("password", CONTACT_PASSWORD)])
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.text());
+    assert!(customer.get("/help/tickets").await.text().contains("Invoice missing"));
+
+    // Undo merge: everything back as it was, the bin empty.
+    let undone = app
+        .submit(&format!("/agent/contacts/{master}"), &format!("/agent/contacts/{master}/undo-merge"), &[])
+        .await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER, "{}", undone.text());
+    assert_eq!(snapshot(&app, events_before).await, before);
+    assert_eq!(app.count("recycle_bin").await, 0);
+    assert_eq!(app.get(&format!("/agent/contacts/{mel}")).await.status, StatusCode::OK);
+    let shown = app.get(&format!("/agent/contacts/{master}")).await;
+    assert!(!shown.texts("button").contains(&"Undo merge".to_owned()));
+    assert!(shown.text().contains("undid a merge"), "{}", shown.text());
+    assert_eq!(app.count("contact_merges WHERE undone_at IS NOT NULL").await, 1);
+    assert_eq!(app.count("contact_merge_rows").await, 0);
+}
+
+#[tokio::test]
+async fn mail_to_a_merged_contacts_old_address_reaches_the_master() {
+    let (app, _sink) = console().await;
+    let master = app.add_contact(&[("last_name", "Ortiz"), ("email", "melissa@example.com")]).await;
+    let other = app.add_contact(&[("last_name", "Ortiz"), ("email", "mel@home.example")]).await;
+    let merged = app.submit(&merge_page(&[master, other]), "/agent/contacts/merge", &[]).await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+
+    let said = pipe(&app, &message("Mel <MEL@Home.Example>", "Still here", Some("m1@home.example"), "", "Hi.\n")).await;
+    assert!(said.contains("opened ticket") && !said.contains("new contact"), "{said}");
+    assert_eq!(app.count("contacts").await, 2);
+    assert_eq!(app.count(&format!("tickets WHERE contact_id = {master}")).await, 1);
+}
+
+#[tokio::test]
+async fn an_agent_without_delete_on_contacts_cannot_merge_and_nothing_changes() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Ortiz"), ("email", "a@example.com")]).await;
+    let b = app.add_contact(&[("last_name", "Ortiz"), ("email", "b@example.com")]).await;
+    app.create_profile("No Delete", &["contacts.view", "contacts.create", "contacts.edit"], &[]).await;
+    let agent = app.client_as("No Delete", "nodelete@example.com").await;
+    let list = agent.get("/agent/contacts").await;
+    assert!(!list.texts("button").contains(&"Merge".to_owned()), "no Merge without Delete");
+    let page = agent.get(&merge_page(&[a, b])).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.text().contains("Delete"), "{}", page.text());
+    let csrf = list.value_of("csrf_token").expect("token");
+    let refused = agent
+        .post_raw("/agent/contacts/merge", &[("csrf_token", &csrf), ("ids", &a.to_string()), ("ids", &b.to_string())])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("contacts WHERE trashed = true").await, 0);
+    assert_eq!(app.count("contact_merges").await, 0);
+    assert_eq!(app.column("contacts", "email", b).await.as_deref(), Some("b@example.com"));
+}
+
+#[tokio::test]
+async fn a_hidden_field_is_neither_shown_nor_chosen_and_the_master_keeps_its_value() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Ortiz"), ("title", "CTO")]).await;
+    let b = app.add_contact(&[("last_name", "Ortiz"), ("title", "Intern")]).await;
+    app.create_profile(
+        "No Title",
+        &["contacts.view", "contacts.create", "contacts.edit", "contacts.delete"],
+        &[("contact.title", "hidden")],
+    )
+    .await;
+    let agent = app.client_as("No Title", "notitle@example.com").await;
+    let page = agent.get(&merge_page(&[a, b])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.texts("th[scope=row]").iter().all(|t| !t.starts_with("Title")), "{}", page.text());
+    assert!(!page.text().contains("Intern") && !page.text().contains("CTO"), "{}", page.text());
+    let merged = agent
+        .submit(&merge_page(&[a, b]), "/agent/contacts/merge", &[("keep_title", &b.to_string())])
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+    assert_eq!(app.column("contacts", "title", a).await.as_deref(), Some("CTO"));
+}
+
+#[tokio::test]
+async fn one_or_four_ticked_contacts_are_refused_with_a_message_and_nothing_changes() {
+    let (app, _sink) = console().await;
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        ids.push(app.add_contact(&[("last_name", &format!("Ortiz{n}"))]).await);
+    }
+    let list = app.get("/agent/contacts").await;
+    assert!(list.has("button[formaction=\"/agent/contacts/merge\"][formmethod=get]"), "{}", list.html);
+    // The list's form sends its token along: it leaves the address.
+    let csrf = list.value_of("csrf_token").expect("token");
+    let sent = app.get(&format!("/agent/contacts/merge?csrf_token={csrf}&ids={}&ids={}", ids[0], ids[1])).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(sent.location, Some(format!("/agent/contacts/merge?ids={}&ids={}", ids[0], ids[1])));
+
+    let one = app.get(&merge_page(&ids[..1])).await;
+    assert_eq!(one.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(one.text().contains("Tick two or three contacts to merge; 1 was ticked."), "{}", one.text());
+    let four = app.get(&merge_page(&ids)).await;
+    assert_eq!(four.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(four.text().contains("4 were ticked"), "{}", four.text());
+    let mut fields = vec![("csrf_token".to_owned(), csrf)];
+    fields.extend(ids.iter().map(|id| ("ids".to_owned(), id.to_string())));
+    let posted = app.client.post(app.url("/agent/contacts/merge")).form(&fields).send().await.expect("POST");
+    assert_eq!(posted.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("contacts WHERE trashed = true").await, 0);
+    assert_eq!(app.count("contact_merges").await, 0);
+}
+
+#[tokio::test]
+async fn merging_needs_the_forms_csrf_token() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Ortiz")]).await;
+    let b = app.add_contact(&[("last_name", "Ortiz")]).await;
+    let forged = app.post_raw("/agent/contacts/merge", &[("ids", &a.to_string()), ("ids", &b.to_string())]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = app
+        .post_raw("/agent/contacts/merge", &[("csrf_token", "forged"), ("ids", &a.to_string()), ("ids", &b.to_string())])
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("contacts WHERE trashed = true").await, 0);
+    let undo = app.post_raw(&format!("/agent/contacts/{a}/undo-merge"), &[]).await;
+    assert_eq!(undo.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn find_duplicates_lists_a_contact_sharing_a_phone_number_and_merges_it() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("first_name", "Ann"), ("last_name", "Lee"), ("phone", "+1 415 555 2671")]).await;
+    let b = app.add_contact(&[("first_name", "Annie"), ("last_name", "Li"), ("mobile", "(415) 555-2671")]).await;
+    app.add_contact(&[("first_name", "Bob"), ("last_name", "Stranger"), ("phone", "+1 212 555 0100")]).await;
+    let shown = app.get(&format!("/agent/contacts/{a}")).await;
+    let link = app.link_to(&format!("/agent/contacts/{a}"), "a[role=menuitem]", "Find Duplicates").await;
+    assert!(shown.status.is_success());
+    let page = app.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Annie Li") && page.text().contains("Same phone number"), "{}", page.text());
+    assert!(!page.text().contains("Stranger"));
+    // Tick and Merge: the merge page of both.
+    let form = crate::helpers::form_values(&page.html, "/agent/contacts/merge");
+    assert_eq!(form, [("ids".to_owned(), a.to_string())]);
+    let merge = app.get(&merge_page(&[a, b])).await;
+    assert!(merge.text().contains("Annie") && merge.text().contains("Ann"));
+}
+
+#[tokio::test]
+async fn undo_merge_is_not_offered_once_a_merged_contact_was_purged() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Ortiz"), ("email", "a@example.com")]).await;
+    let b = app.add_contact(&[("last_name", "Ortiz"), ("email", "b@example.com")]).await;
+    let merged = app.submit(&merge_page(&[a, b]), "/agent/contacts/merge", &[]).await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+    let entry: i64 = app.texts("SELECT CAST(id AS TEXT) AS v FROM recycle_bin").await[0].parse().expect("id");
+    let restore = app.submit("/agent/recycle-bin", &format!("/agent/recycle-bin/{entry}/purge"), &[]).await;
+    assert_eq!(restore.status, StatusCode::SEE_OTHER);
+    let page = app.get(&format!("/agent/contacts/{a}")).await;
+    assert!(!page.texts("button").contains(&"Undo merge".to_owned()));
+    let csrf = page.value_of("csrf_token").expect("token");
+    let refused = app.post_raw(&format!("/agent/contacts/{a}/undo-merge"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    // What moved stays with the master.
+    assert_eq!(app.count(&format!("contact_identities WHERE contact_id = {a}")).await, 2);
+    assert_eq!(app.get(&format!("/agent/contacts/{b}")).await.status, StatusCode::NOT_FOUND);
+}
