@@ -64,8 +64,8 @@ async fn main() {
     let rounds = env_or("ROUNDS", 5);
     let file = std::env::temp_dir().join(format!("frontdesk-mergebench-{}.db", std::process::id()));
     let mut settings = Settings::defaults();
-    settings.database_url = std::env::var("CONTACT_MERGE_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", file.display()));
+    settings.database_url =
+        std::env::var("CONTACT_MERGE_BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}", file.display()));
     settings.listen = "127.0.0.1:0".into();
     settings.outbox_interval = 3600;
     let app = Application::build(settings).await.expect("build the instance");
@@ -121,12 +121,8 @@ async fn main() {
 
         let undo = [("csrf_token", csrf(&html))];
         let started = Instant::now();
-        let answer = client
-            .post(format!("{base}/agent/contacts/{}/undo-merge", ids[0]))
-            .form(&undo)
-            .send()
-            .await
-            .expect("POST");
+        let answer =
+            client.post(format!("{base}/agent/contacts/{}/undo-merge", ids[0])).form(&undo).send().await.expect("POST");
         let undone = started.elapsed();
         assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{}", answer.text().await.unwrap_or_default());
         assert_eq!(count(&state.db.conn, &format!("tickets WHERE contact_id = {}", ids[1])).await, expected / 2);

@@ -40,28 +40,7 @@ pub struct Details {
     pub last_name: Option<String>,
     /// For a contact merged into another: the master (Undo merge on its page brings it back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_into: Option<MergedInto>,
-}
-
-/// The master a contact in the bin was merged into.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct MergedInto {
-    pub id: i64,
-    pub name: String,
-    /// Shown instead of the name to profiles that hide the first name.
-    pub last_name: String,
-}
-
-impl MergedInto {
-    /// The master's name as an agent whose profile is `permissions` may read it.
-    #[must_use]
-    pub fn label_for(&self, permissions: &Permissions) -> &str {
-        if permissions.contact_field("first_name").visible() {
-            &self.name
-        } else {
-            &self.last_name
-        }
-    }
+    pub merged_into: Option<super::contacts::merge::MergedInto>,
 }
 
 impl Details {

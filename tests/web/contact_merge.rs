@@ -23,13 +23,8 @@ async fn console() -> (TestApp, SmtpSink) {
 }
 
 async fn ticket_for(app: &TestApp, contact_id: i64, subject: &str) -> i64 {
-    let new = tickets::NewTicket {
-        contact_id,
-        subject: subject.into(),
-        status: "Open",
-        channel: "web",
-        priority: "Medium",
-    };
+    let new =
+        tickets::NewTicket { contact_id, subject: subject.into(), status: "Open", channel: "web", priority: "Medium" };
     tickets::create(&app.state.db, new).await.expect("ticket").id
 }
 
@@ -125,9 +120,8 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
             ("account", "Acme"),
         ])
         .await;
-    let old = app
-        .add_contact(&[("last_name", "Ortiz"), ("email", "ortiz@old.example"), ("phone", "+1 415 555 2671")])
-        .await;
+    let old =
+        app.add_contact(&[("last_name", "Ortiz"), ("email", "ortiz@old.example"), ("phone", "+1 415 555 2671")]).await;
     let customer = invite_and_join(&app, &sink, old, "ortiz@old.example").await;
     ticket_for(&app, master, "Printer on fire").await;
     ticket_for(&app, mel, "Invoice missing").await;
@@ -146,9 +140,8 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
         assert!(page.texts("th[scope=row]").iter().any(|t| t.starts_with(label)), "{label}: {}", page.text());
     }
     assert!(
-        page.text().contains(
-            "3 tickets, 1 activity, 1 time entry, 3 email addresses, 1 phone number, Help Center access"
-        ),
+        page.text()
+            .contains("3 tickets, 1 activity, 1 time entry, 3 email addresses, 1 phone number, Help Center access"),
         "{}",
         page.text()
     );
@@ -157,8 +150,13 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
         .submit(
             &merge_page(&[master, mel, old]),
             "/agent/contacts/merge",
-            &[("master", &master.to_string()), ("keep_first_name", &mel.to_string()), ("keep_email", &mel.to_string()),
-              ("keep_account", &mel.to_string()), ("keep_title", &master.to_string())],
+            &[
+                ("master", &master.to_string()),
+                ("keep_first_name", &mel.to_string()),
+                ("keep_email", &mel.to_string()),
+                ("keep_account", &mel.to_string()),
+                ("keep_title", &master.to_string()),
+            ],
         )
         .await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
@@ -219,9 +217,8 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
     assert!(customer.get("/help/tickets").await.text().contains("Invoice missing"));
 
     // Undo merge: everything back as it was, the bin empty.
-    let undone = app
-        .submit(&format!("/agent/contacts/{master}"), &format!("/agent/contacts/{master}/undo-merge"), &[])
-        .await;
+    let undone =
+        app.submit(&format!("/agent/contacts/{master}"), &format!("/agent/contacts/{master}/undo-merge"), &[]).await;
     assert_eq!(undone.status, StatusCode::SEE_OTHER, "{}", undone.text());
     assert_eq!(snapshot(&app, events_before).await, before);
     assert_eq!(app.count("recycle_bin").await, 0);
@@ -285,9 +282,7 @@ async fn a_hidden_field_is_neither_shown_nor_chosen_and_the_master_keeps_its_val
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert!(page.texts("th[scope=row]").iter().all(|t| !t.starts_with("Title")), "{}", page.text());
     assert!(!page.text().contains("Intern") && !page.text().contains("CTO"), "{}", page.text());
-    let merged = agent
-        .submit(&merge_page(&[a, b]), "/agent/contacts/merge", &[("keep_title", &b.to_string())])
-        .await;
+    let merged = agent.submit(&merge_page(&[a, b]), "/agent/contacts/merge", &[("keep_title", &b.to_string())]).await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
     assert_eq!(app.column("contacts", "title", a).await.as_deref(), Some("CTO"));
 }
@@ -329,7 +324,10 @@ async fn merging_needs_the_forms_csrf_token() {
     let forged = app.post_raw("/agent/contacts/merge", &[("ids", &a.to_string()), ("ids", &b.to_string())]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let wrong = app
-        .post_raw("/agent/contacts/merge", &[("csrf_token", "forged"), ("ids", &a.to_string()), ("ids", &b.to_string())])
+        .post_raw(
+            "/agent/contacts/merge",
+            &[("csrf_token", "forged"), ("ids", &a.to_string()), ("ids", &b.to_string())],
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("contacts WHERE trashed = true").await, 0);

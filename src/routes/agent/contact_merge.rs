@@ -109,7 +109,10 @@ pub async fn submit(
                 if n == 1 { "it is" } else { "they are" },
             );
             if done.login_from.is_some() {
-                said = queued_notice(&state, &format!("{said} Its Help Center login was kept, and the customer was told by email."));
+                said = queued_notice(
+                    &state,
+                    &format!("{said} Its Help Center login was kept, and the customer was told by email."),
+                );
             }
             agent.flash(&said);
             Ok(page::see_other(&format!("/agent/contacts/{}", done.master)))

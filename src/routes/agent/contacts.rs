@@ -11,7 +11,9 @@ use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::agents::{self, AgentChoice};
-use crate::services::contacts::{self, merge, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View};
+use crate::services::contacts::{
+    self, merge, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View,
+};
 use crate::services::{recycle_bin, ServiceError};
 use crate::startup::AppState;
 

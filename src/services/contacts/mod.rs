@@ -4,10 +4,10 @@
 //! changed.
 
 mod detail;
-pub mod merge;
 pub mod fragments;
 pub mod identities;
 mod list;
+pub mod merge;
 mod rules;
 pub(crate) mod search_terms;
 pub mod write;

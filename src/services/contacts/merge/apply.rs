@@ -11,6 +11,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::values::{self, Names, Values};
+use super::MergedInto;
 use super::{live, login_from, may_merge, moves, source_of, MergeRequest, FIELDS};
 use crate::channels::email::{enqueue, messages, OutgoingMail};
 use crate::db::{execute_all, Db};
@@ -20,7 +21,7 @@ use crate::entities::{contact, contact_merge, contact_merge_row, help_center_tok
 use crate::services::contacts::{identities, search_terms};
 use crate::services::events::{self, Change, Event, Field};
 use crate::services::help_center::{self, MailContext};
-use crate::services::recycle_bin::{Details, MergedInto};
+use crate::services::recycle_bin::Details;
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// What a merge did.

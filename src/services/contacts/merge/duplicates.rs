@@ -49,8 +49,7 @@ pub async fn duplicates<C: ConnectionTrait>(
     } else {
         Vec::new()
     };
-    let numbers: Vec<String> =
-        mine.iter().filter(|i| number_shown(&rules, i.kind)).map(|i| i.value.clone()).collect();
+    let numbers: Vec<String> = mine.iter().filter(|i| number_shown(&rules, i.kind)).map(|i| i.value.clone()).collect();
     if !emails.is_empty() || !numbers.is_empty() {
         let shown_kinds: Vec<IdentityKind> = [IdentityKind::Phone, IdentityKind::Mobile, IdentityKind::WhatsApp]
             .into_iter()

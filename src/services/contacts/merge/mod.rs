@@ -25,6 +25,7 @@ pub use undo::{merged_into, undo, undoable, Undoable};
 pub use values::Values;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Action, FieldErrors, FieldRules, Module};
 use crate::entities::contact;
@@ -102,7 +103,10 @@ impl MergeRequest {
         let n = self.ids.len();
         if !(MIN_CONTACTS..=MAX_CONTACTS).contains(&n) {
             let ticked = if n == 1 { "was" } else { "were" };
-            return Err(ServiceError::field("ids", format!("Tick two or three contacts to merge; {n} {ticked} ticked.")));
+            return Err(ServiceError::field(
+                "ids",
+                format!("Tick two or three contacts to merge; {n} {ticked} ticked."),
+            ));
         }
         if !self.ids.contains(&self.master_id()) {
             return Err(ServiceError::field("master", "Choose the Master record among the contacts being merged."));
@@ -169,12 +173,7 @@ async fn live<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceResult<Vec<co
 /// choose, else the master, or (when the master has none) the first contact that has one.
 /// `contacts` holds each contact's id and values, the master among them.
 #[must_use]
-pub fn source_of(
-    field: &str,
-    rules: &FieldRules,
-    request: &MergeRequest,
-    contacts: &[(i64, Values)],
-) -> i64 {
+pub fn source_of(field: &str, rules: &FieldRules, request: &MergeRequest, contacts: &[(i64, Values)]) -> i64 {
     let master = request.master_id();
     let has = |id: i64| contacts.iter().any(|(c, v)| *c == id && v.has(field));
     // Every address moves to the master: it never ends up without a primary one while one of
@@ -192,6 +191,27 @@ pub fn source_of(
         return master;
     }
     contacts.iter().find(|(_, v)| v.has(field)).map_or(master, |(id, _)| *id)
+}
+
+/// The master a contact in the bin was merged into.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct MergedInto {
+    pub id: i64,
+    pub name: String,
+    /// Shown instead of the name to profiles that hide the first name.
+    pub last_name: String,
+}
+
+impl MergedInto {
+    /// The master's name as an agent whose profile is `permissions` may read it.
+    #[must_use]
+    pub fn label_for(&self, permissions: &crate::domain::Permissions) -> &str {
+        if permissions.contact_field("first_name").visible() {
+            &self.name
+        } else {
+            &self.last_name
+        }
+    }
 }
 
 /// Whether a Help Center status makes a Help Center user.

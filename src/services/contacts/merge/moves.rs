@@ -101,7 +101,8 @@ pub fn chosen(backend: DbBackend, merge_id: i64, kind: &'static str, master: i64
 /// back, written since too, to their tickets' contacts.
 #[must_use]
 pub fn back(backend: DbBackend, merge_id: i64, master: i64) -> Vec<Statement> {
-    let moved = |kind: &str| format!("SELECT row_id FROM contact_merge_rows WHERE merge_id = {merge_id} AND kind = '{kind}'");
+    let moved =
+        |kind: &str| format!("SELECT row_id FROM contact_merge_rows WHERE merge_id = {merge_id} AND kind = '{kind}'");
     let from = |kind: &str, table: &str, key: &str, column: &str| {
         format!(
             "(SELECT r.{column} FROM contact_merge_rows r \

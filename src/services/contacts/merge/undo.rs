@@ -64,10 +64,14 @@ pub async fn undoable<C: ConnectionTrait>(conn: &C, master: i64) -> Result<Optio
         .filter(contact::Column::Trashed.eq(true))
         .all(conn)
         .await?;
-    let all_there = members.iter().all(|(id, before)| {
-        binned.iter().any(|c| c.id == *id && c.recycle_entry_id == Some(before.entry_id))
-    });
-    Ok((all_there && !members.is_empty()).then_some(Undoable { merge_id: merge.id, merged_at: merge.merged_at, members }))
+    let all_there = members
+        .iter()
+        .all(|(id, before)| binned.iter().any(|c| c.id == *id && c.recycle_entry_id == Some(before.entry_id)));
+    Ok((all_there && !members.is_empty()).then_some(Undoable {
+        merge_id: merge.id,
+        merged_at: merge.merged_at,
+        members,
+    }))
 }
 
 /// The master contact `id` was merged into, while it is in the Recycle Bin from that merge:
@@ -115,8 +119,7 @@ pub async fn undo(db: &Db, actor: &Actor, master_id: i64, now: DateTime<Utc>) ->
             "There is no merge to undo: a contact merged into this one is no longer in the Recycle Bin.".into(),
         ));
     };
-    let merge =
-        contact_merge::Entity::find_by_id(undoable.merge_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
+    let merge = contact_merge::Entity::find_by_id(undoable.merge_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     let before: Values = serde_json::from_str(&merge.master_before).map_err(anyhow::Error::from)?;
     execute_all(&txn, moves::back(txn.get_database_backend(), merge.id, master_id)).await?;
 

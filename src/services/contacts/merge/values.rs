@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::PersonName;
-use crate::services::contacts::ContactRow;
 use crate::entities::{account, agent, contact};
+use crate::services::contacts::ContactRow;
 use crate::services::events::{Change, Field};
 
 /// A contact's values of [`FIELDS`] (account and owner by id), as a merge keeps and Undo merge
@@ -155,11 +155,7 @@ impl Names {
             (Field::Owner, text(self.owner_name(before.owner_id)), text(self.owner_name(after.owner_id))),
             (Field::Title, before.title.clone(), after.title.clone()),
             (Field::Description, before.description.clone(), after.description.clone()),
-            (
-                Field::HelpCenter,
-                Some(before.help_center_status.clone()),
-                Some(after.help_center_status.clone()),
-            ),
+            (Field::HelpCenter, Some(before.help_center_status.clone()), Some(after.help_center_status.clone())),
         ];
         pairs.into_iter().filter(|(_, old, new)| old != new).map(|(f, old, new)| Change::new(f, old, new)).collect()
     }
