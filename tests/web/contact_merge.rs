@@ -342,7 +342,7 @@ async fn find_duplicates_lists_a_contact_sharing_a_phone_number_and_merges_it() 
     let b = app.add_contact(&[("first_name", "Annie"), ("last_name", "Li"), ("mobile", "(415) 555-2671")]).await;
     app.add_contact(&[("first_name", "Bob"), ("last_name", "Stranger"), ("phone", "+1 212 555 0100")]).await;
     let shown = app.get(&format!("/agent/contacts/{a}")).await;
-    let link = app.link_to(&format!("/agent/contacts/{a}"), "a[role=menuitem]", "Find Duplicates").await;
+    let link = app.link_to(&format!("/agent/contacts/{a}"), ".pane-top a.button", "Find Duplicates").await;
     assert!(shown.status.is_success());
     let page = app.get(&link).await;
     assert_eq!(page.status, StatusCode::OK);
