@@ -5,7 +5,8 @@
 //! permission, a hidden field, a post without its CSRF token, an undo after a purge).
 
 use chrono::Utc;
-use frontdesk::entities::{activity, time_entry};
+use frontdesk::entities::contact_identity::{self, IdentityKind};
+use frontdesk::entities::{activity, time_entry, whatsapp_opt_in};
 use frontdesk::services::tickets;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
@@ -54,6 +55,33 @@ async fn activity_and_time_for(app: &TestApp, contact_id: i64) {
     .expect("time entry");
 }
 
+/// A WhatsApp account of contact `contact_id` with the customer's opt-in, as the channel
+/// records them.
+async fn whatsapp_for(app: &TestApp, contact_id: i64, number: &str) {
+    let now = Utc::now();
+    contact_identity::ActiveModel {
+        contact_id: Set(contact_id),
+        kind: Set(IdentityKind::WhatsApp),
+        value: Set(number.into()),
+        is_primary: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db.conn)
+    .await
+    .expect("identity");
+    whatsapp_opt_in::ActiveModel {
+        contact_id: Set(contact_id),
+        customer: Set(number.into()),
+        given_at: Set(now),
+        how: Set("Asked on the phone".into()),
+        ..Default::default()
+    }
+    .insert(&app.state.db.conn)
+    .await
+    .expect("opt-in");
+}
+
 fn merge_page(ids: &[i64]) -> String {
     let query: Vec<String> = ids.iter().map(|id| format!("ids={id}")).collect();
     format!("/agent/contacts/merge?{}", query.join("&"))
@@ -79,6 +107,8 @@ async fn snapshot(app: &TestApp, events_up_to: i64) -> Vec<Vec<String>> {
         app.texts(&format!("SELECT {} || ' ' || {} AS v FROM tickets ORDER BY id", t("id"), t("contact_id"))).await,
         app.texts(&format!("SELECT {} || ' ' || {} AS v FROM activities ORDER BY id", t("id"), t("contact_id"))).await,
         app.texts(&format!("SELECT {} || ' ' || {} AS v FROM time_entries ORDER BY id", t("id"), t("contact_id"))).await,
+        app.texts(&format!("SELECT {} || ' ' || {} AS v FROM whatsapp_opt_ins ORDER BY id", t("id"), t("contact_id")))
+            .await,
         app.texts(&format!(
             "SELECT {} || ' ' || {} AS v FROM events WHERE id <= {events_up_to} ORDER BY id",
             t("id"),
@@ -128,6 +158,7 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
     ticket_for(&app, mel, "Password reset").await;
     ticket_for(&app, old, "Old order").await;
     activity_and_time_for(&app, mel).await;
+    whatsapp_for(&app, mel, "+14155550134").await;
     let events_before = last_event(&app).await;
     let before = snapshot(&app, events_before).await;
 
@@ -166,6 +197,7 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
     assert_eq!(app.count(&format!("tickets WHERE contact_id = {master}")).await, 4);
     assert_eq!(app.count(&format!("activities WHERE contact_id = {master}")).await, 1);
     assert_eq!(app.count(&format!("time_entries WHERE contact_id = {master}")).await, 1);
+    assert_eq!(app.count(&format!("whatsapp_opt_ins WHERE contact_id = {master}")).await, 1);
     assert_eq!(app.count("contacts WHERE trashed = true").await, 2);
     assert_eq!(app.count("recycle_bin").await, 2);
     // The chosen values, and every address and number, none dropped (the shared phone once).
@@ -189,6 +221,7 @@ async fn three_contacts_merge_into_the_master_with_everything_they_have_and_undo
             "email:ortiz@old.example",
             "mobile:+14155550134",
             "phone:+14155552671",
+            "whatsapp:+14155550134",
         ]
     );
     let shown = app.get(&format!("/agent/contacts/{master}")).await;
