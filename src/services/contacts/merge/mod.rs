@@ -24,7 +24,7 @@ pub use preview::{page, Counts, FieldChoice, MergePage};
 pub use undo::{merged_into, undo, undoable, Undoable};
 pub use values::Values;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Action, FieldErrors, FieldRules, Module};
@@ -156,7 +156,9 @@ pub fn choosable(rules: &FieldRules, field: &str) -> bool {
     rules.shows(field) && rules.edits(field)
 }
 
-/// The live contacts `ids`, in that order.
+/// The live contacts `ids`, in that order, locked for the rest of the transaction (on
+/// PostgreSQL; SQLite's write transaction holds the whole database), so that two merges of the
+/// same contact at once cannot both take it.
 ///
 /// # Errors
 /// `NotFound` when one of them is not a live contact; database errors.
@@ -164,6 +166,7 @@ async fn live<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceResult<Vec<co
     let rows = contact::Entity::find()
         .filter(contact::Column::Id.is_in(ids.to_vec()))
         .filter(contact::Column::Trashed.eq(false))
+        .lock_exclusive()
         .all(conn)
         .await?;
     ids.iter().map(|id| rows.iter().find(|c| c.id == *id).cloned().ok_or(ServiceError::NotFound)).collect()
