@@ -313,6 +313,25 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_and_its_undo_say_so_with_the_fields_they_changed() {
+        let rules = FieldRules::contacts(&Permissions::administrator());
+        let merged = row(
+            "contact",
+            "merged",
+            r#"[{"field":"email","old":"a@example.com","new":"b@example.com"},{"field":"secondary_email","old":null,"new":"a@example.com"}]"#,
+        );
+        assert_eq!(
+            read(&merged, &rules),
+            [
+                "Ann Agent: merged contacts into this one",
+                "Ann Agent: Email “a@example.com” → “b@example.com”",
+                "Ann Agent: Secondary Email “” → “a@example.com”"
+            ]
+        );
+        assert_eq!(read(&row("contact", "merge_undone", "[]"), &rules), ["Ann Agent: undid a merge"]);
+    }
+
+    #[test]
     fn tickets_and_messages_read_as_they_always_did() {
         let rules = FieldRules::contacts(&Permissions::administrator());
         let cases = [
