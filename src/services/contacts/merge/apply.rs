@@ -69,18 +69,8 @@ pub async fn merge(
     let other_ids: Vec<i64> = others.iter().map(|c| c.id).collect();
 
     let before = Values::of(&master);
-    let mut after = before.clone();
-    for (field, _) in FIELDS {
-        let from = source_of(field, &rules, request, &each);
-        if let Some((_, v)) = each.iter().find(|(id, _)| *id == from) {
-            after.take(field, v);
-        }
-    }
     let login = login_from(&master, &others).and_then(|id| others.iter().find(|c| c.id == id));
-    if let Some(l) = login {
-        after.help_center_status.clone_from(&l.help_center_status);
-        after.password_hash.clone_from(&l.password_hash);
-    }
+    let after = kept(&before, &rules, request, &each, login);
 
     let merge = contact_merge::ActiveModel {
         master_id: Set(master_id),
@@ -125,32 +115,12 @@ pub async fn merge(
     }
     secondary_added.retain(|e| after.email.as_ref() != Some(e));
 
-    let mut binned = Vec::new();
-    for c in &others {
-        let entry = bin(&txn, actor, c, &saved, now).await?;
-        let detail = MemberBefore { email: c.email.clone(), entry_id: entry };
-        contact_merge_row::ActiveModel {
-            merge_id: Set(merge.id),
-            kind: Set(moves::CONTACT.to_owned()),
-            row_id: Set(c.id),
-            contact_id: Set(c.id),
-            flag: Set(None),
-            detail: Set(Some(serde_json::to_string(&detail).map_err(anyhow::Error::from)?)),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if login.is_none_or(|l| l.id != c.id) {
-            help_center::retire(&txn, c.id, None, now).await?;
-        }
-        crate::auth::session_store::end_all_for_contact(&txn, c.id).await?;
-        binned.push(Event::contact(events::Actor::Agent(actor.id()), c.id, events::Action::Deleted, now));
-    }
+    let mut written = bin_all(&txn, merge.id, actor, &others, &saved, login.map(|l| l.id), now).await?;
     let merged = Event::contact(events::Actor::Agent(actor.id()), master_id, events::Action::Merged, now)
         .with(names.changes(&before, &after))
         .with(secondary_added.into_iter().map(|e| Change::new(Field::SecondaryEmail, None, Some(e))));
-    binned.push(merged);
-    events::record(&txn, &binned).await?;
+    written.push(merged);
+    events::record(&txn, &written).await?;
 
     let secondary = identities::secondary_emails(&txn, master_id).await?;
     search_terms::reindex(&txn, &saved, &secondary, names.account_name(after.account_id)).await?;
@@ -163,6 +133,65 @@ pub async fn merge(
     }
     txn.commit().await?;
     Ok(Merged { master: master_id, merged: others.len(), login_from: login.map(|l| l.id) })
+}
+
+/// The master's values after the merge: per field the one kept (see [`source_of`]), and the
+/// Help Center login of `login` when it takes one.
+fn kept(
+    before: &Values,
+    rules: &crate::domain::FieldRules,
+    request: &MergeRequest,
+    each: &[(i64, Values)],
+    login: Option<&contact::Model>,
+) -> Values {
+    let mut after = before.clone();
+    for (field, _) in FIELDS {
+        let from = source_of(field, rules, request, each);
+        if let Some((_, v)) = each.iter().find(|(id, _)| *id == from) {
+            after.take(field, v);
+        }
+    }
+    if let Some(l) = login {
+        after.help_center_status.clone_from(&l.help_center_status);
+        after.password_hash.clone_from(&l.password_hash);
+    }
+    after
+}
+
+/// Moves the merged contacts `others` to the Recycle Bin marked as merged into `master`,
+/// remembers what Undo merge needs of them, and ends their Help Center sessions and links
+/// (but the links of `login`, which moved to the master); their events.
+async fn bin_all<C: ConnectionTrait>(
+    conn: &C,
+    merge_id: i64,
+    actor: &Actor,
+    others: &[contact::Model],
+    master: &contact::Model,
+    login: Option<i64>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<Event>> {
+    let mut written = Vec::new();
+    for c in others {
+        let entry = bin(conn, actor, c, master, now).await?;
+        let detail = MemberBefore { email: c.email.clone(), entry_id: entry };
+        contact_merge_row::ActiveModel {
+            merge_id: Set(merge_id),
+            kind: Set(moves::CONTACT.to_owned()),
+            row_id: Set(c.id),
+            contact_id: Set(c.id),
+            flag: Set(None),
+            detail: Set(Some(serde_json::to_string(&detail).map_err(anyhow::Error::from)?)),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        if login != Some(c.id) {
+            help_center::retire(conn, c.id, None, now).await?;
+        }
+        crate::auth::session_store::end_all_for_contact(conn, c.id).await?;
+        written.push(Event::contact(events::Actor::Agent(actor.id()), c.id, events::Action::Deleted, now));
+    }
+    Ok(written)
 }
 
 /// The identities of the others that move to the master (every address and WhatsApp account;
