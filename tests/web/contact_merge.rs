@@ -407,3 +407,24 @@ async fn undo_merge_is_not_offered_once_a_merged_contact_was_purged() {
     assert_eq!(app.count(&format!("contact_identities WHERE contact_id = {a}")).await, 2);
     assert_eq!(app.get(&format!("/agent/contacts/{b}")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn undo_after_a_merged_address_went_to_another_contact_brings_the_contact_back_without_it() {
+    let (app, _sink) = console().await;
+    let a = app.add_contact(&[("last_name", "Ortiz"), ("email", "a@example.com")]).await;
+    let b = app.add_contact(&[("last_name", "Ortiz"), ("email", "b@example.com")]).await;
+    let merged = app.submit(&merge_page(&[a, b]), "/agent/contacts/merge", &[]).await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.text());
+    // The agent drops the merged address from the master, and another contact takes it.
+    let edit = format!("/agent/contacts/{a}/edit");
+    let saved = app.submit(&edit, &format!("/agent/contacts/{a}"), &[("secondary_emails", "")]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let c = app.add_contact(&[("last_name", "Newcomer"), ("email", "b@example.com")]).await;
+
+    let undone = app.submit(&format!("/agent/contacts/{a}"), &format!("/agent/contacts/{a}/undo-merge"), &[]).await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER, "{}", undone.text());
+    assert_eq!(app.column("contacts", "trashed", b).await.as_deref().map(|t| t == "0" || t == "false"), Some(true));
+    assert_eq!(app.column("contacts", "email", b).await, None);
+    assert_eq!(app.column("contacts", "email", a).await.as_deref(), Some("a@example.com"));
+    assert_eq!(app.column("contacts", "email", c).await.as_deref(), Some("b@example.com"));
+}

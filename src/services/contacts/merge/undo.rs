@@ -13,6 +13,7 @@ use super::apply::{mark_primary, MemberBefore};
 use super::values::{self, Names, Values};
 use super::{live, may_merge, moves};
 use crate::db::{execute_all, Db};
+use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{contact, contact_merge, contact_merge_row, recycle_bin};
 use crate::services::contacts::{identities, search_terms};
 use crate::services::events::{self, Event};
@@ -120,10 +121,18 @@ pub async fn undo(db: &Db, actor: &Actor, master_id: i64, now: DateTime<Utc>) ->
         ));
     };
     let merge = contact_merge::Entity::find_by_id(undoable.merge_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
-    let before: Values = serde_json::from_str(&merge.master_before).map_err(anyhow::Error::from)?;
+    let mut before: Values = serde_json::from_str(&merge.master_before).map_err(anyhow::Error::from)?;
     execute_all(&txn, moves::back(txn.get_database_backend(), merge.id, master_id)).await?;
+    let ids: Vec<i64> = std::iter::once(master_id).chain(undoable.members.iter().map(|(id, _)| *id)).collect();
+    let addresses = contact_identity::Entity::find()
+        .filter(contact_identity::Column::ContactId.is_in(ids))
+        .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+        .order_by_asc(contact_identity::Column::Id)
+        .all(&txn)
+        .await?;
 
     // The master first: the address column is unique, and a merged contact's may be its now.
+    before.email = primary_among(&addresses, master_id, before.email.as_deref());
     let current = Values::of(&master);
     let names = Names::load(&txn, &[(master_id, current.clone())], &before).await?;
     let saved = values::save(&txn, master, &before, &names, now).await?;
@@ -135,14 +144,16 @@ pub async fn undo(db: &Db, actor: &Actor, master_id: i64, now: DateTime<Utc>) ->
     let mut restored = Vec::new();
     let mut written = Vec::new();
     for (id, member) in &undoable.members {
+        let email = primary_among(&addresses, *id, member.email.as_deref());
         contact::Entity::update_many()
             .col_expr(contact::Column::Trashed, Expr::value(false))
             .col_expr(contact::Column::RecycleEntryId, Expr::value(Option::<i64>::None))
-            .col_expr(contact::Column::Email, Expr::value(member.email.clone()))
-            .col_expr(contact::Column::EmailSort, Expr::value(member.email.clone().unwrap_or_default()))
+            .col_expr(contact::Column::Email, Expr::value(email.clone()))
+            .col_expr(contact::Column::EmailSort, Expr::value(email.clone().unwrap_or_default()))
             .filter(contact::Column::Id.eq(*id))
             .exec(&txn)
             .await?;
+        mark_primary(&txn, *id, email.as_deref()).await?;
         recycle_bin::Entity::delete_by_id(member.entry_id).exec(&txn).await?;
         written.push(Event::contact(events::Actor::Agent(actor.id()), *id, events::Action::Restored, now));
         restored.push(*id);
@@ -169,4 +180,12 @@ pub async fn undo(db: &Db, actor: &Actor, master_id: i64, now: DateTime<Utc>) ->
     txn.execute(moves::forget(txn.get_database_backend(), undoable.merge_id)).await?;
     txn.commit().await?;
     Ok(restored)
+}
+
+/// The primary address contact `id` gets back: `wanted` while it is still one of its
+/// `addresses` (an agent may have removed it from the master meanwhile), else its oldest one,
+/// else none. So its Email is always one of its own addresses, which no other contact can have.
+fn primary_among(addresses: &[contact_identity::Model], id: i64, wanted: Option<&str>) -> Option<String> {
+    let mine = || addresses.iter().filter(|a| a.contact_id == id);
+    wanted.and_then(|w| mine().find(|a| a.value == w)).or_else(|| mine().next()).map(|a| a.value.clone())
 }
