@@ -1,7 +1,7 @@
 //! The merge page: the contacts side by side, the **Master** choice, per field the values to
 //! choose from (a hidden field is not there at all, a read-only one shows the master's value
 //! kept), and what moves to the master ("14 tickets, 3 activities, 2 time entries, 4 email
-//! addresses, 2 phone numbers, Help Center access"). Four queries whatever the contacts hold:
+//! addresses, 2 phone numbers, Help Center access"). Three queries whatever the contacts hold:
 //! the contacts, their identities, and the counts of their tickets, activities and time
 //! entries in one statement.
 
