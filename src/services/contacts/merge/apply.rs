@@ -69,7 +69,9 @@ pub async fn merge(
     let other_ids: Vec<i64> = others.iter().map(|c| c.id).collect();
 
     let before = Values::of(&master);
-    let login = login_from(&master, &others).and_then(|id| others.iter().find(|c| c.id == id));
+    let statuses: Vec<(i64, &str, bool)> =
+        others.iter().map(|c| (c.id, c.help_center_status.as_str(), c.email.is_some())).collect();
+    let login = login_from(&master.help_center_status, &statuses).and_then(|id| others.iter().find(|c| c.id == id));
     let after = kept(&before, &rules, request, &each, login);
 
     let merge = contact_merge::ActiveModel {

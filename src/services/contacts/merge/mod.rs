@@ -222,18 +222,20 @@ fn is_user(status: &str) -> bool {
     super::HELP_CENTER_USER_STATUSES.contains(&status)
 }
 
-/// Whose Help Center login the master keeps: none when the master has its own (or no one has
-/// one), else the first of the others that is an active user, else the first invited one.
+/// Whose Help Center login the master keeps, given the master's status and, for each other
+/// contact, its id, status and whether it has an address: none when the master is an active
+/// user (or no one else has access), else the first other active user, else none when the
+/// master is invited, else the first other invited one. A working login is never given up for
+/// an invitation not yet accepted.
 #[must_use]
-pub fn login_from(master: &contact::Model, others: &[contact::Model]) -> Option<i64> {
-    if is_user(&master.help_center_status) {
+pub fn login_from(master: &str, others: &[(i64, &str, bool)]) -> Option<i64> {
+    if master == "active" {
         return None;
     }
-    others
-        .iter()
-        .find(|c| c.help_center_status == "active" && c.email.is_some())
-        .or_else(|| others.iter().find(|c| is_user(&c.help_center_status) && c.email.is_some()))
-        .map(|c| c.id)
+    let first = |wanted: &dyn Fn(&str) -> bool| {
+        others.iter().find(|(_, status, has_email)| *has_email && wanted(status)).map(|(id, _, _)| *id)
+    };
+    first(&|status| status == "active").or_else(|| if is_user(master) { None } else { first(&is_user) })
 }
 
 #[cfg(test)]
@@ -272,6 +274,15 @@ mod tests {
         }
         let r = MergeRequest::from_pairs(&pairs(&[("ids", "1"), ("ids", "2"), ("master", "9")]));
         assert!(matches!(r.check(), Err(ServiceError::Invalid(e)) if !e.get("master").is_empty()));
+    }
+
+    #[test]
+    fn the_master_keeps_its_login_unless_only_another_has_a_working_one() {
+        assert_eq!(login_from("active", &[(2, "active", true)]), None);
+        assert_eq!(login_from("invited", &[(2, "invited", true), (3, "active", true)]), Some(3));
+        assert_eq!(login_from("invited", &[(2, "invited", true)]), None);
+        assert_eq!(login_from("not_invited", &[(2, "deactivated", true), (3, "invited", true)]), Some(3));
+        assert_eq!(login_from("deactivated", &[(2, "active", false)]), None, "no address, no login");
     }
 
     #[test]

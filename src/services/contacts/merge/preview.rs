@@ -8,11 +8,11 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Statement};
 
 use super::values::Values;
-use super::{choosable, may_merge, source_of, MergeRequest, FIELDS};
+use super::{choosable, login_from, may_merge, source_of, MergeRequest, FIELDS};
 use crate::domain::Module;
 use crate::entities::contact;
 use crate::entities::contact_identity::{self, IdentityKind};
-use crate::services::contacts::{redact, with_row_columns, ContactRow, HELP_CENTER_USER_STATUSES};
+use crate::services::contacts::{redact, with_row_columns, ContactRow};
 use crate::services::{Actor, ServiceError, ServiceResult};
 
 /// Everything the merge page shows.
@@ -84,8 +84,12 @@ pub async fn page<C: ConnectionTrait>(conn: &C, actor: &Actor, request: &MergeRe
         .filter(contact_identity::Column::ContactId.is_in(request.ids.clone()))
         .all(conn)
         .await?;
-    let help_center = !HELP_CENTER_USER_STATUSES.contains(&each_status(&rows, master))
-        && rows.iter().any(|r| r.id != master && r.is_help_center_user() && r.email.is_some());
+    let statuses: Vec<(i64, &str, bool)> = rows
+        .iter()
+        .filter(|r| r.id != master)
+        .map(|r| (r.id, r.help_center_status.as_str(), r.email.is_some()))
+        .collect();
+    let help_center = login_from(each_status(&rows, master), &statuses).is_some();
     let moves = summary(&counts, &identities, master, help_center);
     let mut contacts = rows;
     for c in &mut contacts {
