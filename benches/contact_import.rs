@@ -50,7 +50,11 @@ fn file(rows: u64) -> Vec<u8> {
         let (first, last) = (FIRST[(i % 8) as usize], LAST[(i / 8 % 8) as usize]);
         let phone = format!("+1 415 {:03} {:04}", 200 + i % 800, i % 10_000);
         let account = if i % 5 == 0 { format!("Company {}", i % 1000) } else { String::new() };
-        out.push_str(&format!("{first},{last},{}.{}.{i}@bench.example,{phone},Customer,{account}\n", first.to_lowercase(), i % 97));
+        out.push_str(&format!(
+            "{first},{last},{}.{}.{i}@bench.example,{phone},Customer,{account}\n",
+            first.to_lowercase(),
+            i % 97
+        ));
     }
     out.into_bytes()
 }

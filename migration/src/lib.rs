@@ -40,6 +40,7 @@ mod m0033_contactless_tickets;
 mod m0034_whatsapp_held;
 mod m0035_contact_imports;
 mod m0036_contact_exports;
+mod m0037_contact_merges;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0034_whatsapp_held::Migration),
             Box::new(m0035_contact_imports::Migration),
             Box::new(m0036_contact_exports::Migration),
+            Box::new(m0037_contact_merges::Migration),
         ]
     }
 }

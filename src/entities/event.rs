@@ -80,6 +80,12 @@ pub enum Action {
     /// An internal note, for agents only.
     #[sea_orm(string_value = "noted")]
     Noted,
+    /// Other contacts were merged into this one (the changes: its fields that took their values).
+    #[sea_orm(string_value = "merged")]
+    Merged,
+    /// A merge into this contact was undone (the changes: its fields back as they were).
+    #[sea_orm(string_value = "merge_undone")]
+    MergeUndone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

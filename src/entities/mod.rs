@@ -13,6 +13,8 @@ pub mod contact_import;
 pub mod contact_import_change;
 pub mod contact_import_file;
 pub mod contact_import_reject;
+pub mod contact_merge;
+pub mod contact_merge_row;
 pub mod contact_search_term;
 pub mod event;
 pub mod help_center_token;

@@ -38,6 +38,9 @@ pub struct Details {
     /// first name.
     #[serde(default)]
     pub last_name: Option<String>,
+    /// For a contact merged into another: the master (Undo merge on its page brings it back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<super::contacts::merge::MergedInto>,
 }
 
 impl Details {
@@ -243,6 +246,7 @@ pub async fn delete_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceR
         time_entries: trash!(&txn, time_entry, time_entry::Column::ContactId.eq(c.id), entry.id),
         unlinked_contacts: Vec::new(),
         last_name: Some(c.last_name.clone()),
+        merged_into: None,
     };
     trash!(&txn, contact, contact::Column::Id.eq(c.id), entry.id);
     let backend = txn.get_database_backend();
@@ -334,6 +338,11 @@ pub async fn restore(db: &Db, actor: &Actor, entry_id: i64) -> ServiceResult<Ent
     let txn = db.begin_write().await?;
     let entry = recycle_bin::Entity::find_by_id(entry_id).one(&txn).await?.ok_or(ServiceError::NotFound)?;
     actor.may(module_of(&entry.kind), Action::Delete)?;
+    if entry_of(entry.clone(), None).details.merged_into.is_some() {
+        return Err(ServiceError::Conflict(
+            "This contact was merged into another one. Open that contact (linked in the Recycle Bin) and choose Undo merge: it brings back everything that moved with it.".into(),
+        ));
+    }
     let (by, now, backend) = (events::Actor::Agent(actor.id()), Utc::now(), txn.get_database_backend());
     if entry.kind == "contact" {
         // While its tickets are in the bin.

@@ -238,3 +238,71 @@ async fn logged_in_admin(app: &helpers::TestApp) -> Client {
     expect_heading(&c, "Contacts").await;
     c
 }
+
+#[tokio::test]
+#[ignore = "needs chromedriver: run by .ci/run"]
+async fn ticking_two_contacts_merging_and_undoing_fit_a_desktop_and_a_phone() {
+    let app = helpers::spawn_app().await;
+    app.set_up_admin().await;
+    app.add_contact(&[
+        ("first_name", "Melissa"),
+        ("last_name", "Ortiz-Montgomery"),
+        ("email", "melissa.ortiz-montgomery@information-technology.example-enterprises.com"),
+        ("title", "Head of Information Technology and Facilities"),
+        ("description", "Prefers mail in the morning; the switchboard forwards calls to her mobile after six."),
+    ])
+    .await;
+    app.add_contact(&[
+        ("first_name", "Mel"),
+        ("last_name", "Ortiz"),
+        ("email", "mel@home.example"),
+        ("phone", "+1 415 555 2671"),
+    ])
+    .await;
+    let c = logged_in_admin(&app).await;
+    // Tick both in the list and Merge: no script needed.
+    for name in ["Melissa Ortiz-Montgomery", "Mel Ortiz"] {
+        let tick = format!("input[aria-label='Select {name}']");
+        c.find(Locator::Css(&tick)).await.expect("checkbox").click().await.expect("tick");
+    }
+    c.find(Locator::XPath("//button[normalize-space()='Merge']")).await.expect("Merge").click().await.expect("click");
+    expect_heading(&c, "Merge contacts").await;
+    let merge_url = c.current_url().await.expect("url");
+    assert!(!merge_url.as_str().contains("csrf_token"), "{merge_url}");
+    for width in [1280, 360] {
+        c.set_window_size(width, 900).await.expect("resize");
+        c.goto(merge_url.as_str()).await.expect("goto");
+        expect_heading(&c, "Merge contacts").await;
+        let body = c.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+        assert!(body.contains("Master record") && body.contains("Moves to the Master"), "{body}");
+        assert!(!overflows(&c).await, "the merge page scrolls sideways at {width} px");
+        if let Ok(dir) = std::env::var("SCREENSHOT_DIR") {
+            let png = c.screenshot().await.expect("screenshot");
+            std::fs::write(format!("{dir}/merge-{width}.png"), png).expect("write");
+        }
+    }
+    // The list sorts Mel Ortiz first: the Master unless another is chosen, its values kept.
+    c.find(Locator::XPath("//button[normalize-space()='Merge']")).await.expect("Merge").click().await.expect("click");
+    expect_heading(&c, "Mel Ortiz").await;
+    let master_url = c.current_url().await.expect("url");
+    for width in [1280, 360] {
+        c.set_window_size(width, 900).await.expect("resize");
+        c.goto(master_url.as_str()).await.expect("goto");
+        c.find(Locator::XPath("//button[normalize-space()='Undo merge']")).await.expect("Undo merge");
+        assert!(!overflows(&c).await, "the master's page scrolls sideways at {width} px");
+        if let Ok(dir) = std::env::var("SCREENSHOT_DIR") {
+            let png = c.screenshot().await.expect("screenshot");
+            std::fs::write(format!("{dir}/merged-master-{width}.png"), png).expect("write");
+        }
+    }
+    c.find(Locator::XPath("//button[normalize-space()='Undo merge']"))
+        .await
+        .expect("Undo")
+        .click()
+        .await
+        .expect("click");
+    expect_heading(&c, "Mel Ortiz").await;
+    let body = c.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+    assert!(body.contains("Merge undone"), "{body}");
+    c.close().await.expect("close");
+}

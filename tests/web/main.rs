@@ -17,6 +17,7 @@ mod contact_export;
 mod contact_identities;
 mod contact_import;
 mod contact_import_revert;
+mod contact_merge;
 mod contact_search;
 mod csrf;
 mod database_files;

@@ -110,6 +110,27 @@ pub fn account_exists(name: &str, company: &str, login: &str, link: &str, valid_
     })
 }
 
+#[derive(Template)]
+#[template(path = "email/merged_login.txt")]
+struct MergedLogin<'a> {
+    name: &'a str,
+    company: &'a str,
+    login: &'a str,
+    link: &'a str,
+}
+
+/// The notice to a Help Center user whose contact was merged into another one, which now has
+/// its login (`login`, at `link`).
+///
+/// # Errors
+/// Template errors.
+pub fn merged_login(name: &str, company: &str, login: &str, link: &str) -> askama::Result<Text> {
+    Ok(Text {
+        subject: format!("Your {company} Help Center account"),
+        body: MergedLogin { name, company, login, link }.render()?,
+    })
+}
+
 /// The subject every mail about ticket `number` carries, with its token for threading.
 #[must_use]
 pub fn ticket_subject(number: i64, subject: &str) -> String {

@@ -4,14 +4,16 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::help_center_access;
+use super::{contact_merge, help_center_access};
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::whatsapp::opt_ins::{self, ContactWhatsApp};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::agents::{self, AgentChoice};
-use crate::services::contacts::{self, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View};
+use crate::services::contacts::{
+    self, merge, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View,
+};
 use crate::services::{recycle_bin, ServiceError};
 use crate::startup::AppState;
 
@@ -75,6 +77,7 @@ struct IndexPage {
     can_import: bool,
     can_edit: bool,
     can_export: bool,
+    can_merge: bool,
 }
 
 impl IndexPage {
@@ -155,6 +158,7 @@ pub async fn index(
         can_import: actor.permissions().can_import_contacts(),
         can_edit: actor.can(Module::Contacts, Action::Edit),
         can_export: actor.permissions().can_export_contacts(),
+        can_merge: merge::may_merge(actor).is_ok(),
     })
 }
 
@@ -261,6 +265,7 @@ struct ShowPage {
     can_view_tickets: bool,
     can_create_tickets: bool,
     whatsapp: ContactWhatsApp,
+    undo_merge: Option<merge::Undoable>,
 }
 
 impl ShowPage {
@@ -273,8 +278,13 @@ impl ShowPage {
 pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path<i64>) -> AppResult<HttpResponse> {
     agent.require(Module::Contacts, Action::View)?;
     let actor = agent.actor();
-    let detail = contacts::detail(&state.db.conn, actor, *id).await?;
+    let detail = match contacts::detail(&state.db.conn, actor, *id).await {
+        Err(ServiceError::NotFound) => return contact_merge::merged_contact(&state, *id).await,
+        found => found?,
+    };
     let whatsapp = opt_ins::of_contact(&state.db, actor, *id).await?;
+    let can_merge = merge::may_merge(actor).is_ok();
+    let undo_merge = if can_merge { merge::undoable(&state.db.conn, *id).await? } else { None };
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", detail.contact.name()),
         detail,
@@ -284,6 +294,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         can_view_tickets: actor.can(Module::Tickets, Action::View),
         can_create_tickets: actor.can(Module::Tickets, Action::Create),
         whatsapp,
+        undo_merge,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod channels;
 pub mod contact_export;
 pub mod contact_import;
+pub mod contact_merge;
 pub mod contacts;
 pub mod help_center_access;
 pub mod help_center_settings;
@@ -31,10 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/password").route(web::get().to(password::form)).route(web::post().to(password::submit)),
         )
         .route("/password-reset", web::get().to(password::reset))
-        // Before the contacts' routes: `/contacts/{id}` would take `/contacts/import` and
-        // `/contacts/export`.
+        // Before the contacts' routes: `/contacts/{id}` would take `/contacts/import`,
+        // `/contacts/export` and `/contacts/merge`.
         .configure(contact_import::configure)
         .configure(contact_export::configure)
+        .configure(contact_merge::configure)
         .configure(contacts::configure)
         .configure(accounts::configure)
         .configure(articles::configure)

@@ -31,7 +31,7 @@ struct IndexPage {
 
 impl IndexPage {
     fn can_restore(&self, entry: &Entry) -> bool {
-        self.actor.can(entry.module(), Action::Delete)
+        self.actor.can(entry.module(), Action::Delete) && entry.details.merged_into.is_none()
     }
 }
 

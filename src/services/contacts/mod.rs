@@ -10,6 +10,7 @@ pub mod identities;
 pub mod import;
 mod list;
 mod matching;
+pub mod merge;
 mod rules;
 pub(crate) mod search_terms;
 pub mod write;
@@ -27,7 +28,7 @@ use crate::entities::{account, agent, contact};
 use crate::domain::PersonName;
 
 /// `select` with the columns of [`ContactRow`], the account's and the owner's names joined in.
-fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select<contact::Entity> {
+pub(crate) fn with_row_columns(select: sea_orm::Select<contact::Entity>) -> sea_orm::Select<contact::Entity> {
     select
         .select_only()
         .columns([

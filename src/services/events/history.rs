@@ -111,6 +111,16 @@ pub fn lines(row: &EventRow, rules: &FieldRules) -> Vec<HistoryLine> {
         new_value: new,
     };
     let did = |what: &'static str| vec![line(Some(what), String::new(), None, None)];
+    let field_lines = |changes: Vec<StoredChange>| -> Vec<HistoryLine> {
+        changes
+            .into_iter()
+            .filter(|c| visible(rules, subject, &c.field))
+            .map(|c| {
+                let shown = |value: Option<String>| value.map(|v| value_label(&c.field, action, v));
+                line(None, field_label(subject, &c.field), shown(c.old), shown(c.new))
+            })
+            .collect()
+    };
     let ticket = row.ticket_number.map_or_else(|| "Ticket".to_owned(), |n| format!("Ticket #{n}"));
     match (subject, action) {
         (_, Action::Purged) => vec![],
@@ -123,14 +133,11 @@ pub fn lines(row: &EventRow, rules: &FieldRules) -> Vec<HistoryLine> {
         (SubjectKind::Contact, Action::Invited) if changes.is_empty() => {
             vec![line(None, "Help Center".to_owned(), None, Some("Invitation sent again".to_owned()))]
         }
-        (SubjectKind::Contact | SubjectKind::Account, _) => changes
-            .into_iter()
-            .filter(|c| visible(rules, subject, &c.field))
-            .map(|c| {
-                let shown = |value: Option<String>| value.map(|v| value_label(&c.field, action, v));
-                line(None, field_label(subject, &c.field), shown(c.old), shown(c.new))
-            })
-            .collect(),
+        (SubjectKind::Contact, Action::Merged | Action::MergeUndone) => {
+            let what = if action == Action::Merged { "merged contacts into this one" } else { "undid a merge" };
+            did(what).into_iter().chain(field_lines(changes)).collect()
+        }
+        (SubjectKind::Contact | SubjectKind::Account, _) => field_lines(changes),
         (SubjectKind::Ticket, Action::Created) => {
             let channel = find(&changes, Field::Channel).map(channel_label).unwrap_or_default();
             vec![line(None, ticket, None, Some(format!("Created ({channel})")))]
@@ -303,6 +310,25 @@ mod tests {
         no_email.admin = false;
         no_email.contact_fields.insert("email".into(), crate::domain::FieldAccess::Hidden);
         assert_eq!(read(&edit, &FieldRules::contacts(&no_email)), ["Ann Agent: Title “” → “CTO”"]);
+    }
+
+    #[test]
+    fn a_merge_and_its_undo_say_so_with_the_fields_they_changed() {
+        let rules = FieldRules::contacts(&Permissions::administrator());
+        let merged = row(
+            "contact",
+            "merged",
+            r#"[{"field":"email","old":"a@example.com","new":"b@example.com"},{"field":"secondary_email","old":null,"new":"a@example.com"}]"#,
+        );
+        assert_eq!(
+            read(&merged, &rules),
+            [
+                "Ann Agent: merged contacts into this one",
+                "Ann Agent: Email “a@example.com” → “b@example.com”",
+                "Ann Agent: Secondary Email “” → “a@example.com”"
+            ]
+        );
+        assert_eq!(read(&row("contact", "merge_undone", "[]"), &rules), ["Ann Agent: undid a merge"]);
     }
 
     #[test]
