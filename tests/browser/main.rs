@@ -9,6 +9,8 @@
 #[path = "../web/helpers.rs"]
 mod helpers;
 
+mod contact_import;
+
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
