@@ -195,6 +195,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, column) in
+            [("idx_contacts_import", Contacts::ImportId), ("idx_contacts_external_id", Contacts::ExternalId)]
+        {
+            manager.drop_index(Index::drop().name(name).table(Contacts::Table).to_owned()).await?;
+            manager.alter_table(Table::alter().table(Contacts::Table).drop_column(column).to_owned()).await?;
+        }
         for table in [ContactImportChanges::Table.into_iden(), ContactImportRejects::Table.into_iden()] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }

@@ -133,6 +133,17 @@ async fn the_test_run_writes_nothing_and_lists_every_rejected_row_with_line_fiel
     let page = run(&app, id, "add", "import", &[]).await;
     assert_eq!(counts(&app, id).await, [1, 0, 1, 5], "{}", page.text());
     assert_eq!(app.count("contacts").await, before + 1);
+    // Once imported, the form is gone and a second start is refused.
+    assert!(!page.html.contains("Start Import"));
+    let csrf = page.value_of("csrf_token").expect("token");
+    let again = app
+        .post_raw(
+            &format!("/agent/contacts/import/{id}"),
+            &[("csrf_token", &csrf), ("mode", "add"), ("action", "import")],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(app.count("contacts").await, before + 1);
 }
 
 #[tokio::test]
@@ -276,10 +287,12 @@ async fn a_mapping_without_a_last_name_or_with_a_field_twice_is_shown_again_with
 #[tokio::test]
 async fn a_workbook_that_unpacks_to_far_more_than_its_size_is_refused_before_it_is_unpacked() {
     let app = admin().await;
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web/fixtures/bomb.xlsx")).expect("fixture");
-    let page = upload(&app, "bomb.xlsx", bytes).await;
-    assert_eq!(page.status, 422);
-    assert!(page.field_error("file").unwrap_or_default().contains("unpacks to far more"), "{}", page.text());
+    for name in ["bomb.xlsx", "huge_count.xlsx"] {
+        let path = format!("{}/tests/web/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let page = upload(&app, name, std::fs::read(path).expect("fixture")).await;
+        assert_eq!(page.status, 422, "{name}");
+        assert!(page.field_error("file").unwrap_or_default().contains("unpacks to far more"), "{}", page.text());
+    }
     assert_eq!(app.count("contact_imports").await, 0);
 }
 

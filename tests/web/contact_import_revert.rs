@@ -48,6 +48,12 @@ async fn revert_bins_what_the_import_added_and_puts_back_what_it_changed_unless_
     );
     assert_eq!(app.column("contacts", "title", two).await.as_deref(), Some("Edited by hand"), "not overwritten");
     assert_eq!(app.column("contact_imports", "status", id).await.as_deref(), Some("reverted"));
+
+    // The same file again: the reverted contact's address is still its own, in the bin.
+    let again = uploaded(&app, "changes.csv", file.as_bytes().to_vec()).await;
+    let page = run(&app, again, "add", "import", &[]).await;
+    assert_eq!(counts(&app, again).await, [0, 0, 2, 1], "{}", page.text());
+    assert!(page.text().contains("A contact in the Recycle Bin has this address"), "{}", page.text());
 }
 
 /// A second instance of `app`'s database as its own process, which runs imports (`app` does

@@ -73,6 +73,8 @@ struct Column {
     header: String,
     field: Option<ImportField>,
     error: String,
+    /// Why the field its header suggests is not chosen.
+    note: String,
 }
 
 /// A field the mapping page offers, with why the profile cannot import into it.
@@ -124,11 +126,16 @@ async fn show_page(
         .headers()
         .into_iter()
         .enumerate()
-        .map(|(index, header)| Column {
-            index,
-            header,
-            field: mapping.get(index).copied().flatten(),
-            error: column_errors.get(index).cloned().unwrap_or_default(),
+        .map(|(index, header)| {
+            let field = mapping.get(index).copied().flatten();
+            let refused = field.and_then(|f| field_refusal(agent.actor(), f).map(|why| (f, why)));
+            Column {
+                index,
+                header,
+                field: if refused.is_some() { None } else { field },
+                error: column_errors.get(index).cloned().unwrap_or_default(),
+                note: refused.map(|(f, why)| format!("Looks like {}, which is {why}.", f.label())).unwrap_or_default(),
+            }
         })
         .collect();
     let fields = ImportField::ALL

@@ -21,6 +21,7 @@ use super::file::Row;
 use super::lookup::{Matched, Owners, Stored};
 use super::row::{first_problem, Values};
 use super::{write, Mode};
+use crate::domain::contact::MAX_SECONDARY_EMAILS;
 use crate::domain::import_fields::ImportField;
 use crate::domain::{ContactInput, FieldRules, PhoneParser};
 use crate::entities::{contact_import, contact_import_reject};
@@ -118,7 +119,9 @@ impl Run {
         values.emails().iter().map(|e| key('e', e)).chain(external).collect()
     }
 
-    /// Remembers a row taken before a restart, so that a later duplicate of it is still found.
+    /// Remembers a row done before a restart (and not rejected then), so that a later
+    /// duplicate of it is still found. Its contact is not known here: a later row matching the
+    /// same contact by another address is taken as a second update.
     pub fn remember(&mut self, row: &Row) {
         let values = Values::of(&self.mapping, &row.cells);
         for k in self.keys(&values) {
@@ -140,7 +143,10 @@ impl Run {
         lease_until: DateTime<Utc>,
     ) -> Result<Tally, DbErr> {
         let values: Vec<Values> = rows.iter().map(|r| Values::of(&self.mapping, &r.cells)).collect();
-        let mut emails: Vec<String> = values.iter().flat_map(Values::emails).collect();
+        // A row with more addresses than a contact may have is refused by its check: its
+        // addresses are not looked up (which keeps the lookup's size bounded).
+        let mut emails: Vec<String> =
+            values.iter().map(Values::emails).filter(|e| e.len() <= MAX_SECONDARY_EMAILS + 1).flatten().collect();
         emails.sort_unstable();
         emails.dedup();
         let external: Vec<String> =
@@ -168,8 +174,9 @@ impl Run {
             for plan in &planned {
                 match plan {
                     Planned::Create { .. } => tally.created += 1,
-                    Planned::Update { matched, input, account, .. } => {
-                        if write::changes(matched, input, account).is_empty() {
+                    Planned::Update { matched, input, account, external } => {
+                        let external_changed = external.is_some() && *external != matched.model.external_id;
+                        if write::changes(matched, input, account).is_empty() && !external_changed {
                             tally.skipped += 1;
                         } else {
                             tally.updated += 1;
@@ -193,12 +200,20 @@ impl Run {
         stored: &Stored,
         phones: &PhoneParser,
     ) -> Result<Option<Planned>, (&'static str, String)> {
-        let keys = self.keys(values);
+        let mut keys = self.keys(values);
         if let Some(first) = keys.iter().find_map(|k| self.seen.get(k)) {
             let field = if values.get(ImportField::Email).is_some() { "Email" } else { "External ID" };
             return Err((field, format!("Duplicate of line {first}.")));
         }
-        let mut matches: Vec<i64> = values.emails().iter().filter_map(|e| stored.by_email.get(e).copied()).collect();
+        let emails = values.emails();
+        if emails.iter().any(|e| stored.binned.contains(e)) {
+            return Err((
+                "Email",
+                "A contact in the Recycle Bin has this address. Restore it from the Recycle Bin, or purge it first."
+                    .into(),
+            ));
+        }
+        let mut matches: Vec<i64> = emails.iter().filter_map(|e| stored.by_email.get(e).copied()).collect();
         matches.sort_unstable();
         matches.dedup();
         if matches.len() > 1 {
@@ -209,6 +224,15 @@ impl Run {
             .first()
             .or_else(|| external.as_ref().and_then(|x| stored.by_external.get(x)))
             .and_then(|id| stored.contacts.get(id));
+        if let Some(m) = matched {
+            // Two rows for one contact (by different addresses, or by its External ID): the
+            // second is a duplicate, not a second update from a stale copy.
+            let contact = key('c', &m.model.id.to_string());
+            if let Some(first) = self.seen.get(&contact) {
+                return Err(("Email", format!("Duplicate of line {first}: the same contact.")));
+            }
+            keys.push(contact);
+        }
         let owner = match values.get(ImportField::Owner) {
             Some(text) => Some(self.owners.find(text).map_err(|e| ("Contact Owner", e))?.id),
             None => None,
@@ -234,10 +258,10 @@ impl Run {
                 Some(Planned::Update { matched: Box::new(m.clone()), input, account, external })
             }
         };
-        if plan.is_some() {
-            for k in keys {
-                self.seen.insert(k, line);
-            }
+        // Every row not rejected is remembered (a resumed run remembers the same rows: those
+        // before it that are not among the rejected ones).
+        for k in keys {
+            self.seen.insert(k, line);
         }
         Ok(plan)
     }

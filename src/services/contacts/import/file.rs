@@ -184,9 +184,11 @@ fn read_csv(bytes: &[u8], mut each: impl FnMut(Row) -> ControlFlow<()>) -> Resul
     }
 }
 
-/// A workbook unpacks to at most this many times the upload's size (a zip bomb is refused
-/// before it is unpacked; ordinary workbooks unpack to less than ten times their size).
+/// A workbook unpacks to at most this many times the upload's size, and never more than
+/// [`MAX_UNPACKED`] (ordinary workbooks unpack to less than ten times their size).
 pub const MAX_UNPACKED_FACTOR: u64 = 40;
+/// The most a workbook may unpack to, whatever its size.
+pub const MAX_UNPACKED: u64 = 512 << 20;
 
 fn read_xlsx(bytes: &[u8], mut each: impl FnMut(Row) -> ControlFlow<()>) -> Result<(), FileError> {
     let unreadable = |e: calamine::XlsxError| format!("The workbook cannot be read: {e}");
@@ -223,25 +225,50 @@ fn read_xlsx(bytes: &[u8], mut each: impl FnMut(Row) -> ControlFlow<()>) -> Resu
     Ok(())
 }
 
-/// Refuses a workbook whose parts declare more unpacked bytes than [`MAX_UNPACKED_FACTOR`]
-/// times its size.
+/// Refuses a workbook that unpacks to more than its bound, read part by part through a budget
+/// (a zip can declare smaller sizes than it holds), and one whose shared strings announce more
+/// strings than their part could hold: calamine reserves room for the announced number before
+/// reading any, so a tiny file could otherwise ask for any amount of memory.
 fn check_unpacked_size(bytes: &[u8]) -> Result<(), FileError> {
-    let declared =
-        zip_declared_size(bytes).ok_or_else(|| "The workbook cannot be read: it is not a zip archive.".to_owned())?;
-    if declared > (bytes.len() as u64).saturating_mul(MAX_UNPACKED_FACTOR) {
-        return Err("The workbook unpacks to far more than its size; save it again from Excel and upload that.".into());
+    use std::io::Read;
+    let unreadable = |e: zip::result::ZipError| format!("The workbook cannot be read: {e}");
+    let too_big =
+        || "The workbook unpacks to far more than its size; save it again from Excel and upload that.".to_owned();
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut budget = (bytes.len() as u64).saturating_mul(MAX_UNPACKED_FACTOR).min(MAX_UNPACKED);
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).map_err(unreadable)?;
+        let name = part.name().map_err(unreadable)?.into_owned();
+        let mut head = Vec::new();
+        let mut limited = (&mut part).take(budget.saturating_add(1));
+        if name.ends_with("sharedStrings.xml") {
+            (&mut limited)
+                .take(4096)
+                .read_to_end(&mut head)
+                .map_err(|e| format!("The workbook cannot be read: {e}"))?;
+        }
+        let rest = std::io::copy(&mut limited, &mut std::io::sink())
+            .map_err(|e| format!("The workbook cannot be read: {e}"))?;
+        let size = head.len() as u64 + rest;
+        if size > budget {
+            return Err(too_big());
+        }
+        budget -= size;
+        // Each string takes at least `<si><t/></si>` (12 bytes) in its part.
+        if announced_strings(&head).is_some_and(|n| n > size / 12 + 1) {
+            return Err(too_big());
+        }
     }
     Ok(())
 }
 
-/// The unpacked sizes the workbook's zip directory declares, summed (nothing is unpacked).
-fn zip_declared_size(bytes: &[u8]) -> Option<u64> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let mut total = 0u64;
-    for i in 0..archive.len() {
-        total = total.saturating_add(archive.by_index_raw(i).ok()?.size());
-    }
-    Some(total)
+/// The `uniqueCount` a shared strings part announces.
+fn announced_strings(head: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    let at = text.find("uniqueCount=")? + "uniqueCount=".len();
+    let digits: String = text[at..].chars().skip(1).take_while(char::is_ascii_digit).collect();
+    // A number too long to parse announces too much.
+    Some(digits.parse().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

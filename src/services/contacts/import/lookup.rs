@@ -46,7 +46,13 @@ pub struct Stored {
     pub contacts: HashMap<i64, Matched>,
     /// Live accounts by lowercased name (several when names repeat).
     pub accounts: HashMap<String, Vec<account::Model>>,
+    /// Addresses of contacts in the Recycle Bin: they stay theirs.
+    pub binned: std::collections::HashSet<String>,
 }
+
+/// Values an `IN (…)` list takes at most per statement, well within both databases' limits on
+/// parameters (SQLite 32,766, PostgreSQL 65,535).
+const IN_LIST: usize = 5_000;
 
 impl Stored {
     /// Looks up `emails` (lowercase), `external` ids and account `names` (lowercase).
@@ -60,22 +66,22 @@ impl Stored {
         names: Vec<String>,
     ) -> Result<Self, DbErr> {
         let mut stored = Self::default();
-        if !emails.is_empty() {
+        for slice in emails.chunks(IN_LIST) {
             let found: Vec<(String, i64)> = contact_identity::Entity::find()
                 .select_only()
                 .columns([contact_identity::Column::Value, contact_identity::Column::ContactId])
                 .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
-                .filter(contact_identity::Column::Value.is_in(emails))
+                .filter(contact_identity::Column::Value.is_in(slice.iter().cloned()))
                 .into_tuple()
                 .all(conn)
                 .await?;
             stored.by_email.extend(found);
         }
-        if !external.is_empty() {
+        for slice in external.chunks(IN_LIST) {
             let found: Vec<(Option<String>, i64)> = contact::Entity::find()
                 .select_only()
                 .columns([contact::Column::ExternalId, contact::Column::Id])
-                .filter(contact::Column::ExternalId.is_in(external))
+                .filter(contact::Column::ExternalId.is_in(slice.iter().cloned()))
                 .filter(contact::Column::Trashed.eq(false))
                 .into_tuple()
                 .all(conn)
@@ -85,12 +91,13 @@ impl Stored {
         let mut ids: Vec<i64> = stored.by_email.values().chain(stored.by_external.values()).copied().collect();
         ids.sort_unstable();
         ids.dedup();
-        if !ids.is_empty() {
-            stored.load_contacts(conn, &ids).await?;
+        for slice in ids.chunks(IN_LIST) {
+            stored.load_contacts(conn, slice).await?;
         }
-        if !names.is_empty() {
+        stored.set_binned();
+        for slice in names.chunks(IN_LIST) {
             let found = account::Entity::find()
-                .filter(account::Column::NameSort.is_in(names))
+                .filter(account::Column::NameSort.is_in(slice.iter().cloned()))
                 .filter(account::Column::Trashed.eq(false))
                 .all(conn)
                 .await?;
@@ -135,10 +142,21 @@ impl Stored {
             let secondary = secondary.iter().filter(|(c, _)| *c == model.id).map(|(_, e)| e.clone()).collect();
             self.contacts.insert(model.id, Matched { model, account_name, secondary });
         }
-        // An address of a contact in the Recycle Bin matches nothing live.
-        let live = &self.contacts;
-        self.by_email.retain(|_, id| live.contains_key(id));
         Ok(())
+    }
+
+    /// An address of a contact in the Recycle Bin matches nothing live, and no one else may
+    /// take it while the contact can still be restored.
+    fn set_binned(&mut self) {
+        let live = &self.contacts;
+        let binned = &mut self.binned;
+        self.by_email.retain(|email, id| {
+            let keep = live.contains_key(id);
+            if !keep {
+                binned.insert(email.clone());
+            }
+            keep
+        });
     }
 }
 

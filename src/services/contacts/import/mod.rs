@@ -120,10 +120,17 @@ impl Import {
         matches!(self.row.status.as_str(), "testing" | "importing")
     }
 
-    /// Whether the import itself ran (its rows are in).
+    /// Whether the import itself ran (its rows are in, or some of them).
     #[must_use]
     pub fn imported(&self) -> bool {
-        matches!(self.row.status.as_str(), "imported" | "reverted")
+        matches!(self.row.status.as_str(), "imported" | "failed" | "reverting" | "reverted")
+    }
+
+    /// Whether Map Fields and Import Mode can still be changed and a run started: nothing was
+    /// written yet.
+    #[must_use]
+    pub fn can_start(&self) -> bool {
+        setup::START_FROM.contains(&self.row.status.as_str())
     }
 
     /// The state as people read it.
@@ -135,6 +142,7 @@ impl Import {
             "tested" => "Test run done",
             "importing" => "Importing",
             "imported" => "Imported",
+            "reverting" => "Reverting",
             "reverted" => "Reverted",
             _ => "Failed",
         }

@@ -5,12 +5,13 @@
 //! listed, never overwritten.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
 use super::get;
 use crate::db::Db;
-use crate::domain::{Action, ContactForm, Module, PhoneParser};
+use crate::domain::{Action, ContactForm, Module, PhoneParser, ScreenedForm};
 use crate::entities::{contact, contact_import, contact_import_change};
 use crate::services::contacts::{detail::find_row, form_of, identities, update};
 use crate::services::{recycle_bin, Actor, ServiceError, ServiceResult};
@@ -30,7 +31,8 @@ pub struct Reverted {
 /// Whether import `i` can still be reverted at `now`.
 #[must_use]
 pub fn revertible(i: &contact_import::Model, now: DateTime<Utc>) -> bool {
-    i.status == "imported" && i.finished_at.is_some_and(|at| now - at <= chrono::Duration::days(REVERT_DAYS))
+    let ran = i.status == "imported" || (i.status == "failed" && i.done_rows > 0);
+    ran && i.started_at.is_some_and(|at| now - at <= chrono::Duration::days(REVERT_DAYS))
 }
 
 /// Reverts import `id` on behalf of `actor`.
@@ -42,10 +44,26 @@ pub async fn revert(db: &Db, actor: &Actor, id: i64, phones: &PhoneParser) -> Se
     let import = get(&db.conn, actor, id).await?;
     actor.may(Module::Contacts, Action::Edit)?;
     actor.may(Module::Contacts, Action::Delete)?;
+    let refused = || {
+        ServiceError::Conflict(format!(
+            "Only an import made in the last {REVERT_DAYS} days, and not reverted yet, can be reverted."
+        ))
+    };
     if !revertible(&import.row, Utc::now()) {
-        return Err(ServiceError::Conflict(format!(
-            "Only an import finished in the last {REVERT_DAYS} days, and not reverted yet, can be reverted."
-        )));
+        return Err(refused());
+    }
+    // Taken in one step, so that two reverts at once do not both run.
+    let claimed = {
+        let _gate = db.write_gate().await;
+        contact_import::Entity::update_many()
+            .col_expr(contact_import::Column::Status, Expr::value("reverting"))
+            .filter(contact_import::Column::Id.eq(id))
+            .filter(contact_import::Column::Status.eq(import.row.status.as_str()))
+            .exec(&db.conn)
+            .await?
+    };
+    if claimed.rows_affected != 1 {
+        return Err(refused());
     }
     let mut done = Reverted::default();
     let created: Vec<i64> = contact::Entity::find()
@@ -60,6 +78,8 @@ pub async fn revert(db: &Db, actor: &Actor, id: i64, phones: &PhoneParser) -> Se
         match recycle_bin::delete_contact(db, actor, contact_id).await {
             Ok(_) => done.deleted += 1,
             Err(ServiceError::Conflict(why)) => done.kept.push(format!("Contact {contact_id} was kept: {why}")),
+            // Deleted by someone else meanwhile.
+            Err(ServiceError::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
@@ -73,11 +93,24 @@ pub async fn revert(db: &Db, actor: &Actor, id: i64, phones: &PhoneParser) -> Se
     }
     let mut row: contact_import::ActiveModel = import.row.into();
     row.status = Set("reverted".into());
+    row.lease_until = Set(None);
     row.reverted_at = Set(Some(Utc::now()));
     row.revert_notes = Set((!done.kept.is_empty()).then(|| done.kept.join("\n")));
     let _gate = db.write_gate().await;
     row.update(&db.conn).await?;
     Ok(done)
+}
+
+/// Puts back a contact's External ID unless it changed since the import.
+async fn put_back_external_id(db: &Db, contact_id: i64, old: Option<&str>, new: &str) -> ServiceResult<()> {
+    let _gate = db.write_gate().await;
+    contact::Entity::update_many()
+        .col_expr(contact::Column::ExternalId, Expr::value(old.map(str::to_owned)))
+        .filter(contact::Column::Id.eq(contact_id))
+        .filter(contact::Column::ExternalId.eq(new))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
 }
 
 /// Puts back the values one change replaced, where the contact still has the import's values.
@@ -141,14 +174,30 @@ async fn put_back(
         }
     }
     let name = row.name();
-    match update(db, actor, change.contact_id, form, phones).await {
-        Ok(()) => done.restored += 1,
-        Err(ServiceError::Invalid(errors)) => {
-            let (field, why) = super::row::first_problem(&errors);
-            done.kept.push(format!("{name}: {field} could not be put back ({why})"));
+    // A value that cannot be put back (its account renamed or deleted since, say) is listed,
+    // and the others are put back without it.
+    let mut attempt = form;
+    for _ in 0..2 {
+        match update(db, actor, change.contact_id, attempt.clone(), phones).await {
+            Ok(()) => {
+                done.restored += 1;
+                break;
+            }
+            Err(ServiceError::Invalid(errors)) => {
+                for (field, why) in errors.iter() {
+                    done.kept.push(format!("{name}: {} could not be put back ({why})", super::row::label_of(field)));
+                    attempt.drop_field(field);
+                }
+            }
+            Err(ServiceError::NotFound) => {
+                done.kept.push(format!("{name} is no longer there."));
+                break;
+            }
+            Err(e) => return Err(e),
         }
-        Err(ServiceError::NotFound) => done.kept.push(format!("{name} is no longer there.")),
-        Err(e) => return Err(e),
+    }
+    if let (Some(old), Some(Value::String(new))) = (before.get("external_id"), after.get("external_id")) {
+        put_back_external_id(db, change.contact_id, old.as_str(), new).await?;
     }
     if !edited.is_empty() {
         done.kept.push(format!("{name}: {} edited since the import, left as it is.", edited.join(", ")));

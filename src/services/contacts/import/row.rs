@@ -72,32 +72,35 @@ impl Values {
         }
     }
 
-    /// The form of an existing contact, `current`, with the row's values over it: an empty
-    /// cell keeps what is there. Addresses are only ever added (as secondary ones).
+    /// The form of an existing contact, `current`, with the row's values over it: a field
+    /// whose cell is empty or not mapped is not posted, so it keeps what is there (and is not
+    /// checked again). The last name is always posted (it is required), and addresses are only
+    /// ever added, as secondary ones.
     #[must_use]
     pub fn over(&self, current: &ContactForm, owner: Option<i64>) -> ContactForm {
         let (first_name, last_name) = self.names();
-        let pick = |row: Option<String>, now: &Option<String>| row.or_else(|| now.clone());
         let text = |f| self.get(f).map(str::to_owned);
         let mut secondary: Vec<String> =
             current.secondary_emails.as_deref().unwrap_or("").lines().map(str::to_owned).collect();
         let primary = current.email.clone().unwrap_or_default();
+        let mut added = false;
         for email in self.emails() {
             if email != primary && !secondary.contains(&email) {
                 secondary.push(email);
+                added = true;
             }
         }
         ContactForm {
-            first_name: pick(first_name, &current.first_name),
-            last_name: pick(last_name, &current.last_name),
-            email: current.email.clone(),
-            secondary_emails: Some(secondary.join("\n")),
-            phone: pick(text(ImportField::Phone), &current.phone),
-            mobile: pick(text(ImportField::Mobile), &current.mobile),
-            account: pick(text(ImportField::Account), &current.account),
-            owner: owner.map(|id| id.to_string()).or_else(|| current.owner.clone()),
-            title: pick(text(ImportField::Title), &current.title),
-            description: pick(text(ImportField::Description), &current.description),
+            first_name,
+            last_name: last_name.or_else(|| current.last_name.clone()),
+            email: added.then(|| current.email.clone()).flatten(),
+            secondary_emails: added.then(|| secondary.join("\n")),
+            phone: text(ImportField::Phone),
+            mobile: text(ImportField::Mobile),
+            account: text(ImportField::Account),
+            owner: owner.map(|id| id.to_string()),
+            title: text(ImportField::Title),
+            description: text(ImportField::Description),
         }
     }
 }
@@ -159,7 +162,8 @@ mod tests {
         let row = values(&[(ImportField::LastName, ""), (ImportField::Title, ""), (ImportField::Phone, "+1 555")]);
         let form = row.over(&current, None);
         assert_eq!(form.last_name.as_deref(), Some("Ortiz"));
-        assert_eq!(form.title.as_deref(), Some("CTO"));
+        assert_eq!(form.title, None, "not posted: kept");
+        assert_eq!(form.account, None, "not posted: kept, and not looked up again");
         assert_eq!(form.phone.as_deref(), Some("+1 555"));
     }
 

@@ -5,6 +5,7 @@
 //! memory follows the chunk, not the file; the rows a stopped run had written are read again
 //! only to remember their addresses (a later duplicate of them is still a duplicate).
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use super::{Mode, CHUNK_ROWS};
 use crate::db::Db;
 use crate::domain::import_fields::ImportField;
 use crate::domain::PhoneParser;
-use crate::entities::{contact_import, contact_import_file};
+use crate::entities::{contact_import, contact_import_file, contact_import_reject};
 use crate::services::Actor;
 
 /// Looks for imports to run every second, and runs them one at a time.
@@ -30,10 +31,19 @@ pub async fn work(db: &Db, phones: &PhoneParser, lease: Duration) {
         tick.tick().await;
         match claim(db, Utc::now(), lease).await {
             Ok(Some(import)) => {
-                let id = import.id;
-                if let Err(e) = run(db, phones, import, lease).await {
-                    tracing::warn!(import = id, error = %e, "import stopped");
-                    let _ = fail(db, id, &e.to_string()).await;
+                let (id, test) = (import.id, import.status == "testing");
+                match run(db, phones, import, lease).await {
+                    Ok(()) => {}
+                    // The database was out of reach for a moment: the lease is let go, and this
+                    // instance or another takes the import again where it stopped.
+                    Err(e) if crate::db::is_transient(&e) => {
+                        tracing::warn!(import = id, error = %e, "import interrupted; it resumes");
+                        let _ = release(db, id).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(import = id, error = %e, "import stopped");
+                        let _ = fail(db, id, test, "The import stopped on an error; the rows before it are in.").await;
+                    }
                 }
             }
             Ok(None) => {}
@@ -74,11 +84,25 @@ async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> Result<Option<co
     }
 }
 
-async fn fail(db: &Db, id: i64, why: &str) -> Result<(), DbErr> {
+/// Lets go of import `id`'s lease, so that it is taken again at once.
+async fn release(db: &Db, id: i64) -> Result<(), DbErr> {
     use contact_import::Column as C;
     let _gate = db.write_gate().await;
     contact_import::Entity::update_many()
-        .col_expr(C::Status, Expr::value("failed"))
+        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(C::Id.eq(id))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+/// Stops import `id` for `why`. A test run wrote nothing, so its import can still be mapped
+/// and started again; an import that wrote rows is `failed`, and can be reverted.
+async fn fail(db: &Db, id: i64, test: bool, why: &str) -> Result<(), DbErr> {
+    use contact_import::Column as C;
+    let _gate = db.write_gate().await;
+    contact_import::Entity::update_many()
+        .col_expr(C::Status, Expr::value(if test { "uploaded" } else { "failed" }))
         .col_expr(C::Error, Expr::value(why))
         .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(C::Id.eq(id))
@@ -101,15 +125,19 @@ async fn file_of(db: &Db, id: i64) -> Result<Vec<u8>, DbErr> {
 async fn run(db: &Db, phones: &PhoneParser, import: contact_import::Model, lease: Duration) -> Result<(), DbErr> {
     let test = import.status == "testing";
     let Some(actor) = Actor::load(&db.conn, import.agent_id).await.map_err(|e| DbErr::Custom(e.to_string()))? else {
-        return fail(db, import.id, "The agent who started it is no longer active.").await;
+        return fail(db, import.id, test, "The agent who started it is no longer active.").await;
     };
+    let mode = import.mode.as_deref().and_then(Mode::from_key).unwrap_or(Mode::Add);
+    // The profile may have changed since Start: it is checked again whenever a run (re)starts.
+    if let Err(why) = super::setup::may_run(&actor, mode, import.create_accounts) {
+        return fail(db, import.id, test, &why).await;
+    }
     let mapping: Vec<Option<ImportField>> =
         serde_json::from_str::<Vec<Option<String>>>(import.mapping.as_deref().unwrap_or("[]"))
             .unwrap_or_default()
             .iter()
             .map(|k| k.as_deref().and_then(ImportField::from_key))
             .collect();
-    let mode = import.mode.as_deref().and_then(Mode::from_key).unwrap_or(Mode::Add);
     let owners = Owners::load(&db.conn).await?;
     let mut run = Run::new(import.id, actor, mapping, mode, import.create_accounts, test, owners);
     let bytes = file_of(db, import.id).await?;
@@ -134,43 +162,55 @@ async fn run(db: &Db, phones: &PhoneParser, import: contact_import::Model, lease
         result
     });
     let mut skip = usize::try_from(import.done_rows).unwrap_or(usize::MAX);
+    let rejected = if skip > 0 { rejected_lines(db, import.id).await? } else { HashSet::new() };
     while let Some(rows) = rx.recv().await {
         let done = skip.min(rows.len());
-        for row in &rows[..done] {
+        for row in rows[..done].iter().filter(|r| !rejected.contains(&r.line)) {
             run.remember(row);
         }
         skip -= done;
         let rest = &rows[done..];
-        if rest.is_empty() {
-            continue;
-        }
         let now = Utc::now();
         let _gate = db.write_gate().await;
         let txn = db.begin_write().await?;
-        // Another instance took the import over (this one was too slow to renew its lease):
-        // stop without writing.
-        let still_ours = contact_import::Entity::find_by_id(import.id)
-            .filter(contact_import::Column::DoneRows.eq(import.done_rows + progress_of(&run)))
-            .one(&txn)
-            .await?
-            .is_some_and(|i| i.status == import.status);
-        if !still_ours {
+        // The import is still this run's: nobody wrote a chunk since this run's last one. The
+        // update locks the import's row on PostgreSQL, so a second runner that took it over
+        // (this one was too slow to renew its lease) waits here and then finds it moved on.
+        let done_rows = import.done_rows + run.rows_written;
+        let ours = contact_import::Entity::update_many()
+            .col_expr(contact_import::Column::LeaseUntil, Expr::value(lease_from(now, lease)))
+            .filter(contact_import::Column::Id.eq(import.id))
+            .filter(contact_import::Column::DoneRows.eq(done_rows))
+            .filter(contact_import::Column::Status.eq(import.status.as_str()))
+            .exec(&txn)
+            .await?;
+        if ours.rows_affected != 1 {
             return Ok(());
         }
-        run.process(&txn, phones, rest, now, lease_from(now, lease)).await?;
+        if !rest.is_empty() {
+            run.process(&txn, phones, rest, now, lease_from(now, lease)).await?;
+            run.rows_written += i64::try_from(rest.len()).unwrap_or(i64::MAX);
+        }
         txn.commit().await?;
-        run.rows_written += i64::try_from(rest.len()).unwrap_or(i64::MAX);
     }
     match reader.await {
         Ok(Ok(())) => {}
-        Ok(Err(why)) => return fail(db, import.id, &why).await,
-        Err(e) => return fail(db, import.id, &e.to_string()).await,
+        Ok(Err(why)) => return fail(db, import.id, test, &why).await,
+        Err(e) => return fail(db, import.id, test, &e.to_string()).await,
     }
     finish(db, import.id, if test { "tested" } else { "imported" }).await
 }
 
-fn progress_of(run: &Run) -> i64 {
-    run.rows_written
+/// The lines import `id` rejected before it stopped.
+async fn rejected_lines(db: &Db, id: i64) -> Result<HashSet<u64>, DbErr> {
+    let lines: Vec<i64> = contact_import_reject::Entity::find()
+        .select_only()
+        .column(contact_import_reject::Column::Line)
+        .filter(contact_import_reject::Column::ImportId.eq(id))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(lines.into_iter().filter_map(|l| u64::try_from(l).ok()).collect())
 }
 
 async fn finish(db: &Db, id: i64, status: &str) -> Result<(), DbErr> {

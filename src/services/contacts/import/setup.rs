@@ -2,7 +2,8 @@
 //! then starting a Test run or the import (the runner takes it from there).
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{get, Mode};
 use crate::db::Db;
@@ -10,6 +11,9 @@ use crate::domain::import_fields::ImportField;
 use crate::domain::{Action, Module};
 use crate::entities::{contact_import, contact_import_reject};
 use crate::services::{Actor, ServiceError};
+
+/// The states a Test run or the import may start from: nothing was written yet.
+pub const START_FROM: [&str; 2] = ["uploaded", "tested"];
 
 /// The agent's choices on the mapping page.
 #[derive(Clone, Debug)]
@@ -54,6 +58,34 @@ pub fn field_refusal(actor: &Actor, field: ImportField) -> Option<&'static str> 
     }
 }
 
+/// Whether `actor` may run an import in `mode` (creating accounts if `create_accounts`): the
+/// Import permission, Create on contacts to add, Edit to update, Create on accounts.
+///
+/// # Errors
+/// The refusal, in the words of the console's 403 page.
+pub fn may_run(actor: &Actor, mode: Mode, create_accounts: bool) -> Result<(), String> {
+    let mut needs = vec![(Module::Contacts, Action::Create), (Module::Contacts, Action::Edit)];
+    match mode {
+        Mode::Add => needs.truncate(1),
+        Mode::Update => {
+            needs.remove(0);
+        }
+        Mode::AddUpdate => {}
+    }
+    if create_accounts {
+        needs.push((Module::Accounts, Action::Create));
+    }
+    let refusal = |e: ServiceError| match e {
+        ServiceError::Forbidden(why) => why,
+        other => other.to_string(),
+    };
+    actor.may_import_contacts().map_err(refusal)?;
+    for (module, action) in needs {
+        actor.may(module, action).map_err(refusal)?;
+    }
+    Ok(())
+}
+
 impl Setup {
     /// Checks the choices for a file with `columns` columns.
     fn check(&self, actor: &Actor, columns: usize) -> Result<Mode, SetupError> {
@@ -86,19 +118,8 @@ impl Setup {
         {
             form.push("To update contacts, map a column to Email or External ID: rows are matched by them.".to_owned());
         }
-        let needs = match mode {
-            Some(Mode::Add) => vec![Action::Create],
-            Some(Mode::Update) => vec![Action::Edit],
-            Some(Mode::AddUpdate) => vec![Action::Create, Action::Edit],
-            None => vec![],
-        };
-        for action in needs {
-            if let Err(ServiceError::Forbidden(why)) = actor.may(Module::Contacts, action) {
-                form.push(why);
-            }
-        }
-        if self.create_accounts {
-            if let Err(ServiceError::Forbidden(why)) = actor.may(Module::Accounts, Action::Create) {
+        if let Some(mode) = mode {
+            if let Err(why) = may_run(actor, mode, self.create_accounts) {
                 form.push(why);
             }
         }
@@ -116,34 +137,44 @@ impl Setup {
 /// `Invalid` with the page's messages.
 pub async fn start(db: &Db, actor: &Actor, id: i64, setup: Setup, test: bool) -> Result<(), SetupError> {
     let import = get(&db.conn, actor, id).await?;
-    if import.running() || import.imported() {
-        return Err(ServiceError::Conflict(
-            "This import has already run; start a new one from Import Contacts.".into(),
-        )
-        .into());
+    let already_ran =
+        || ServiceError::Conflict("This import has already run; start a new one from Import Contacts.".into());
+    if !import.can_start() {
+        return Err(already_ran().into());
     }
     let mode = setup.check(actor, import.headers().len())?;
     let mapping: Vec<Option<&str>> = setup.mapping.iter().map(|f| f.map(ImportField::key)).collect();
     let _gate = db.write_gate().await;
     let txn = db.begin_write().await?;
+    use contact_import::Column as C;
+    // Only from a state where nothing was written: a second post of the form (or one racing
+    // the runner) changes nothing.
+    let started = contact_import::Entity::update_many()
+        .col_expr(C::Mapping, Expr::value(serde_json::to_string(&mapping).unwrap_or_else(|_| "[]".into())))
+        .col_expr(C::Mode, Expr::value(mode.key()))
+        .col_expr(C::CreateAccounts, Expr::value(setup.create_accounts))
+        .col_expr(C::Status, Expr::value(if test { "testing" } else { "importing" }))
+        .col_expr(C::AgentId, Expr::value(actor.id()))
+        .col_expr(C::DoneRows, Expr::value(0))
+        .col_expr(C::Created, Expr::value(0))
+        .col_expr(C::Updated, Expr::value(0))
+        .col_expr(C::Skipped, Expr::value(0))
+        .col_expr(C::Rejected, Expr::value(0))
+        .col_expr(C::StartedAt, Expr::value(Utc::now()))
+        .col_expr(C::FinishedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(C::Error, Expr::value(Option::<String>::None))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.is_in(START_FROM))
+        .exec(&txn)
+        .await?;
+    if started.rows_affected != 1 {
+        return Err(already_ran().into());
+    }
     contact_import_reject::Entity::delete_many()
         .filter(contact_import_reject::Column::ImportId.eq(id))
         .exec(&txn)
         .await?;
-    let mut row: contact_import::ActiveModel = import.row.into();
-    row.mapping = Set(Some(serde_json::to_string(&mapping).unwrap_or_else(|_| "[]".into())));
-    row.mode = Set(Some(mode.key().to_owned()));
-    row.create_accounts = Set(setup.create_accounts);
-    row.status = Set(if test { "testing" } else { "importing" }.to_owned());
-    row.agent_id = Set(actor.id());
-    for count in [&mut row.done_rows, &mut row.created, &mut row.updated, &mut row.skipped, &mut row.rejected] {
-        *count = Set(0);
-    }
-    row.started_at = Set(Some(Utc::now()));
-    row.finished_at = Set(None);
-    row.lease_until = Set(None);
-    row.error = Set(None);
-    row.update(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
