@@ -67,15 +67,7 @@ impl Stored {
     ) -> Result<Self, DbErr> {
         let mut stored = Self::default();
         for slice in emails.chunks(IN_LIST) {
-            let found: Vec<(String, i64)> = contact_identity::Entity::find()
-                .select_only()
-                .columns([contact_identity::Column::Value, contact_identity::Column::ContactId])
-                .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
-                .filter(contact_identity::Column::Value.is_in(slice.iter().cloned()))
-                .into_tuple()
-                .all(conn)
-                .await?;
-            stored.by_email.extend(found);
+            stored.by_email.extend(contacts_by_email(conn, slice).await?);
         }
         for slice in external.chunks(IN_LIST) {
             let found: Vec<(Option<String>, i64)> = contact::Entity::find()
@@ -158,6 +150,40 @@ impl Stored {
             keep
         });
     }
+}
+
+/// The contacts `emails` (lowercase, none holding whitespace) belong to. On PostgreSQL each
+/// address is looked up on its own through the identities' index: a long `IN (…)` list over a
+/// table that grows with the import (and whose statistics lag behind it) is planned as a scan
+/// of the whole table, once per chunk.
+async fn contacts_by_email<C: ConnectionTrait>(conn: &C, emails: &[String]) -> Result<Vec<(String, i64)>, DbErr> {
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres {
+        return contact_identity::Entity::find()
+            .select_only()
+            .columns([contact_identity::Column::Value, contact_identity::Column::ContactId])
+            .filter(contact_identity::Column::Kind.eq(IdentityKind::Email))
+            .filter(contact_identity::Column::Value.is_in(emails.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await;
+    }
+    let rows = conn
+        .query_all(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "SELECT v.value, (SELECT i.contact_id FROM contact_identities i \
+               WHERE i.kind = 'email' AND i.value = v.value LIMIT 1) AS contact_id \
+             FROM unnest(string_to_array($1, ' ')) AS v(value)",
+            [emails.join(" ").into()],
+        ))
+        .await?;
+    let mut found = Vec::new();
+    for row in rows {
+        if let Some(id) = row.try_get::<Option<i64>>("", "contact_id")? {
+            found.push((row.try_get::<String>("", "value")?, id));
+        }
+    }
+    Ok(found)
 }
 
 /// The active agents a row may name as Contact Owner, by address or by name.
