@@ -42,7 +42,7 @@ struct UploadPage {
 pub async fn new(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     agent.actor().may_import_contacts()?;
     page::ok(&UploadPage {
-        layout: Layout::new(&agent, "contacts", "Import Contacts"),
+        layout: Layout::new(&agent, "customers", "Import Contacts"),
         error: String::new(),
         max_mb: state.settings.max_import_mb,
     })
@@ -59,7 +59,7 @@ pub async fn upload(state: web::Data<AppState>, agent: CurrentAgent, form: CsrfU
     match result {
         Ok(id) => Ok(page::see_other(&format!("/agent/contacts/import/{id}"))),
         Err(ServiceError::Invalid(errors)) => page::invalid(&UploadPage {
-            layout: Layout::new(&agent, "contacts", "Import Contacts"),
+            layout: Layout::new(&agent, "customers", "Import Contacts"),
             error: errors.get("file").to_owned(),
             max_mb: state.settings.max_import_mb,
         }),
@@ -144,7 +144,7 @@ async fn show_page(
         .collect();
     let now = chrono::Utc::now();
     Ok(ShowPage {
-        layout: Layout::new(agent, "contacts", format!("Import {}", import.row.file_name)),
+        layout: Layout::new(agent, "customers", format!("Import {}", import.row.file_name)),
         time_left: import.time_left(now),
         can_revert: revertible(&import.row, now),
         mode: chosen.as_ref().map_or_else(|| import.mode(), |(s, _, _)| s.mode),
@@ -218,7 +218,7 @@ struct HistoryPage {
 /// `GET /agent/contacts/import/history`: Import History.
 pub async fn history(state: web::Data<AppState>, agent: CurrentAgent) -> AppResult<HttpResponse> {
     let imports = import::history(&state.db.conn, agent.actor()).await?;
-    page::ok(&HistoryPage { layout: Layout::new(&agent, "contacts", "Import History"), imports })
+    page::ok(&HistoryPage { layout: Layout::new(&agent, "customers", "Import History"), imports })
 }
 
 /// `POST /agent/contacts/import/{id}/revert`: Revert.

@@ -1,20 +1,19 @@
-//! Contacts in the console: Contacts Home, Add Contact, the detail page, Edit Contact, Delete.
+//! Contacts in the console: Contacts Home, Add Contact, the detail page, Edit Contact (Delete
+//! in `contact_delete`).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{contact_merge, help_center_access};
+use super::{contact_delete, contact_merge, help_center_access};
 use crate::auth::{CsrfForm, CurrentAgent};
 use crate::channels::whatsapp::opt_ins::{self, ContactWhatsApp};
 use crate::domain::{Action, ContactForm, FieldErrors, FieldRules, Module};
 use crate::error::AppResult;
 use crate::routes::page::{self, Layout};
 use crate::services::agents::{self, AgentChoice};
-use crate::services::contacts::{
-    self, merge, ContactDetail, ContactList, ContactRow, ListQuery, RelatedCounts, Sort, View,
-};
-use crate::services::{recycle_bin, ServiceError};
+use crate::services::contacts::{self, merge, ContactDetail, ContactList, ContactRow, ListQuery, Sort, View};
+use crate::services::ServiceError;
 use crate::startup::AppState;
 
 /// Registers the routes.
@@ -25,7 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/contacts/{id}").route(web::get().to(show)).route(web::post().to(update)))
         .route("/contacts/{id}/edit", web::get().to(edit))
         .service(
-            web::resource("/contacts/{id}/delete").route(web::get().to(confirm_delete)).route(web::post().to(delete)),
+            web::resource("/contacts/{id}/delete")
+                .route(web::get().to(contact_delete::confirm))
+                .route(web::post().to(contact_delete::delete)),
         )
         .route("/contacts/{id}/emails/{identity}/primary", web::post().to(make_primary))
         .route("/contacts/{id}/help-center/invite", web::post().to(help_center_access::invite))
@@ -373,36 +374,4 @@ fn merge_for_display(rules: &FieldRules, mut posted: ContactForm, current: &Cont
         posted.description = current.description.clone();
     }
     posted
-}
-
-#[derive(Template)]
-#[template(path = "agent/contacts/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    contact: ContactRow,
-    counts: RelatedCounts,
-}
-
-/// `GET /agent/contacts/{id}/delete`: the confirmation.
-pub async fn confirm_delete(
-    state: web::Data<AppState>,
-    agent: CurrentAgent,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
-    agent.require(Module::Contacts, Action::Delete)?;
-    let (contact, counts) = contacts::with_counts(&state.db.conn, agent.actor(), *id).await?;
-    page::ok(&DeletePage { layout: Layout::new(&agent, "customers", "Delete Contact"), contact, counts })
-}
-
-/// `POST /agent/contacts/{id}/delete`
-pub async fn delete(
-    state: web::Data<AppState>,
-    agent: CurrentAgent,
-    id: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    agent.require(Module::Contacts, Action::Delete)?;
-    recycle_bin::delete_contact(&state.db, agent.actor(), *id).await?;
-    agent.flash("Contact moved to the Recycle Bin with its tickets, activities and time entries.");
-    Ok(page::see_other("/agent/contacts"))
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod channels;
+pub mod contact_delete;
 pub mod contact_export;
 pub mod contact_import;
 pub mod contact_merge;
