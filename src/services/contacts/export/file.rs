@@ -7,80 +7,36 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::domain::csv_cell::{escape, escape_phone};
+use crate::domain::import_fields::ImportField;
 use crate::domain::FieldRules;
 use crate::services::contacts::ContactRow;
 
 /// The UTF-8 byte order mark.
 pub const BOM: &str = "\u{feff}";
 
-/// A column of the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Column {
-    FirstName,
-    LastName,
-    Email,
-    SecondaryEmail,
-    Phone,
-    Mobile,
-    Account,
-    Owner,
-    Title,
-    Description,
-}
+/// A column of the file: a field the import maps, headed with its label, so that the file
+/// imports without mapping by hand.
+pub type Column = ImportField;
 
-impl Column {
-    /// Every column, in the file's order.
-    pub const ALL: [Self; 10] = [
-        Self::FirstName,
-        Self::LastName,
-        Self::Email,
-        Self::SecondaryEmail,
-        Self::Phone,
-        Self::Mobile,
-        Self::Account,
-        Self::Owner,
-        Self::Title,
-        Self::Description,
-    ];
-
-    /// The header, as the console labels the field.
-    #[must_use]
-    pub fn header(self) -> &'static str {
-        match self {
-            Self::FirstName => "First Name",
-            Self::LastName => "Last Name",
-            Self::Email => "Email",
-            Self::SecondaryEmail => "Secondary Email",
-            Self::Phone => "Phone",
-            Self::Mobile => "Mobile",
-            Self::Account => "Account Name",
-            Self::Owner => "Contact Owner",
-            Self::Title => "Title",
-            Self::Description => "Description",
-        }
-    }
-
-    /// The field permission that shows the column; the last name is always shown, and the
-    /// secondary addresses go with the Email field.
-    fn field(self) -> Option<&'static str> {
-        match self {
-            Self::FirstName => Some("first_name"),
-            Self::LastName => None,
-            Self::Email | Self::SecondaryEmail => Some("email"),
-            Self::Phone => Some("phone"),
-            Self::Mobile => Some("mobile"),
-            Self::Account => Some("account"),
-            Self::Owner => Some("owner"),
-            Self::Title => Some("title"),
-            Self::Description => Some("description"),
-        }
-    }
-}
+/// Every column, in the file's order (an import's Full Name and External ID are not written:
+/// the first and last name are, and a contact's External ID stays its own).
+pub const ALL: [Column; 10] = [
+    Column::FirstName,
+    Column::LastName,
+    Column::Email,
+    Column::SecondaryEmail,
+    Column::Phone,
+    Column::Mobile,
+    Column::Account,
+    Column::Owner,
+    Column::Title,
+    Column::Description,
+];
 
 /// The columns `rules` show.
 #[must_use]
 pub fn columns(rules: &FieldRules) -> Vec<Column> {
-    Column::ALL.into_iter().filter(|c| c.field().is_none_or(|f| rules.shows(f))).collect()
+    ALL.into_iter().filter(|c| c.permission_key().is_none_or(|f| rules.shows(f))).collect()
 }
 
 /// What a chunk of rows needs besides the rows: each contact's secondary addresses (in the order
@@ -107,7 +63,7 @@ fn csv_text<'a>(records: impl Iterator<Item = Vec<Cow<'a, str>>>, capacity: usiz
 /// None in practice: the CSV goes to memory.
 pub fn header(columns: &[Column]) -> Result<Vec<u8>, anyhow::Error> {
     let mut out = BOM.as_bytes().to_vec();
-    out.extend(csv_text(std::iter::once(columns.iter().map(|c| Cow::Borrowed(c.header())).collect()), 256)?);
+    out.extend(csv_text(std::iter::once(columns.iter().map(|c| Cow::Borrowed(c.label())).collect()), 256)?);
     Ok(out)
 }
 
@@ -139,6 +95,8 @@ fn cell<'a>(column: Column, c: &'a ContactRow, related: &'a Related) -> Cow<'a, 
         },
         Column::Title => text(&c.title),
         Column::Description => text(&c.description),
+        // Not among the file's columns (`ALL`): the name is written as First and Last Name.
+        Column::FullName | Column::ExternalId => Cow::Borrowed(""),
     }
 }
 
@@ -151,7 +109,7 @@ mod tests {
     fn a_hidden_email_takes_both_address_columns_away() {
         let mut p = Permissions::agent();
         p.contact_fields.insert("email".into(), crate::domain::FieldAccess::Hidden);
-        let headers: Vec<&str> = columns(&FieldRules::contacts(&p)).into_iter().map(Column::header).collect();
+        let headers: Vec<&str> = columns(&FieldRules::contacts(&p)).into_iter().map(Column::label).collect();
         assert_eq!(
             headers,
             ["First Name", "Last Name", "Phone", "Mobile", "Account Name", "Contact Owner", "Title", "Description"]
@@ -160,7 +118,7 @@ mod tests {
 
     #[test]
     fn the_header_starts_with_the_byte_order_mark() {
-        let text = header(&Column::ALL).unwrap_or_default();
+        let text = header(&ALL).unwrap_or_default();
         assert_eq!(
             String::from_utf8(text).unwrap_or_default(),
             "\u{feff}First Name,Last Name,Email,Secondary Email,Phone,Mobile,Account Name,Contact Owner,Title,Description\r\n"
