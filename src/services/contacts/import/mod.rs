@@ -81,6 +81,15 @@ impl Mode {
     }
 }
 
+/// A mapping as stored (a JSON array of field keys, null for "do not import").
+fn stored_mapping(json: &str) -> Vec<Option<ImportField>> {
+    serde_json::from_str::<Vec<Option<String>>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|k| k.as_deref().and_then(ImportField::from_key))
+        .collect()
+}
+
 /// An import as its pages show it.
 #[derive(Clone, Debug)]
 pub struct Import {
@@ -99,11 +108,7 @@ impl Import {
     #[must_use]
     pub fn mapping(&self) -> Vec<Option<ImportField>> {
         match &self.row.mapping {
-            Some(json) => serde_json::from_str::<Vec<Option<String>>>(json)
-                .unwrap_or_default()
-                .iter()
-                .map(|k| k.as_deref().and_then(ImportField::from_key))
-                .collect(),
+            Some(json) => stored_mapping(json),
             None => ImportField::suggest_all(&self.headers()),
         }
     }

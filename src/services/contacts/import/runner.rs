@@ -18,7 +18,6 @@ use super::file::{self, Row};
 use super::lookup::Owners;
 use super::{Mode, CHUNK_ROWS};
 use crate::db::Db;
-use crate::domain::import_fields::ImportField;
 use crate::domain::PhoneParser;
 use crate::entities::{contact_import, contact_import_file, contact_import_reject};
 use crate::services::Actor;
@@ -86,29 +85,33 @@ async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> Result<Option<co
 
 /// Lets go of import `id`'s lease, so that it is taken again at once.
 async fn release(db: &Db, id: i64) -> Result<(), DbErr> {
+    set_state(db, id, None, None).await
+}
+
+/// Sets import `id`'s status (and error) if given, and lets go of its lease.
+async fn set_state(db: &Db, id: i64, status: Option<&str>, error: Option<&str>) -> Result<(), DbErr> {
     use contact_import::Column as C;
     let _gate = db.write_gate().await;
-    contact_import::Entity::update_many()
+    let mut update = contact_import::Entity::update_many()
         .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(C::Id.eq(id))
-        .exec(&db.conn)
-        .await?;
+        .filter(C::Id.eq(id));
+    if let Some(status) = status {
+        update = update.col_expr(C::Status, Expr::value(status));
+        if status == "tested" || status == "imported" {
+            update = update.col_expr(C::FinishedAt, Expr::value(Utc::now()));
+        }
+    }
+    if let Some(error) = error {
+        update = update.col_expr(C::Error, Expr::value(error));
+    }
+    update.exec(&db.conn).await?;
     Ok(())
 }
 
 /// Stops import `id` for `why`. A test run wrote nothing, so its import can still be mapped
 /// and started again; an import that wrote rows is `failed`, and can be reverted.
 async fn fail(db: &Db, id: i64, test: bool, why: &str) -> Result<(), DbErr> {
-    use contact_import::Column as C;
-    let _gate = db.write_gate().await;
-    contact_import::Entity::update_many()
-        .col_expr(C::Status, Expr::value(if test { "uploaded" } else { "failed" }))
-        .col_expr(C::Error, Expr::value(why))
-        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(C::Id.eq(id))
-        .exec(&db.conn)
-        .await?;
-    Ok(())
+    set_state(db, id, Some(if test { "uploaded" } else { "failed" }), Some(why)).await
 }
 
 /// The uploaded file of import `id`.
@@ -132,12 +135,7 @@ async fn run(db: &Db, phones: &PhoneParser, import: contact_import::Model, lease
     if let Err(why) = super::setup::may_run(&actor, mode, import.create_accounts) {
         return fail(db, import.id, test, &why).await;
     }
-    let mapping: Vec<Option<ImportField>> =
-        serde_json::from_str::<Vec<Option<String>>>(import.mapping.as_deref().unwrap_or("[]"))
-            .unwrap_or_default()
-            .iter()
-            .map(|k| k.as_deref().and_then(ImportField::from_key))
-            .collect();
+    let mapping = super::stored_mapping(import.mapping.as_deref().unwrap_or("[]"));
     let owners = Owners::load(&db.conn).await?;
     let mut run = Run::new(import.id, actor, mapping, mode, import.create_accounts, test, owners);
     let bytes = file_of(db, import.id).await?;
@@ -214,14 +212,5 @@ async fn rejected_lines(db: &Db, id: i64) -> Result<HashSet<u64>, DbErr> {
 }
 
 async fn finish(db: &Db, id: i64, status: &str) -> Result<(), DbErr> {
-    use contact_import::Column as C;
-    let _gate = db.write_gate().await;
-    contact_import::Entity::update_many()
-        .col_expr(C::Status, Expr::value(status))
-        .col_expr(C::FinishedAt, Expr::value(Utc::now()))
-        .col_expr(C::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(C::Id.eq(id))
-        .exec(&db.conn)
-        .await?;
-    Ok(())
+    set_state(db, id, Some(status), None).await
 }
