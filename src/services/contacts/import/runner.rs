@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::chunk::Run;
 use super::file::{self, Row};
@@ -196,7 +196,29 @@ async fn run(db: &Db, phones: &PhoneParser, import: contact_import::Model, lease
         Ok(Err(why)) => return fail(db, import.id, test, &why).await,
         Err(e) => return fail(db, import.id, test, &e.to_string()).await,
     }
-    finish(db, import.id, if test { "tested" } else { "imported" }).await
+    finish(db, import.id, if test { "tested" } else { "imported" }).await?;
+    if !test {
+        // An import is a bulk load: the planner's statistics follow it at once rather than when
+        // autovacuum next passes (without them, PostgreSQL exported the 1,000,000 contacts of an
+        // import in 276 s instead of 16 s). SQLite's `PRAGMA optimize` runs on its own schedule.
+        if let Err(e) = analyze_contacts(db).await {
+            tracing::warn!(import = import.id, error = %e, "refreshing statistics after an import failed");
+        }
+    }
+    Ok(())
+}
+
+/// Fresh planner statistics for the tables an import writes (PostgreSQL).
+async fn analyze_contacts(db: &Db) -> Result<(), DbErr> {
+    if db.backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    db.conn
+        .execute_unprepared(
+            "ANALYZE contacts, contact_identities, contact_search_terms, contact_fragments, accounts, events",
+        )
+        .await?;
+    Ok(())
 }
 
 /// The lines import `id` rejected before it stopped.
