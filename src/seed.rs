@@ -291,7 +291,7 @@ async fn seed_contacts(
             model.id = first_id + offset as i64;
             made.push((model.id, model.account_id));
             identities.extend(identity_rows(&model, &[], now));
-            for (field, term) in terms_of(&model, &[], account_name.as_deref()) {
+            for (field, term) in terms_of(&model, account_name.as_deref()) {
                 terms.push(contact_search_term::ActiveModel {
                     term: Set(term),
                     field: Set(field.into()),

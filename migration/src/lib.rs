@@ -41,6 +41,7 @@ mod m0034_whatsapp_held;
 mod m0035_contact_imports;
 mod m0036_contact_exports;
 mod m0037_contact_merges;
+mod m0038_name_search_terms;
 
 /// Every migration of the project, in the order they apply.
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0035_contact_imports::Migration),
             Box::new(m0036_contact_exports::Migration),
             Box::new(m0037_contact_merges::Migration),
+            Box::new(m0038_name_search_terms::Migration),
         ]
     }
 }

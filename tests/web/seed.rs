@@ -16,7 +16,9 @@ async fn seeding_fills_the_database_and_the_pages_work_on_it() {
     assert_eq!(app.count("tickets").await, 300);
     assert_eq!(app.count("messages").await, 300);
     assert_eq!(app.count("tickets t JOIN contacts c ON c.id = t.contact_id").await, 300, "tickets point at contacts");
-    assert_eq!(app.count("contact_search_terms WHERE field = 'email'").await, 240, "address and local part");
+    assert_eq!(app.count("contact_search_terms WHERE field = 'first_name'").await, 120, "a word of each first name");
+    assert_eq!(app.count("contact_search_terms WHERE field = 'email'").await, 0, "addresses are found by fragments");
+    assert_eq!(app.count("contact_fragments").await, 120, "each contact's fragments");
 
     let login = app.login("boss@example.com", "password123").await;
     assert_eq!(login.status, 303);

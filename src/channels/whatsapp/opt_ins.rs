@@ -69,8 +69,7 @@ pub struct ContactWhatsApp {
 /// # Errors
 /// `Forbidden` without View on contacts; database errors.
 pub async fn of_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceResult<ContactWhatsApp> {
-    actor.may(Module::Contacts, Action::View)?;
-    if !actor.fields(Module::Contacts).shows("mobile") {
+    if !may_see(actor)? {
         return Ok(ContactWhatsApp::default());
     }
     let accounts = contact_identity::Entity::find()
@@ -82,6 +81,38 @@ pub async fn of_contact(db: &Db, actor: &Actor, contact_id: i64) -> ServiceResul
         .into_iter()
         .map(|i| i.value)
         .collect();
+    opt_ins_of(db, contact_id, accounts).await
+}
+
+/// [`of_contact`] for a caller that has read the contact's WhatsApp `accounts` already, and
+/// whether it has any opt-in (its page, with its other identities): the opt-ins alone, one
+/// query when there are some, none otherwise.
+///
+/// # Errors
+/// `Forbidden` without View on contacts; database errors.
+pub async fn with_accounts(
+    db: &Db,
+    actor: &Actor,
+    contact_id: i64,
+    accounts: Vec<String>,
+    any_opt_in: bool,
+) -> ServiceResult<ContactWhatsApp> {
+    if !may_see(actor)? {
+        return Ok(ContactWhatsApp::default());
+    }
+    if !any_opt_in {
+        return Ok(ContactWhatsApp { accounts, opt_ins: Vec::new() });
+    }
+    opt_ins_of(db, contact_id, accounts).await
+}
+
+/// Whether `actor` sees WhatsApp accounts (they are numbers: not with Mobile hidden).
+fn may_see(actor: &Actor) -> ServiceResult<bool> {
+    actor.may(Module::Contacts, Action::View)?;
+    Ok(actor.fields(Module::Contacts).shows("mobile"))
+}
+
+async fn opt_ins_of(db: &Db, contact_id: i64, accounts: Vec<String>) -> ServiceResult<ContactWhatsApp> {
     let opt_ins = whatsapp_opt_in::Entity::find()
         .filter(whatsapp_opt_in::Column::ContactId.eq(contact_id))
         .order_by_desc(whatsapp_opt_in::Column::GivenAt)

@@ -283,9 +283,10 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
         Err(ServiceError::NotFound) => return contact_merge::merged_contact(&state, *id).await,
         found => found?,
     };
-    let whatsapp = opt_ins::of_contact(&state.db, actor, *id).await?;
+    let accounts = detail.whatsapp_accounts.clone();
+    let whatsapp = opt_ins::with_accounts(&state.db, actor, *id, accounts, detail.whatsapp_opt_ins).await?;
     let can_merge = merge::may_merge(actor).is_ok();
-    let undo_merge = if can_merge { merge::undoable(&state.db.conn, *id).await? } else { None };
+    let undo_merge = if can_merge && detail.merged_into { merge::undoable(&state.db.conn, *id).await? } else { None };
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", detail.contact.name()),
         detail,

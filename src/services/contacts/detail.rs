@@ -4,14 +4,17 @@
 //! fit on the page.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Statement, Value,
 };
 
-use super::identities::{secondary, Identity};
+use super::identities::Identity;
 use super::{redact, with_row_columns, ContactRow};
 use crate::domain::{Action, FieldRules, Module};
 use crate::entities::contact;
+use crate::entities::contact_identity::IdentityKind;
 use crate::services::events::history::{self, EventRow, HistoryLine};
 use crate::services::{more_than_listed, Actor, ServiceError, ServiceResult};
 
@@ -24,8 +27,15 @@ pub struct ContactDetail {
     pub has_email: bool,
     /// Its secondary addresses; empty when the profile hides Email.
     pub secondary_emails: Vec<Identity>,
+    /// Its WhatsApp accounts (numbers and business-scoped user ids), oldest first; empty when
+    /// the profile hides Mobile.
+    pub whatsapp_accounts: Vec<String>,
     /// How many there are of each list, which may be more than the page shows.
     pub counts: RelatedCounts,
+    /// Whether a merge into this contact is on record and not undone (Undo merge may apply).
+    pub merged_into: bool,
+    /// Whether the contact gave any WhatsApp opt-in.
+    pub whatsapp_opt_ins: bool,
     pub tickets: Vec<TicketLine>,
     pub activities: Vec<ActivityLine>,
     pub time_entries: Vec<TimeLine>,
@@ -129,26 +139,44 @@ pub async fn with_counts(
     Ok((contact, counts(conn, id).await?))
 }
 
-/// The detail page's data as `actor`'s profile lets it see it, in four queries: the contact,
-/// its addresses, its four related lists at once (its History from its events), and how many
-/// there are of each.
+/// The detail page's data as `actor`'s profile lets it see it, in two queries: the contact
+/// with how many tickets, activities and time entries it has (and whether it has merges or
+/// opt-ins to read), then its four related lists and its identities at once (its History from
+/// its events). On SQLite each query is a round trip
+/// to a connection's thread, most of what a page view costs.
 ///
 /// # Errors
 /// `Forbidden` without the contacts view permission; `NotFound`; database errors.
 pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<ContactDetail> {
     actor.may(Module::Contacts, Action::View)?;
     let rules = &actor.fields(Module::Contacts);
-    let mut contact = find_row(conn, id).await?.ok_or(ServiceError::NotFound)?;
+    let backend = conn.get_database_backend();
+    let mut select = with_row_columns(contact::Entity::find_by_id(id)).filter(contact::Column::Trashed.eq(false));
+    for (table, name) in [("tickets", "tickets"), ("activities", "activities"), ("time_entries", "time_entries")] {
+        select = select.column_as(Expr::cust(count_of(table)), name);
+    }
+    // Whether the page needs to read more: most contacts have neither.
+    let merged =
+        r#"EXISTS (SELECT 1 FROM contact_merges m WHERE m.master_id = "contacts"."id" AND m.undone_at IS NULL)"#;
+    let opted = r#"EXISTS (SELECT 1 FROM whatsapp_opt_ins o WHERE o.contact_id = "contacts"."id")"#;
+    select = select.column_as(Expr::cust(merged), "merged_into").column_as(Expr::cust(opted), "whatsapp_opt_ins");
+    let found = conn.query_one(select.build(backend)).await?.ok_or(ServiceError::NotFound)?;
+    let mut contact = ContactRow::from_query_result(&found, "")?;
+    let counts = RelatedCounts::from_query_result(&found, "")?;
+    let merged_into: bool = found.try_get("", "merged_into")?;
+    let whatsapp_opt_ins: bool = found.try_get("", "whatsapp_opt_ins")?;
     let has_email = contact.email.is_some();
     redact(rules, &mut contact);
-    let statement = Statement::from_sql_and_values(conn.get_database_backend(), RELATED, [Value::from(id)]);
+    let statement = Statement::from_sql_and_values(backend, RELATED, [Value::from(id)]);
     let rows = RelatedRow::find_by_statement(statement).all(conn).await?;
-    let secondary_emails = if rules.shows("email") { secondary(conn, id).await? } else { Vec::new() };
     let mut detail = ContactDetail {
         contact,
         has_email,
-        secondary_emails,
-        counts: counts(conn, id).await?,
+        secondary_emails: vec![],
+        whatsapp_accounts: vec![],
+        counts,
+        merged_into,
+        whatsapp_opt_ins,
         tickets: vec![],
         activities: vec![],
         time_entries: vec![],
@@ -169,7 +197,7 @@ pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> Servic
                 done: done.unwrap_or_default(),
             }),
             2 => detail.time_entries.push(TimeLine { minutes: number.unwrap_or_default(), note: text1 }),
-            _ => {
+            3 => {
                 let event = EventRow {
                     occurred_at: at,
                     actor_kind: text5.unwrap_or_default(),
@@ -181,21 +209,42 @@ pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> Servic
                 };
                 detail.history.extend(history::lines(&event, rules));
             }
+            _ => {
+                let (Some(id), Some(value)) = (number, text2) else { continue };
+                match text1.as_deref() {
+                    Some("email") if rules.shows("email") && done != Some(true) => {
+                        detail.secondary_emails.push(Identity {
+                            id,
+                            kind: IdentityKind::Email,
+                            value,
+                            is_primary: false,
+                        });
+                    }
+                    Some("whatsapp" | "whatsapp_user") if rules.shows("mobile") => detail.whatsapp_accounts.push(value),
+                    _ => {}
+                }
+            }
         }
     }
     Ok(detail)
 }
 
+/// How many live rows of `table` belong to the contact of the enclosing query, on the same
+/// `(contact_id, trashed, ...)` index that [`RELATED`] reads, without touching the rows.
+fn count_of(table: &str) -> String {
+    format!(r#"(SELECT COUNT(*) FROM {table} WHERE {table}.contact_id = "contacts"."id" AND {table}.trashed = false)"#)
+}
+
 /// A row of [`RELATED`]: the four lists in one shape.
 #[derive(FromQueryResult)]
 struct RelatedRow {
-    /// 0 tickets, 1 activities, 2 time entries, 3 events.
+    /// 0 tickets, 1 activities, 2 time entries, 3 events, 4 identities.
     list: i32,
-    /// Ticket number (a ticket's, an event's ticket's), minutes.
+    /// Ticket number (a ticket's, an event's ticket's), minutes, an identity's id.
     number: Option<i64>,
-    /// Ticket subject, activity subject, time entry note, event's subject kind.
+    /// Ticket subject, activity subject, time entry note, event's subject kind, identity kind.
     text1: Option<String>,
-    /// Ticket status, activity kind, event's action.
+    /// Ticket status, activity kind, event's action, identity value.
     text2: Option<String>,
     /// The event's changes.
     text3: Option<String>,
@@ -203,12 +252,14 @@ struct RelatedRow {
     text4: Option<String>,
     /// The event's actor kind.
     text5: Option<String>,
+    /// An activity's done, an identity's primary.
     done: Option<bool>,
     at: DateTime<Utc>,
 }
 
 /// The newest 50 of each related list of contact `$1`, each read on its own
-/// `(contact_id, ...)` index, in one round trip instead of four: the History is the newest
+/// `(contact_id, ...)` index, and its identities (oldest first), in one round trip instead of
+/// five: the History is the newest
 /// events of the contact on `idx_events_contact`, with their agents' names and their tickets'
 /// numbers. The same text runs on SQLite and PostgreSQL (`$1` is a numbered parameter on
 /// both); every NULL is cast so that PostgreSQL knows each column's type.
@@ -228,16 +279,18 @@ const RELATED: &str = "SELECT * FROM ( \
        FROM events v LEFT JOIN agents g ON v.actor_kind = 'agent' AND g.id = v.actor_id \
        LEFT JOIN tickets k ON k.id = v.ticket_id \
        WHERE v.contact_id = $1 ORDER BY v.id DESC LIMIT 50) AS h \
-   ) AS related ORDER BY list, CASE WHEN list = 3 THEN id END DESC, at DESC, id DESC";
-
-/// Counts the live rows of contact `$1` in each related table, each on the same
-/// `(contact_id, trashed, ...)` index that [`RELATED`] reads, without touching the rows.
-const COUNTS: &str = "SELECT \
-     (SELECT COUNT(*) FROM tickets WHERE contact_id = $1 AND trashed = false) AS tickets, \
-     (SELECT COUNT(*) FROM activities WHERE contact_id = $1 AND trashed = false) AS activities, \
-     (SELECT COUNT(*) FROM time_entries WHERE contact_id = $1 AND trashed = false) AS time_entries";
+     UNION ALL SELECT 4, id, id, kind, value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+       is_primary, created_at FROM contact_identities WHERE contact_id = $1 \
+   ) AS related ORDER BY list, CASE WHEN list = 3 THEN id END DESC, CASE WHEN list = 4 THEN id END, \
+     at DESC, id DESC";
 
 async fn counts(conn: &DatabaseConnection, id: i64) -> Result<RelatedCounts, sea_orm::DbErr> {
-    let statement = Statement::from_sql_and_values(conn.get_database_backend(), COUNTS, [Value::from(id)]);
+    let sql = format!(
+        r#"SELECT {} AS tickets, {} AS activities, {} AS time_entries FROM contacts WHERE "contacts"."id" = $1"#,
+        count_of("tickets"),
+        count_of("activities"),
+        count_of("time_entries")
+    );
+    let statement = Statement::from_sql_and_values(conn.get_database_backend(), sql, [Value::from(id)]);
     Ok(RelatedCounts::find_by_statement(statement).one(conn).await?.unwrap_or_default())
 }

@@ -105,8 +105,9 @@ async fn contacts_with<C: ConnectionTrait>(
     Ok((ids, entries))
 }
 
-/// How many index entries a contact may have for one word (first name, last name, email and
-/// its local part, account): the entry budget per word is this times the contact cap.
+/// How many index entries a contact may have for one word (a word of its first name, of its
+/// last name and of its account's name, with room for a name that repeats a word): the entry
+/// budget per word is this times the contact cap.
 const ENTRIES_PER_CONTACT: u64 = 4;
 
 /// The contacts having, for every term, a word that starts with it. The narrowest term drives:
@@ -121,7 +122,8 @@ pub(super) async fn matching_ids<C: ConnectionTrait>(
 ) -> ServiceResult<Matches> {
     let fields = searchable_fields(rules);
     // Words of three characters or more are found anywhere in a field, through the trigram
-    // index, all of them in one query; shorter ones only as the start of a word.
+    // index, all of them in one query; shorter ones only as the start of a word of a name or
+    // of an account's name.
     let (fragments, prefixes): (Vec<&str>, Vec<&str>) =
         terms.iter().map(String::as_str).partition(|w| w.chars().count() >= fragments::MIN_FRAGMENT);
     if !fragments.is_empty() {

@@ -163,7 +163,7 @@ pub async fn create(db: &Db, actor: &Actor, form: ContactForm, phones: &PhonePar
     if let Some(insert) = identities::insert_statement(txn.get_database_backend(), &saved, &secondary, now) {
         txn.execute(insert).await.map_err(|e| identities::address_taken(e, "secondary_emails"))?;
     }
-    search_terms::index(&txn, &saved, &secondary, account.as_ref().map(|a| a.name.as_str())).await?;
+    search_terms::index(&txn, &saved, account.as_ref().map(|a| a.name.as_str())).await?;
     let names = Names { account: account.as_ref().map(|a| a.name.as_str()), owner: Some(&owner.name) };
     let created = created_event(events::Actor::Agent(actor_id), &saved, &secondary, names, now);
     events::record(&txn, &[created]).await?;
@@ -289,7 +289,7 @@ pub async fn update(
     }
     row.updated_at = Set(now);
     let saved = row.update(&txn).await.map_err(|e| identities::address_taken(e, "email"))?;
-    search_terms::reindex(&txn, &saved, &secondary, account_name.as_deref()).await?;
+    search_terms::reindex(&txn, &saved, account_name.as_deref()).await?;
     let updated = Event::contact(events::Actor::Agent(actor_id), contact_id, events::Action::Updated, now)
         .with(changes)
         .with(identity_changes);
@@ -358,7 +358,7 @@ pub async fn create_from_channel<C: ConnectionTrait>(
     if let Some(insert) = identities::insert_statement(conn.get_database_backend(), &saved, &[], saved.created_at) {
         conn.execute(insert).await?;
     }
-    search_terms::index(conn, &saved, &[], None).await?;
+    search_terms::index(conn, &saved, None).await?;
     events::record(conn, &[created_from(&saved, owner.as_deref())]).await?;
     Ok(saved)
 }

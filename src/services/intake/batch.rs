@@ -81,7 +81,7 @@ impl Batch {
         let c = row.clone().try_into_model()?;
         self.contacts.push(row);
         self.identities.extend(rows::identity_rows(arrival, &c, self.now));
-        self.terms.extend(search_terms::rows(&c, &[], None));
+        self.terms.extend(search_terms::rows(&c, None));
         self.events.push(created_from(&c, arrival.owner.map(|a| a.name.as_str())));
         self.created.push(c.id);
         Ok(c)

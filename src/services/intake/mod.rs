@@ -201,7 +201,7 @@ where
     let mut along = channel_writes(Opened { ticket: &t, contact: &c, acknowledge: acknowledged })?;
     let mut opened = vec![];
     if contact_created {
-        along.extend(search_terms::index_statement(backend, &c, &[], None));
+        along.extend(search_terms::index_statement(backend, &c, None));
         along.extend(fragments::refresh_statements(backend, &[c.id]));
         opened.push(created_from(&c, arrival.owner.map(|a| a.name.as_str())));
     }
@@ -229,7 +229,7 @@ pub async fn contact_for(
     };
     if created {
         let backend = txn.get_database_backend();
-        let mut writes = Vec::from_iter(search_terms::index_statement(backend, &c, &[], None));
+        let mut writes = Vec::from_iter(search_terms::index_statement(backend, &c, None));
         writes.extend(fragments::refresh_statements(backend, &[c.id]));
         let event = created_from(&c, arrival.owner.map(|a| a.name.as_str()));
         writes.extend(events::statement(backend, &[event]));

@@ -316,7 +316,7 @@ async fn create<C: ConnectionTrait>(
     let mut rows = identities::rows_of(&c, &[], now);
     rows.push(identities::row(c.id, IdentityKind::WhatsApp, to.as_str(), false, now));
     let mut statements = vec![crate::entities::contact_identity::Entity::insert_many(rows).build(backend)];
-    statements.extend(search_terms::index_statement(backend, &c, &[], None));
+    statements.extend(search_terms::index_statement(backend, &c, None));
     statements.extend(fragments::refresh_statements(backend, &[c.id]));
     let created = crate::services::contacts::write::created_event(
         events::Actor::Agent(actor.id()),

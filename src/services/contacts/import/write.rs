@@ -123,7 +123,7 @@ pub async fn write(
                 let c = new_contact(id, &input, account.as_ref(), owner, actor.id(), import_id, external, now);
                 let secondary = secondary_of(&input, c.email.as_deref());
                 idents.extend(identities::rows_of(&c, &secondary, now));
-                terms.extend(search_terms::rows(&c, &secondary, account.as_ref().map(|a| a.1.as_str())));
+                terms.extend(search_terms::rows(&c, account.as_ref().map(|a| a.1.as_str())));
                 let names =
                     Names { account: account.as_ref().map(|a| a.1.as_str()), owner: owner.map(|o| o.name.as_str()) };
                 evs.push(created_event(events::Actor::Agent(actor.id()), &c, &secondary, names, now));
@@ -154,7 +154,9 @@ pub async fn write(
     for slice in terms.chunks(5000) {
         statements.push(contact_search_term::Entity::insert_many(slice.to_vec()).build(backend));
     }
-    statements.extend(events::statement(backend, &evs));
+    for slice in evs.chunks(1000) {
+        statements.extend(events::statement(backend, slice));
+    }
     statements.extend(fragments::refresh_statements(backend, &created));
     crate::db::execute_all(txn, statements).await?;
     Ok(written)
@@ -336,7 +338,7 @@ async fn update(
         Some(a) => Some(a.1.clone()),
         None => m.account_name.clone(),
     };
-    search_terms::reindex(txn, &saved, &secondary, account_name.as_deref()).await?;
+    search_terms::reindex(txn, &saved, account_name.as_deref()).await?;
     if !event_changes.is_empty() {
         let updated =
             Event::contact(events::Actor::Agent(actor.id()), id, events::Action::Updated, now).with(event_changes);

@@ -18,7 +18,7 @@ use crate::db::{execute_all, Db};
 use crate::domain::{Email, Module, PersonName};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{contact, contact_merge, contact_merge_row, help_center_token, recycle_bin};
-use crate::services::contacts::{identities, search_terms};
+use crate::services::contacts::search_terms;
 use crate::services::events::{self, Change, Event, Field};
 use crate::services::help_center::{self, MailContext};
 use crate::services::recycle_bin::Details;
@@ -124,11 +124,10 @@ pub async fn merge(
     written.push(merged);
     events::record(&txn, &written).await?;
 
-    let secondary = identities::secondary_emails(&txn, master_id).await?;
-    search_terms::reindex(&txn, &saved, &secondary, names.account_name(after.account_id)).await?;
+    // The merged contacts' addresses are the master's now: both are found by them again.
+    search_terms::reindex(&txn, &saved, names.account_name(after.account_id)).await?;
     for c in &others {
-        let gave_up = contact::Model { email: None, ..c.clone() };
-        search_terms::reindex(&txn, &gave_up, &[], names.account_name(c.account_id)).await?;
+        search_terms::reindex(&txn, c, names.account_name(c.account_id)).await?;
     }
     if let Some(l) = login {
         tell_login_moved(&txn, mail, l, now).await?;

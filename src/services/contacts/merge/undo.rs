@@ -15,7 +15,7 @@ use super::{live, may_merge, moves};
 use crate::db::{execute_all, Db};
 use crate::entities::contact_identity::{self, IdentityKind};
 use crate::entities::{contact, contact_merge, contact_merge_row, recycle_bin};
-use crate::services::contacts::{identities, search_terms};
+use crate::services::contacts::search_terms;
 use crate::services::events::{self, Event};
 use crate::services::{Actor, ServiceError, ServiceResult};
 
@@ -164,15 +164,13 @@ pub async fn undo(db: &Db, actor: &Actor, master_id: i64, now: DateTime<Utc>) ->
     );
     events::record(&txn, &written).await?;
 
-    let secondary = identities::secondary_emails(&txn, master_id).await?;
-    search_terms::reindex(&txn, &saved, &secondary, names.account_name(before.account_id)).await?;
+    search_terms::reindex(&txn, &saved, names.account_name(before.account_id)).await?;
     for c in live(&txn, &restored).await? {
-        let secondary = identities::secondary_emails(&txn, c.id).await?;
         let account = match c.account_id {
             Some(id) => crate::entities::account::Entity::find_by_id(id).one(&txn).await?.map(|a| a.name),
             None => None,
         };
-        search_terms::reindex(&txn, &c, &secondary, account.as_deref()).await?;
+        search_terms::reindex(&txn, &c, account.as_deref()).await?;
     }
     let mut done: contact_merge::ActiveModel = merge.into();
     done.undone_at = Set(Some(now));
