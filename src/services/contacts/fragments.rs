@@ -38,7 +38,9 @@ pub fn refresh_statements(backend: DbBackend, ids: &[i64]) -> Vec<Statement> {
 pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), sea_orm::DbErr> {
     for chunk in ids.chunks(500) {
         for statement in refresh_statements(conn.get_database_backend(), chunk) {
-            conn.execute(statement).await?;
+            // Unprepared: the ids are in the text, so the driver's cache of prepared statements
+            // would keep each one (an import's thousands, megabytes each) and never use it again.
+            conn.execute_unprepared(&statement.sql).await?;
         }
     }
     Ok(())
@@ -56,10 +58,19 @@ pub async fn matching<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
     let backend = conn.get_database_backend();
+    let (sql, values) = matching_sql(backend, words, fields, limit);
+    let statement = Statement::from_sql_and_values(backend, sql, values);
+    conn.query_all(statement).await?.iter().map(|row| row.try_get_by_index::<i64>(0)).collect()
+}
+
+/// [`matching`] as a query of one column and its values, for a statement that reads the
+/// matches itself (SQLite's placeholder is a plain `?`, numbered by its place in the text).
+#[must_use]
+pub fn matching_sql(backend: DbBackend, words: &[&str], fields: &[&str], limit: u64) -> (String, Vec<sea_orm::Value>) {
     // A profile that shows every field searches all of the text: no per-field check, which
     // doubles the cost of a common word on SQLite (FTS5 filters each match's positions by column).
     let every_field = FIELDS.iter().all(|f| fields.contains(f));
-    let statement = match backend {
+    match backend {
         DbBackend::Postgres => {
             // All the words in one scan of the GIN index over all the text (its trigrams ANDed
             // in the index); the visible fields decide when some are hidden.
@@ -76,18 +87,17 @@ pub async fn matching<C: ConnectionTrait>(
             }
             let sql =
                 format!("SELECT contact_id FROM contact_fragments WHERE {} LIMIT {limit}", conditions.join(" AND "));
-            Statement::from_sql_and_values(backend, sql, values)
+            (sql, values)
         }
         _ => {
             // One MATCH for all the words, each a phrase of its trigrams.
             let filter = if every_field { String::new() } else { format!("{{{}}} : ", fields.join(" ")) };
             let expression =
                 words.iter().map(|w| format!("{filter}\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>();
-            let sql = format!("SELECT rowid FROM contact_fragments WHERE contact_fragments MATCH $1 LIMIT {limit}");
-            Statement::from_sql_and_values(backend, sql, [expression.join(" AND ").into()])
+            let sql = format!("SELECT rowid FROM contact_fragments WHERE contact_fragments MATCH ? LIMIT {limit}");
+            (sql, vec![expression.join(" AND ").into()])
         }
-    };
-    conn.query_all(statement).await?.iter().map(|row| row.try_get_by_index::<i64>(0)).collect()
+    }
 }
 
 /// Pages of the SQLite index one housekeeping round merges: about 4 MB written, 0.15 s at a

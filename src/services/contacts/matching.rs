@@ -37,6 +37,43 @@ pub(super) fn among(backend: DbBackend, ids: &[i64]) -> SelectStatement {
     select
 }
 
+/// The name of the common table expression [`matches_cte`] writes.
+const MATCHES: &str = "m";
+
+/// Whether every word of a search is a fragment (three characters or more), found by the
+/// trigram index alone: its matches can then be read by the page's own statement
+/// ([`matches_cte`], [`among_matches`]) instead of a query of their own.
+pub(super) fn all_fragments(terms: &[String]) -> bool {
+    terms.iter().all(|w| w.chars().count() >= fragments::MIN_FRAGMENT)
+}
+
+/// `WITH m(value) AS MATERIALIZED (…)` on SQLite: the contacts (at most `cap + 1`) having every
+/// one of `terms` (all fragments, see [`all_fragments`]) in a field `rules` show, to begin a
+/// statement; its values come before the statement's own.
+pub(super) fn matches_cte(terms: &[String], rules: &FieldRules, cap: usize) -> (String, Vec<sea_orm::Value>) {
+    let words: Vec<&str> = terms.iter().map(String::as_str).collect();
+    let fields = searchable_fields(rules);
+    let (sql, values) = fragments::matching_sql(DbBackend::Sqlite, &words, &fields, cap as u64 + 1);
+    (format!("WITH {MATCHES}(value) AS MATERIALIZED ({sql}) "), values)
+}
+
+/// The contacts of [`matches_cte`] as a query to filter and sort, like [`among`].
+pub(super) fn among_matches() -> SelectStatement {
+    let m = Alias::new(MATCHES);
+    let mut select = Query::select();
+    select.column((contact::Entity, Asterisk)).from(m.clone()).join(
+        JoinType::CrossJoin,
+        contact::Entity,
+        Expr::col((contact::Entity, contact::Column::Id)).equals((m, Alias::new("value"))),
+    );
+    select
+}
+
+/// How many contacts [`matches_cte`] found, as a column of the page.
+pub(super) fn matches_count() -> String {
+    format!("(SELECT COUNT(*) FROM {MATCHES})")
+}
+
 /// The contacts a search matches.
 pub(super) enum Matches {
     Ids(Vec<i64>),

@@ -157,8 +157,16 @@ pub async fn write(
     for slice in evs.chunks(1000) {
         statements.extend(events::statement(backend, slice));
     }
-    statements.extend(fragments::refresh_statements(backend, &created));
-    crate::db::execute_all(txn, statements).await?;
+    // One statement at a time rather than all of them as one text: the driver keeps each text
+    // it prepares, and these (a full slice's) are the same from chunk to chunk, where the
+    // chunk's whole text never is (a million rows kept 5 GB of prepared statements).
+    for statement in statements {
+        txn.execute(statement).await?;
+    }
+    // The chunk's contacts in one pass, unprepared: the ids are in the text.
+    for statement in fragments::refresh_statements(backend, &created) {
+        txn.execute_unprepared(&statement.sql).await?;
+    }
     Ok(written)
 }
 
