@@ -295,6 +295,9 @@ async fn a_search_reads_a_bounded_number_of_matches_per_word() {
     assert!(broad.too_broad && broad.rows.is_empty());
     // One word alone: "ann" matches more contacts than the cap, "lee" does not.
     assert!(contacts::list(conn, admin, &search("ann"), now).await.expect("list").too_broad);
+    // Too broad whatever the view keeps of it (none of them is a Help Center user).
+    let in_view = ListQuery { view: contacts::View::HelpCenter, ..search("ann") };
+    assert!(contacts::list(conn, admin, &in_view, now).await.expect("list").too_broad);
     assert_eq!(names(contacts::list(conn, admin, &search("lee"), now).await.expect("list")), ["Ann Lee", "Bob Lee"]);
     // "lee" matches 2: it drives, and the broad "ann" is checked against those two only.
     assert_eq!(names(contacts::list(conn, admin, &search("ann lee"), now).await.expect("list")), ["Ann Lee"]);
