@@ -102,7 +102,8 @@ async fn an_import_killed_midway_resumes_where_it_stopped_and_imports_no_row_twi
 
     let first = Worker::start(&app);
     let mut waited = 0;
-    while done_rows(&app, id).await < 2_000 {
+    // Killed once its first chunk is in, before the last.
+    while done_rows(&app, id).await < 1 {
         waited += 1;
         assert!(waited < 6_000, "the worker never started");
         tokio::time::sleep(Duration::from_millis(10)).await;

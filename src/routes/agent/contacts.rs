@@ -286,7 +286,7 @@ pub async fn show(state: web::Data<AppState>, agent: CurrentAgent, id: web::Path
     let accounts = detail.whatsapp_accounts.clone();
     let whatsapp = opt_ins::with_accounts(&state.db, actor, *id, accounts, detail.whatsapp_opt_ins).await?;
     let can_merge = merge::may_merge(actor).is_ok();
-    let undo_merge = if can_merge && detail.merged_into { merge::undoable(&state.db.conn, *id).await? } else { None };
+    let undo_merge = if can_merge && detail.live_merge { merge::undoable(&state.db.conn, *id).await? } else { None };
     page::ok(&ShowPage {
         layout: Layout::new(&agent, "customers", detail.contact.name()),
         detail,

@@ -33,7 +33,7 @@ pub struct ContactDetail {
     /// How many there are of each list, which may be more than the page shows.
     pub counts: RelatedCounts,
     /// Whether a merge into this contact is on record and not undone (Undo merge may apply).
-    pub merged_into: bool,
+    pub live_merge: bool,
     /// Whether the contact gave any WhatsApp opt-in.
     pub whatsapp_opt_ins: bool,
     pub tickets: Vec<TicketLine>,
@@ -159,11 +159,11 @@ pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> Servic
     let merged =
         r#"EXISTS (SELECT 1 FROM contact_merges m WHERE m.master_id = "contacts"."id" AND m.undone_at IS NULL)"#;
     let opted = r#"EXISTS (SELECT 1 FROM whatsapp_opt_ins o WHERE o.contact_id = "contacts"."id")"#;
-    select = select.column_as(Expr::cust(merged), "merged_into").column_as(Expr::cust(opted), "whatsapp_opt_ins");
+    select = select.column_as(Expr::cust(merged), "live_merge").column_as(Expr::cust(opted), "whatsapp_opt_ins");
     let found = conn.query_one(select.build(backend)).await?.ok_or(ServiceError::NotFound)?;
     let mut contact = ContactRow::from_query_result(&found, "")?;
     let counts = RelatedCounts::from_query_result(&found, "")?;
-    let merged_into: bool = found.try_get("", "merged_into")?;
+    let live_merge: bool = found.try_get("", "live_merge")?;
     let whatsapp_opt_ins: bool = found.try_get("", "whatsapp_opt_ins")?;
     let has_email = contact.email.is_some();
     redact(rules, &mut contact);
@@ -175,7 +175,7 @@ pub async fn detail(conn: &DatabaseConnection, actor: &Actor, id: i64) -> Servic
         secondary_emails: vec![],
         whatsapp_accounts: vec![],
         counts,
-        merged_into,
+        live_merge,
         whatsapp_opt_ins,
         tickets: vec![],
         activities: vec![],

@@ -123,7 +123,8 @@ async fn count_entries<C: ConnectionTrait>(
 }
 
 /// The contacts having a word that starts with `term`, deduplicated (a contact is found by its
-/// name and its email alike), and how many entries were read for them (at most `limit`).
+/// first name, its last name and its account's name alike), and how many entries were read for
+/// them (at most `limit`).
 async fn contacts_with<C: ConnectionTrait>(
     conn: &C,
     term: &str,

@@ -39,12 +39,17 @@ pub type Reject = contact_import_reject::Model;
 /// Bytes of the file a row of `contact_import_files` holds.
 const FILE_PIECE: usize = 1 << 20;
 
-/// Rows of the file a chunk takes (one transaction each). A commit writes every page it changed
-/// to the write-ahead log, and a new contact's index entries land at random places, so the
-/// fewer the commits the less is written: a million rows took 576 s in chunks of 1,000 and
-/// 208 s in chunks of 10,000 on SQLite. Other writers wait for a chunk (about 2 s at a million
-/// contacts on two cores).
+/// Rows of the file a chunk of an import that only adds takes (one transaction each). A commit
+/// writes every page it changed to the write-ahead log, and a new contact's index entries land
+/// at random places, so the fewer the commits the less is written: a million rows took 576 s in
+/// chunks of 1,000 and 208 s in chunks of 10,000 on SQLite. Other writers wait for a chunk
+/// (about 2 s at a million contacts on two cores).
 pub const CHUNK_ROWS: usize = 10_000;
+
+/// Rows a chunk takes when rows may update contacts: an update is written a row at a time (its
+/// fields, identities, search words, event and the values it replaced), several statements
+/// each, so its chunks stay small to keep other writers' wait short.
+pub const UPDATE_CHUNK_ROWS: usize = 1_000;
 
 /// The Import Mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +62,16 @@ pub enum Mode {
 impl Mode {
     /// Every mode, as the page offers them.
     pub const ALL: [Self; 3] = [Self::Add, Self::Update, Self::AddUpdate];
+
+    /// Rows of the file a chunk takes in this mode ([`CHUNK_ROWS`], [`UPDATE_CHUNK_ROWS`]).
+    #[must_use]
+    pub fn chunk_rows(self) -> usize {
+        if self == Self::Add {
+            CHUNK_ROWS
+        } else {
+            UPDATE_CHUNK_ROWS
+        }
+    }
 
     /// The stored key.
     #[must_use]

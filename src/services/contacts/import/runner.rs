@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use super::chunk::Run;
 use super::file::{self, Row};
 use super::lookup::Owners;
-use super::{Mode, CHUNK_ROWS};
+use super::Mode;
 use crate::db::Db;
 use crate::domain::PhoneParser;
 use crate::entities::{contact_import, contact_import_file, contact_import_reject};
@@ -141,15 +141,16 @@ async fn run(db: &Db, phones: &PhoneParser, import: contact_import::Model, lease
     let bytes = file_of(db, import.id).await?;
     let kind = file::FileKind::from_key(&import.file_kind);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Row>>(2);
+    let chunk_rows = mode.chunk_rows();
     let reader = tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        let mut chunk = Vec::with_capacity(chunk_rows);
         let mut header = true;
         let result = file::read(kind, &bytes, |row| {
             if std::mem::take(&mut header) {
                 return ControlFlow::Continue(());
             }
             chunk.push(row);
-            if chunk.len() == CHUNK_ROWS && tx.blocking_send(std::mem::take(&mut chunk)).is_err() {
+            if chunk.len() == chunk_rows && tx.blocking_send(std::mem::take(&mut chunk)).is_err() {
                 return ControlFlow::Break(());
             }
             ControlFlow::Continue(())

@@ -281,13 +281,11 @@ async fn update(
     let id = m.model.id;
     let mut row: contact::ActiveModel = m.model.clone().into();
     let (mut before, mut after) = (Map::new(), Map::new());
-    let mut secondary = m.secondary.clone();
     let mut event_changes = Vec::new();
     for ch in list {
         let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
         if ch.key == "secondary_email" {
             if let Some(email) = &ch.new {
-                secondary.push(email.clone());
                 let add = identities::row(id, IdentityKind::Email, email, false, now);
                 contact_identity::Entity::insert(add).exec(txn).await?;
                 let list = after.entry("secondary_email").or_insert_with(|| Value::Array(Vec::new()));

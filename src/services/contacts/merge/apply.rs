@@ -124,7 +124,7 @@ pub async fn merge(
     written.push(merged);
     events::record(&txn, &written).await?;
 
-    // The merged contacts' addresses are the master's now: both are found by them again.
+    // The merged contacts' addresses are the master's now: their fragments follow.
     search_terms::reindex(&txn, &saved, names.account_name(after.account_id)).await?;
     for c in &others {
         search_terms::reindex(&txn, c, names.account_name(c.account_id)).await?;
