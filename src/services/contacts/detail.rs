@@ -142,8 +142,8 @@ pub async fn with_counts(
 /// The detail page's data as `actor`'s profile lets it see it, in two queries: the contact
 /// with how many tickets, activities and time entries it has (and whether it has merges or
 /// opt-ins to read), then its four related lists and its identities at once (its History from
-/// its events). On SQLite each query is a round trip
-/// to a connection's thread, most of what a page view costs.
+/// its events). On SQLite each query is a round trip to a connection's thread, most of what a
+/// page view costs.
 ///
 /// # Errors
 /// `Forbidden` without the contacts view permission; `NotFound`; database errors.
@@ -235,7 +235,7 @@ fn count_of(table: &str) -> String {
     format!(r#"(SELECT COUNT(*) FROM {table} WHERE {table}.contact_id = "contacts"."id" AND {table}.trashed = false)"#)
 }
 
-/// A row of [`RELATED`]: the four lists in one shape.
+/// A row of [`RELATED`]: the four lists and the identities in one shape.
 #[derive(FromQueryResult)]
 struct RelatedRow {
     /// 0 tickets, 1 activities, 2 time entries, 3 events, 4 identities.
@@ -259,9 +259,8 @@ struct RelatedRow {
 
 /// The newest 50 of each related list of contact `$1`, each read on its own
 /// `(contact_id, ...)` index, and its identities (oldest first), in one round trip instead of
-/// five: the History is the newest
-/// events of the contact on `idx_events_contact`, with their agents' names and their tickets'
-/// numbers. The same text runs on SQLite and PostgreSQL (`$1` is a numbered parameter on
+/// five: the History is the newest events of the contact on `idx_events_contact`, with their
+/// agents' names and their tickets' numbers. The same text runs on SQLite and PostgreSQL (`$1` is a numbered parameter on
 /// both); every NULL is cast so that PostgreSQL knows each column's type.
 const RELATED: &str = "SELECT * FROM ( \
      SELECT * FROM (SELECT 0 AS list, id, number, subject AS text1, status AS text2, \
