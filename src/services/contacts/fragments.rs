@@ -36,7 +36,9 @@ pub fn refresh_statements(backend: DbBackend, ids: &[i64]) -> Vec<Statement> {
 /// # Errors
 /// Database errors.
 pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), sea_orm::DbErr> {
-    for chunk in ids.chunks(500) {
+    // An import's chunk (10,000 contacts) in one pass: in pieces of 500 the same import took
+    // half as long again.
+    for chunk in ids.chunks(10_000) {
         for statement in refresh_statements(conn.get_database_backend(), chunk) {
             // Unprepared: the ids are in the text, so the driver's cache of prepared statements
             // would keep each one (an import's thousands, megabytes each) and never use it again.

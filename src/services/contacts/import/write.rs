@@ -163,10 +163,7 @@ pub async fn write(
     for statement in statements {
         txn.execute(statement).await?;
     }
-    // The chunk's contacts in one pass, unprepared: the ids are in the text.
-    for statement in fragments::refresh_statements(backend, &created) {
-        txn.execute_unprepared(&statement.sql).await?;
-    }
+    fragments::refresh(txn, &created).await?;
     Ok(written)
 }
 
